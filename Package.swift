@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way only:
+// CBLAS/CEditLine → Tensor → Text, Models → Learn → Lab → lmlab.
+let package = Package(
+    name: "LMLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LMLab", targets: ["Tensor", "Text", "Models", "Learn", "Lab"]),
+        .executable(name: "lmlab", targets: ["lmlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CEditLine", path: "Sources/CEditLine",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Text", dependencies: ["Tensor"], resources: [.copy("Resources")]),
+        .target(name: "Models", dependencies: ["Tensor"]),
+        .target(name: "Learn", dependencies: ["Tensor", "Text", "Models"]),
+        .target(name: "Lab", dependencies: ["Tensor", "Text", "Models", "Learn"]),
+        .executableTarget(name: "lmlab", dependencies: [
+            "Lab", "CEditLine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Fixture lookup shared by the test targets (honours LMLAB_REFERENCE).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
+        .testTarget(name: "LearnTests", dependencies: ["Learn", "TestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,4 @@
+import Tensor
+
+/// The Learn module.
+public enum LearnModule {}

@@ -1,0 +1,4 @@
+import Tensor
+
+/// The Models module.
+public enum ModelsModule {}

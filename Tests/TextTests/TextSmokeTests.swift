@@ -1,0 +1,6 @@
+import Testing
+@testable import Text
+
+@Test func resourcesBundleExists() {
+    #expect(TextModule.resources.bundlePath.isEmpty == false)
+}
