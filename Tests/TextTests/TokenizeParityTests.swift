@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Text
+
+/// Parity with real fastai 2.8.12 + spaCy 3.8.18 on every record of `text/tokenize.jsonl`.
+@Suite struct TokenizeParityTests {
+    static func records() throws -> [[String: Any]] { try Fixtures.jsonLines("text/tokenize.jsonl") }
+
+    /// Every stage of every record: pre_rules_text, rules_text, word_tokens, tokens,
+    /// tokens_postproc and (hand-made strings) rule_steps.
+    @Test func everyRecordMatchesFastai() throws {
+        let tkn = try FastaiTokenizer()
+        let records = try Self.records()
+        #expect(!records.isEmpty, "text/tokenize.jsonl is empty")
+        var failures: [String] = []
+        for record in records {
+            let id = record["id"] as? String ?? "?"
+            guard let text = record["text"] as? String else { failures.append("\(id): no text"); continue }
+            let st = tkn.stages(text)
+            if let want = record["pre_rules_text"] as? String, let d = firstTextMismatch(st.preRulesText, want) {
+                failures.append("\(id) pre_rules_text: \(d)")
+            }
+            if let want = record["rules_text"] as? String, let d = firstTextMismatch(st.rulesText, want) {
+                failures.append("\(id) rules_text: \(d)")
+            }
+            if let want = record["word_tokens"] as? [String], let d = firstTokenMismatch(st.wordTokens, want) {
+                failures.append("\(id) word_tokens: \(d)")
+            }
+            if let want = record["tokens"] as? [String], let d = firstTokenMismatch(st.tokens, want) {
+                failures.append("\(id) tokens: \(d)")
+            }
+            if let want = record["tokens_postproc"] as? [String], let d = firstTokenMismatch(st.tokensPostproc, want) {
+                failures.append("\(id) tokens_postproc: \(d)")
+            }
+            if let steps = record["rule_steps"] as? [[String]] {
+                if steps.count != st.ruleSteps.count {
+                    failures.append("\(id) rule_steps: \(st.ruleSteps.count) steps, want \(steps.count)")
+                }
+                for (got, want) in zip(st.ruleSteps, steps) where want.count == 2 {
+                    if got.name != want[0] { failures.append("\(id) rule name \(got.name), want \(want[0])") }
+                    if let d = firstTextMismatch(got.text, want[1]) { failures.append("\(id) after \(want[0]): \(d)") }
+                }
+            }
+            // The public one-call paths agree with the staged results.
+            if tkn(text) != st.tokens { failures.append("\(id): callAsFunction differs from stages") }
+            if tkn.tokenizeForDataset(text) != st.tokensPostproc { failures.append("\(id): tokenizeForDataset differs") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
+        if !failures.isEmpty { print(failures.prefix(10).joined(separator: "\n")) }
+    }
+}
+
+/// The golden files from the spec (copied into Tests/Fixtures/spec-resources).
+@Suite struct SpecGoldenTests {
+    @Test func rulesGoldenEveryStage() throws {
+        let cases = try #require(try SpecResources.json("fastai_rules_golden.json") as? [[String: Any]])
+        #expect(!cases.isEmpty)
+        var failures: [String] = []
+        for c in cases {
+            guard let input = c["input"] as? String, let stages = c["stages"] as? [String: String] else {
+                failures.append("malformed case"); continue
+            }
+            var text = input
+            for rule in TextRule.defaults {
+                text = rule.apply(text)
+                guard let want = stages[rule.name] else { failures.append("\(debugRepr(input)): no stage \(rule.name)"); continue }
+                if let d = firstTextMismatch(text, want) {
+                    failures.append("\(debugRepr(input)) after \(rule.name): \(d)")
+                    break
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
+    }
+
+    @Test func tokenizeGoldenBatchPath() throws {
+        let cases = try #require(try SpecResources.json("fastai_tokenize_golden.json") as? [[String: Any]])
+        #expect(!cases.isEmpty)
+        let tkn = try FastaiTokenizer()
+        var failures: [String] = []
+        for c in cases {
+            guard let input = c["input"] as? String, let want = c["tokens"] as? [String] else { continue }
+            if let d = firstTokenMismatch(tkn.tokenizeForDataset(input), want) { failures.append("\(debugRepr(input)): \(d)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
+    }
+
+    @Test func spacyGoldenWholeStrings() throws {
+        let cases = try #require(try SpecResources.json("spacy_en_golden.json") as? [[String: Any]])
+        #expect(!cases.isEmpty)
+        let words = try WordTokenizer()
+        var failures: [String] = []
+        for c in cases {
+            guard let input = c["input"] as? String, let want = c["tokens"] as? [String] else { continue }
+            if let d = firstTokenMismatch(words.tokenize(input), want) { failures.append("\(debugRepr(input)): \(d)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
+    }
+
+    /// Prefix/suffix lengths, infix spans and URL matches of both affix implementations.
+    @Test(arguments: ["fast", "regex"])
+    func spacyAffixGolden(_ which: String) throws {
+        let golden = try #require(try SpecResources.json("spacy_affix_golden.json") as? [String: Any])
+        let affix = try #require(golden["affix"] as? [[String: Any]])
+        let urls = try #require(golden["url"] as? [[String: Any]])
+        #expect(!affix.isEmpty && !urls.isEmpty)
+        let rules = which == "fast" ? try SpacyRules.english().affixes : try SpacyRules.englishRegexReference().affixes
+        var failures: [String] = []
+        for c in affix {
+            guard let s = c["s"] as? String, let p = c["prefix_len"] as? Int, let q = c["suffix_len"] as? Int,
+                  let inf = c["infixes"] as? [[Int]] else { failures.append("malformed"); continue }
+            let scalars = Array(s.unicodeScalars)
+            scalars.withUnsafeBufferPointer { buf in
+                if rules.prefixLength(buf) != p { failures.append("\(debugRepr(s)) prefix \(rules.prefixLength(buf)), want \(p)") }
+                if rules.suffixLength(buf) != q { failures.append("\(debugRepr(s)) suffix \(rules.suffixLength(buf)), want \(q)") }
+                let got = rules.infixes(buf).map { [$0.lowerBound, $0.upperBound] }
+                if got != inf { failures.append("\(debugRepr(s)) infixes \(got), want \(inf)") }
+            }
+        }
+        for c in urls {
+            guard let s = c["s"] as? String, let m = c["match"] as? Bool else { continue }
+            let got = Array(s.unicodeScalars).withUnsafeBufferPointer { rules.isURL($0) }
+            if got != m { failures.append("\(debugRepr(s)) url \(got), want \(m)") }
+        }
+        #expect(failures.isEmpty, "\(which): \(failures.count) mismatches; first: \(failures.first ?? "")")
+    }
+}
