@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Text
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lmlab tokenize [--subword MODEL] [FILE]`: JSON lines with a `text` field in, one
+/// `{"tokens":[…]}` line out per input line, in order, streamed in batches.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Tokenize JSON lines ({\"text\": …}) the way fastai does (rules + spaCy English words).",
+        discussion: """
+        Reads FILE (or standard input) one JSON object per line and writes {"tokens":[...]} per \
+        line, in order. Tokens are fastai's TextBlock tokens (rules, spaCy, replace_space). \
+        Invalid UTF-8 or malformed JSON stops with an error naming the line.
+        """)
+
+    @Option(name: .long, help: "Use this sentencepiece model instead of word tokenization.")
+    var subword: String?
+
+    @Option(name: .long, help: "Worker threads.")
+    var threads: Int = 2
+
+    @Argument(help: "Input file (default: standard input).")
+    var file: String?
+
+    func run() throws {
+        if subword != nil {
+            throw CommandFailure("subword tokenization: not available yet")
+        }
+        guard threads >= 1 else { throw CommandFailure("--threads must be at least 1") }
+        let input: UnsafeMutablePointer<FILE>
+        if let file {
+            guard let f = fopen(file, "rb") else { throw CommandFailure("cannot open \(file): \(String(cString: strerror(errno)))") }
+            input = f
+        } else {
+            guard let f = fdopen(STDIN_FILENO, "rb") else { throw CommandFailure("cannot read standard input") }
+            input = f
+        }
+        defer { if file != nil { fclose(input) } }
+        guard let output = fdopen(STDOUT_FILENO, "wb") else { throw CommandFailure("cannot write standard output") }
+        let tkn = try FastaiTokenizer()
+        let threads = self.threads
+        do {
+            try JSONLinesTokenization.run(input: input, tokenize: { tkn.tokenizeDataset($0, threads: threads) }) { line in
+                var l = line
+                l.append("\n")
+                l.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, output) }
+            }
+        } catch let e as JSONLinesError {
+            fflush(output)
+            throw CommandFailure("\(file ?? "<stdin>"): \(e)")
+        }
+        fflush(output)
+    }
+}
+
+/// A one-line error message for the user (ArgumentParser prints it and exits with status 1).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
