@@ -126,3 +126,43 @@ import TestSupport
         #expect(failures.isEmpty, "\(which): \(failures.count) mismatches; first: \(failures.first ?? "")")
     }
 }
+
+/// The hand-written affix scanners against the NSRegularExpression reference, on every
+/// whitespace-delimited span (and every suffix/infix sub-span the tokenizer would search) of the
+/// fixture texts, raw and after the rules.
+@Suite struct AffixScannerTests {
+    @Test func fastScannersAreInUse() throws {
+        #expect(try SpacyRules.english().affixes is FastAffixRules)
+    }
+
+    @Test func fastMatchesRegexOnFixtureSpans() throws {
+        let fast = try #require(try SpacyRules.english().affixes as? FastAffixRules)
+        let slow = try SpacyRules.englishRegexReference().affixes
+        var spans = Set<String>()
+        for record in try Fixtures.jsonLines("text/tokenize.jsonl") {
+            guard let text = record["text"] as? String else { continue }
+            for t in [text, TextRule.apply(TextRule.defaults, to: text)] {
+                for w in t.unicodeScalars.split(whereSeparator: { PythonUnicode.isSpace($0) }) {
+                    spans.insert(String(String.UnicodeScalarView(w)))
+                }
+            }
+        }
+        #expect(spans.count > 100)
+        var failures: [String] = []
+        for span in spans {
+            let a = Array(span.unicodeScalars)
+            a.withUnsafeBufferPointer { full in
+                // Every suffix of the span, as the affix loop searches shrinking strings.
+                for k in 0..<full.count {
+                    let s = UnsafeBufferPointer(rebasing: full[k...])
+                    if fast.prefixLength(s) != slow.prefixLength(s) { failures.append("prefix \(debugRepr(String(scalars: s)))") }
+                    if fast.suffixLength(s) != slow.suffixLength(s) { failures.append("suffix \(debugRepr(String(scalars: s)))") }
+                    if fast.infixes(s) != slow.infixes(s) { failures.append("infix \(debugRepr(String(scalars: s)))") }
+                    if fast.isURL(s) != slow.isURL(s) { failures.append("url \(debugRepr(String(scalars: s)))") }
+                }
+            }
+            if failures.count > 20 { break }
+        }
+        #expect(failures.isEmpty, "\(failures.count) differences; first: \(failures.prefix(5))")
+    }
+}

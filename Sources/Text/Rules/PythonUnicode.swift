@@ -84,12 +84,59 @@ enum PythonUnicode {
 
 extension String {
     /// The string's Unicode scalars as an array (code points, like a Python `str`).
-    var scalarArray: [Unicode.Scalar] { Array(unicodeScalars) }
+    var scalarArray: [Unicode.Scalar] { scalarsFast }
 
     /// A string made of the given scalars.
     init<S: Sequence>(scalars: S) where S.Element == Unicode.Scalar {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars)
         self = String(view)
+    }
+
+    /// A string made of the given scalars (fast path: direct UTF-8 encoding, no generics).
+    init(scalars buf: UnsafeBufferPointer<Unicode.Scalar>) {
+        var bytes = 0
+        for s in buf {
+            let v = s.value
+            bytes += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+        }
+        self.init(unsafeUninitializedCapacity: bytes) { out in
+            var k = 0
+            for s in buf {
+                let v = s.value
+                if v < 0x80 {
+                    out[k] = UInt8(v); k += 1
+                } else if v < 0x800 {
+                    out[k] = UInt8(0xC0 | (v >> 6)); out[k + 1] = UInt8(0x80 | (v & 0x3F)); k += 2
+                } else if v < 0x10000 {
+                    out[k] = UInt8(0xE0 | (v >> 12)); out[k + 1] = UInt8(0x80 | ((v >> 6) & 0x3F))
+                    out[k + 2] = UInt8(0x80 | (v & 0x3F)); k += 3
+                } else {
+                    out[k] = UInt8(0xF0 | (v >> 18)); out[k + 1] = UInt8(0x80 | ((v >> 12) & 0x3F))
+                    out[k + 2] = UInt8(0x80 | ((v >> 6) & 0x3F)); out[k + 3] = UInt8(0x80 | (v & 0x3F)); k += 4
+                }
+            }
+            return k
+        }
+    }
+
+    init(scalars slice: Slice<UnsafeBufferPointer<Unicode.Scalar>>) {
+        self.init(scalars: UnsafeBufferPointer(rebasing: slice))
+    }
+
+    init(scalars array: [Unicode.Scalar]) {
+        self = array.withUnsafeBufferPointer { String(scalars: $0) }
+    }
+
+    init(scalars slice: ArraySlice<Unicode.Scalar>) {
+        self = slice.withUnsafeBufferPointer { String(scalars: $0) }
+    }
+
+    /// The string's code points (fast path for the tokenizer).
+    var scalarsFast: [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(utf8.count)
+        for s in unicodeScalars { out.append(s) }
+        return out
     }
 }

@@ -45,7 +45,7 @@ public final class FastaiTokenizer {
 
     /// The book's `tkn(text)`: rules then spaCy, **without** `replace_space`.
     public func callAsFunction(_ text: String) -> [String] {
-        words.tokenize(scalars: TextRule.apply(rules, scalars: Array(text.unicodeScalars)))
+        words.tokenize(scalars: TextRule.apply(rules, scalars: text.scalarsFast))
     }
 
     /// The TextBlock/`tokenize_df` path: rules, spaCy, then `replace_space` on each token.
@@ -58,7 +58,7 @@ public final class FastaiTokenizer {
 
     /// Every intermediate result for `text`.
     public func stages(_ text: String) -> Stages {
-        var s = Array(text.unicodeScalars)
+        var s = text.scalarsFast
         var steps: [(name: String, text: String)] = []
         var pre = s
         for (k, rule) in rules.enumerated() {

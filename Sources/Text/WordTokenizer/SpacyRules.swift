@@ -42,7 +42,10 @@ public final class SpacyRules: Sendable {
         specialCases = specials
         maxSpecialLength = specials.keys.map { $0.unicodeScalars.count }.max() ?? 0
         let regex = try RegexAffixRules(prefix: prefix, suffix: suffix, infix: infix, url: url)
-        affixes = useRegex ? regex : try FastAffixRules(prefix: prefix, suffix: suffix, infix: infix, url: url)
+        // The scanners parse the patterns; a construct they do not know makes them refuse, and
+        // the (slow, exact) regex implementation is used instead.
+        affixes = useRegex ? regex
+            : (try? FastAffixRules(prefix: prefix, suffix: suffix, infix: infix, url: url)) ?? regex
 
         // Each matcher key's pattern is its own tokenization without special cases.
         let plain = SpanTokenizer(specialCases: [:], maxSpecialLength: 0, affixes: regex)

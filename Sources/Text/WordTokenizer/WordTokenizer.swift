@@ -28,7 +28,7 @@ public final class WordTokenizer {
     }
 
     /// spaCy's tokens of `text` (`[t.text for t in nlp(text)]`).
-    public func tokenize(_ text: String) -> [String] { tokenize(scalars: Array(text.unicodeScalars)) }
+    public func tokenize(_ text: String) -> [String] { tokenize(scalars: text.scalarsFast) }
 
     /// The same on code points.
     public func tokenize(scalars: [Unicode.Scalar]) -> [String] {
