@@ -192,7 +192,8 @@ public struct SentencePieceModelProto: Equatable, Sendable {
                 spec.unknownFields += try r.skip(wireType: wire, keyStart: keyStart)
                 continue
             }
-            spec.present.insert(field)
+            // Repeated fields are written whenever non-empty; only singular ones need `has`.
+            if field != 1 && field != 31 { spec.present.insert(field) }
         }
         return spec
     }
