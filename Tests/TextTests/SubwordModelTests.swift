@@ -136,3 +136,26 @@ enum SubwordFixtures {
     #expect(pieces.contains(symbol))
     #expect(model.encodeAsIds("\(word)") == [model.id(of: symbol)])
 }
+
+/// Equal-scoring paths: sentencepiece keeps the path found first, i.e. the one whose last
+/// piece starts earliest ("z"+"zz" beats "zz"+"z"), comparing Float32 path sums.
+/// (Checked against sentencepiece 0.2.3 with this exact model.)
+@Test func subwordViterbiTieKeepsEarliestStart() throws {
+    var proto = SentencePieceModelProto()
+    proto.pieces = [
+        .init(piece: "<unk>", score: 0, type: .unknown),
+        .init(piece: "\u{2581}biz", score: -8.868313789367676),
+        .init(piece: "z", score: -7.183260917663574),
+        .init(piece: "zz", score: -8.282327651977539),
+        .init(piece: "\u{2581}", score: -3),
+        .init(piece: "b", score: -5), .init(piece: "i", score: -5),
+    ]
+    proto.hasTrainerSpec = true
+    proto.hasNormalizerSpec = true
+    let model = try SentencePieceModel(serialized: proto.serialized(), source: "tie.model")
+    #expect(model.encodeAsPieces("bizzzz") == ["\u{2581}biz", "z", "zz"])
+    #expect(model.encodeAsPieces("zzz") == ["\u{2581}", "z", "zz"])
+    // No pieces for "q": consecutive unknown characters merge into one <unk> piece.
+    #expect(model.encode("qq bqq").map(\.piece) == ["\u{2581}", "qq", "\u{2581}", "b", "qq"])
+    #expect(model.encode("qq bqq").map(\.id) == [4, 0, 4, 5, 0])
+}

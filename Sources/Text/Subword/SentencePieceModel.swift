@@ -160,10 +160,11 @@ public struct SentencePieceModel: Sendable {
 
     /// The best segmentation of normalised bytes `s`: (start byte, id) of each piece in order.
     ///
-    /// Follows sentencepiece's optimised Viterbi: positions are UTF-8 byte offsets; the best
-    /// score ending at each position is a Float, while a candidate is summed in Double (its
-    /// edge score is a Double there) and compared before being rounded to Float. Ties keep
-    /// the edge found first.
+    /// Follows sentencepiece's optimised Viterbi: positions are UTF-8 byte offsets, path
+    /// scores are summed and compared in Float32 (Double sums pick a different path on
+    /// near-ties, e.g. "zzz" on a model trained from the fixture texts, checked against
+    /// sentencepiece 0.2.3), and a tie keeps the edge found first, i.e. the one starting
+    /// earliest. A user-defined piece scores `length·maxScore − 0.1` so it always wins.
     func viterbi(_ s: UnsafeBufferPointer<UInt8>) -> [(start: Int, id: Int)] {
         let size = s.count
         if size == 0 { return [] }
@@ -190,12 +191,12 @@ public struct SentencePieceModel: Sendable {
                     let type = types[id]
                     if type == .unused { continue }
                     let length = pos - start
-                    let edge: Double = type == .userDefined
-                        ? Double(Float(length) * maxScore) - 0.1
-                        : Double(scores[id])
-                    let candidate = edge + Double(here)
-                    if bestStart[pos] == -1 || candidate > Double(bestScore[pos]) {
-                        bestScore[pos] = Float(candidate)
+                    let edge: Float = type == .userDefined
+                        ? Float(Double(Float(length) * maxScore) - 0.1)
+                        : scores[id]
+                    let candidate = edge + here
+                    if bestStart[pos] == -1 || candidate > bestScore[pos] {
+                        bestScore[pos] = candidate
                         bestStart[pos] = Int32(start)
                         bestId[pos] = Int32(id)
                     }
