@@ -93,7 +93,7 @@ public struct LMDataLoader: Sendable {
         var order = Array(documents.indices)
         if shuffle {
             var rng = SeededGenerator(seed: seed &+ UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15)
-            order.shuffle(using: &rng)
+            SeededShuffle.shuffle(&order, using: &rng)
         }
         return order
     }

@@ -75,7 +75,7 @@ public struct SortedDataLoader: Sendable {
         } else {
             var rng = SeededGenerator(seed: seed &+ UInt64(truncatingIfNeeded: epoch) &* 0xD1B5_4A32_D192_ED03)
             var perm = Array(0..<n)
-            perm.shuffle(using: &rng)
+            SeededShuffle.shuffle(&perm, using: &rng)
             if let longest = lens.indices.max(by: { lens[$0] < lens[$1] || (lens[$0] == lens[$1] && $0 > $1) }),
                let at = perm.firstIndex(of: longest) {
                 perm.swapAt(0, at)
@@ -89,7 +89,7 @@ public struct SortedDataLoader: Sendable {
             var batches = Self.cut(order, bs)
             if batches.count > 2 {
                 var middle = Array(batches[1..<(batches.count - 1)])
-                middle.shuffle(using: &rng)
+                SeededShuffle.shuffle(&middle, using: &rng)
                 batches = [batches[0]] + middle + [batches[batches.count - 1]]
             }
             order = batches.flatMap { $0 }

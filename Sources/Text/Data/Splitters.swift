@@ -19,7 +19,7 @@ public struct RandomSplitter: Sendable {
     public func split(count: Int) -> (train: [Int], valid: [Int]) {
         var rng = SeededGenerator(seed: seed)
         var perm = Array(0..<max(0, count))
-        perm.shuffle(using: &rng)
+        SeededShuffle.shuffle(&perm, using: &rng)
         let cut = min(perm.count, max(0, Int(validPct * Double(perm.count))))
         return (Array(perm[cut...]), Array(perm[..<cut]))
     }
