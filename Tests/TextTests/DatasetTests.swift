@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Text
+
+private var sampleURL: URL {
+    Fixtures.packageRoot.appendingPathComponent("Datasets/imdb_sample", isDirectory: true)
+}
+
+/// The embedded sample: 1,600 train / 400 valid, balanced labels, labels from the parent
+/// folder, splits from the grandparent, files named after their imdb index.
+@Test func embeddedSampleLoads() throws {
+    let ds = try TextFolderDataset(path: sampleURL)
+    #expect(ds.items.count == 2000)
+    #expect(ds.labels == ["neg", "pos"])
+    for (split, n) in [("train", 1600), ("valid", 400)] {
+        let items = ds.items(split: split)
+        #expect(items.count == n)
+        #expect(items.filter { $0.label == "pos" }.count == n / 2)
+    }
+    for item in ds.items {
+        #expect(!item.text.isEmpty)
+        #expect(item.relativePath == "\(item.split)/\(item.label)/\(item.url.lastPathComponent)")
+        // Label 0 = neg is imdb index < 12,500.
+        let i = Int(item.url.deletingPathExtension().lastPathComponent) ?? -1
+        #expect((i >= 12500) == (item.label == "pos"), "\(item.relativePath)")
+    }
+    #expect(ds.items.map(\.relativePath) == ds.items.map(\.relativePath).sorted {
+        $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars)
+    })
+}
+
+/// The sample's first review is imdb row 0, identical to the fixture's text for imdb-0.
+@Test func sampleTextIsTheCSVText() throws {
+    let record = try #require(try Fixtures.jsonLines("text/tokenize.jsonl").first { ($0["id"] as? String) == "imdb-0" })
+    let text = try String(contentsOf: sampleURL.appendingPathComponent("train/neg/0.txt"), encoding: .utf8)
+    #expect(text == record["text"] as? String)
+}
+
+@Test func missingDatasetGivesOneLineError() throws {
+    let missing = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lmlab-no-such-\(UUID().uuidString)")
+    do {
+        _ = try TextFolderDataset(path: missing)
+        Issue.record("expected an error")
+    } catch let e as DatasetError {
+        #expect(e.description == "dataset not found: \(missing.path) does not exist (run Scripts/fetch-imdb to download the full IMDb, or use Datasets/imdb_sample)")
+        #expect(!e.description.contains("\n"))
+    }
+}
+
+@Test func emptyDatasetGivesOneLineError() throws {
+    let empty = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lmlab-empty-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: empty.appendingPathComponent("train/pos"), withIntermediateDirectories: true)
+    try Data("hidden".utf8).write(to: empty.appendingPathComponent("train/pos/.x.txt"))
+    defer { try? FileManager.default.removeItem(at: empty) }
+    do {
+        _ = try TextFolderDataset(path: empty)
+        Issue.record("expected an error")
+    } catch let e as DatasetError {
+        #expect(e.description == "dataset is empty: no .txt files under \(empty.path) (run Scripts/fetch-imdb to download the full IMDb, or use Datasets/imdb_sample)")
+    }
+}
+
+@Test func defaultDatasetPrefersFullIMDb() throws {
+    let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lmlab-root-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("Datasets/imdb_sample"), withIntermediateDirectories: true)
+    #expect(TextFolderDataset.defaultPath(packageRoot: root).lastPathComponent == "imdb_sample")
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("Datasets/imdb/train/pos"), withIntermediateDirectories: true)
+    #expect(TextFolderDataset.defaultPath(packageRoot: root).lastPathComponent == "imdb")
+}
