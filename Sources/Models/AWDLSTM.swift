@@ -1,0 +1,239 @@
+import Tensor
+
+/// fastai's `AWD_LSTM` encoder: embedding (with `EmbeddingDropout`), input `RNNDropout`, a stack
+/// of weight-dropped LSTM layers with `RNNDropout` between them, and a carried hidden state.
+///
+/// The language model puts a `LinearDecoder` on top; the classifier (later) wraps it in a
+/// `SentenceEncoder`. Parameter names carry the prefix of the enclosing model (`"0."` in the LM,
+/// so `0.encoder.weight`, `0.rnns.1.weight_hh_l0_raw`, …).
+///
+///     let enc = try AWDLSTM(config: cfg, vocabSize: 100, namePrefix: "", seed: 1)
+///     let out = try enc.forward(try TokenBatch(rows: [[2, 5, 7]]))   // [1, 3, E]
+public final class AWDLSTM {
+    public let config: AWDLSTMConfig
+    public let vocabSize: Int
+    /// `encoder.weight [V, E]` (also `encoder_dp.emb.weight`; the LM's tied decoder weight).
+    public let embedding: Parameter
+    public let layers: [LSTMLayer]
+    /// Training mode: dropouts active. Eval: every dropout is the identity.
+    public var isTraining = true
+    /// Random source for every dropout mask of this encoder.
+    public var rng: SeededGenerator
+
+    // Last call, time-major.
+    private(set) var steps = 0
+    private(set) var batch = 0
+    private var ids: [Int] = []            // [T*bs] time-major
+    let embeddingMask = FloatBuffer()       // [V]
+    private var embeddingMaskUsed = false
+    let embedded = FloatBuffer()            // [T, bs, E] lookup output (after embedding dropout)
+    let inputMask = FloatBuffer()           // [bs, E]
+    private var inputMaskUsed = false
+    let layerInput0 = FloatBuffer()         // [T, bs, E] after input dropout
+    let hiddenMasks: [FloatBuffer]          // per layer but the last, [bs, H]
+    private var hiddenMaskUsed: [Bool]
+    let layerOutputs: [FloatBuffer]         // per layer but the last, [T, bs, H] after hidden dropout
+    private let gradA = FloatBuffer(), gradB = FloatBuffer()
+
+    /// A freshly initialised encoder (fastai init: embedding U(−0.1, 0.1) on every row,
+    /// LSTM weights U(−1/√H, 1/√H)).
+    public convenience init(config: AWDLSTMConfig, vocabSize: Int, namePrefix: String = "", seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        try self.init(config: config, vocabSize: vocabSize, namePrefix: namePrefix, rng: &rng)
+    }
+
+    init(config: AWDLSTMConfig, vocabSize: Int, namePrefix: String, rng: inout SeededGenerator) throws {
+        try config.validate()
+        guard vocabSize > 0 else { throw ModelError("model: vocabulary size must be positive, got \(vocabSize)") }
+        guard config.padToken >= 0 && config.padToken < vocabSize else {
+            throw ModelError("model: pad token \(config.padToken) is outside the vocabulary 0..<\(vocabSize)")
+        }
+        self.config = config
+        self.vocabSize = vocabSize
+        embedding = Parameter(namePrefix + "encoder.weight",
+                              Tensor.uniform([vocabSize, config.embSize], low: -0.1, high: 0.1, using: &rng))
+        var ls: [LSTMLayer] = []
+        for l in 0..<config.layers {
+            let layer = LSTMLayer(inputSize: config.inputSize(ofLayer: l), hiddenSize: config.hiddenSize(ofLayer: l),
+                                  weightP: config.weightP, namePrefix: "\(namePrefix)rnns.\(l).")
+            layer.initialize(using: &rng)
+            ls.append(layer)
+        }
+        layers = ls
+        hiddenMasks = (0..<max(config.layers - 1, 0)).map { _ in FloatBuffer() }
+        hiddenMaskUsed = Array(repeating: false, count: max(config.layers - 1, 0))
+        layerOutputs = (0..<max(config.layers - 1, 0)).map { _ in FloatBuffer() }
+        self.rng = SeededGenerator(seed: rng.next())
+        dropout = (config.embedP, config.inputP, config.hiddenP)
+    }
+
+    /// fastai's `named_parameters` order: embedding, then per layer raw W_hh, W_ih, b_ih, b_hh.
+    public var parameters: [Parameter] { [embedding] + layers.flatMap(\.parameters) }
+
+    /// Zeros every layer's carried state (fastai `reset()`).
+    public func reset() { for l in layers { l.reset() } }
+
+    /// Sets the dropout probabilities (e.g. after changing `drop_mult`).
+    public func setDropout(embedP: Float, inputP: Float, hiddenP: Float, weightP: Float) {
+        dropout = (embedP, inputP, hiddenP)
+        for l in layers { l.weightP = weightP }
+    }
+    /// Current embedding, input and hidden dropout probabilities (`weight_p` lives on each layer).
+    public private(set) var dropout: (embed: Float, input: Float, hidden: Float)
+
+    // MARK: forward
+
+    /// Runs the encoder on `x [bs, T]` from the carried state.
+    /// - Returns: the last layer's output `[bs, T, E]` (before any output dropout).
+    @discardableResult
+    public func forward(_ x: TokenBatch) throws -> Tensor {
+        try run(x)
+        return batchFirstTensor(output, T: steps, bs: batch, features: config.embSize)
+    }
+
+    /// The forward pass proper; leaves the output time-major in `output`.
+    func run(_ x: TokenBatch) throws {
+        try x.validate(vocabSize: vocabSize)
+        let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
+        steps = T
+        batch = bs
+        ids = Array(repeating: 0, count: n)
+        for b in 0..<bs { for t in 0..<T { ids[t * bs + b] = x.ids[b * T + t] } }
+
+        // Embedding lookup, with whole-word dropout (one mask per vocabulary row, fresh every call).
+        embeddingMaskUsed = isTraining && dropout.embed > 0
+        if embeddingMaskUsed {
+            embeddingMask.ensure(vocabSize)
+            drawDropoutMask(embeddingMask.pointer, count: vocabSize, p: dropout.embed, rng: &rng)
+        }
+        embedded.ensure(n * E)
+        layerInput0.ensure(n * E)
+        embedding.withValue { w in
+            for r in 0..<n {
+                let id = ids[r]
+                let dst = embedded.pointer + r * E
+                dst.update(from: w + id * E, count: E)
+                if embeddingMaskUsed {
+                    let m = embeddingMask.pointer[id]
+                    for k in 0..<E { dst[k] *= m }
+                }
+            }
+        }
+        // Input dropout: one [bs, E] mask for all time steps.
+        inputMaskUsed = isTraining && dropout.input > 0
+        applyRNNDropout(src: embedded.pointer, dst: layerInput0.pointer, mask: inputMask, used: inputMaskUsed,
+                        p: dropout.input, T: T, bs: bs, F: E)
+
+        var input = UnsafePointer(layerInput0.pointer)
+        for (l, layer) in layers.enumerated() {
+            layer.forward(input, T: T, bs: bs, training: isTraining, rng: &rng)
+            if l < layers.count - 1 {
+                let H = layer.hiddenSize
+                layerOutputs[l].ensure(n * H)
+                hiddenMaskUsed[l] = isTraining && dropout.hidden > 0
+                applyRNNDropout(src: layer.output, dst: layerOutputs[l].pointer, mask: hiddenMasks[l],
+                                used: hiddenMaskUsed[l], p: dropout.hidden, T: T, bs: bs, F: H)
+                input = UnsafePointer(layerOutputs[l].pointer)
+            }
+        }
+    }
+
+    /// `RNNDropout`: `dst = src ⊙ mask[b, f]`, with a fresh `[bs, F]` mask when `used`, else a copy.
+    private func applyRNNDropout(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, mask: FloatBuffer,
+                                 used: Bool, p: Float, T: Int, bs: Int, F: Int) {
+        guard used else {
+            dst.update(from: src, count: T * bs * F)
+            return
+        }
+        mask.ensure(bs * F)
+        drawDropoutMask(mask.pointer, count: bs * F, p: p, rng: &rng)
+        for t in 0..<T {
+            for b in 0..<bs {
+                let o = (t * bs + b) * F, m = mask.pointer + b * F
+                for f in 0..<F { dst[o + f] = src[o + f] * m[f] }
+            }
+        }
+    }
+
+    /// The last layer's output of the last call, time-major `[T, bs, E]`.
+    var output: UnsafeMutablePointer<Float> { layers[layers.count - 1].output }
+
+    // MARK: backward
+
+    /// Backpropagates a gradient w.r.t. the last forward call's output, time-major `[T, bs, E]`
+    /// (destroyed), accumulating into every parameter that requires a gradient.
+    func backward(dOutput: UnsafeMutablePointer<Float>) {
+        let T = steps, bs = batch, n = T * bs, E = config.embSize
+        let widest = max(config.embSize, config.hiddenSize)
+        gradA.ensure(n * widest)
+        gradB.ensure(n * widest)
+        var dOut = dOutput
+        var spare = gradA.pointer
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layer = layers[l]
+            let x = UnsafePointer(l == 0 ? layerInput0.pointer : layerOutputs[l - 1].pointer)
+            let needInput = l > 0 || embedding.requiresGrad
+            let dIn = spare
+            layer.backward(dOutput: dOut, x: x, dInput: needInput ? dIn : nil)
+            guard needInput else { return }
+            // Through the dropout that produced this layer's input.
+            let F = layer.inputSize
+            let (mask, used) = l == 0 ? (inputMask, inputMaskUsed) : (hiddenMasks[l - 1], hiddenMaskUsed[l - 1])
+            if used {
+                for t in 0..<T {
+                    for b in 0..<bs {
+                        let o = (t * bs + b) * F, m = mask.pointer + b * F
+                        for f in 0..<F { dIn[o + f] *= m[f] }
+                    }
+                }
+            }
+            spare = (dIn == gradA.pointer) ? gradB.pointer : gradA.pointer
+            dOut = dIn
+        }
+        // Embedding lookup: scatter-add, no gradient for the padding row (PyTorch padding_idx),
+        // scaled by the embedding-dropout mask of the row.
+        let pad = config.padToken
+        embedding.withGrad { g in
+            for r in 0..<n {
+                let id = ids[r]
+                if id == pad { continue }
+                let m: Float = embeddingMaskUsed ? embeddingMask.pointer[id] : 1
+                if m == 0 { continue }
+                let src = dOut + r * E, dst = g + id * E
+                for k in 0..<E { dst[k] += src[k] * m }
+            }
+        }
+    }
+
+    /// Backpropagates `outputGradient [bs, T, E]` (batch-first) through the last forward call.
+    public func backward(outputGradient: Tensor) throws {
+        let E = config.embSize
+        guard outputGradient.shape == [batch, steps, E] else {
+            throw ModelError("encoder backward: gradient shape \(outputGradient.shape) does not match the last output [\(batch), \(steps), \(E)]")
+        }
+        let buf = FloatBuffer(batch * steps * E)
+        outputGradient.data.withUnsafeBufferPointer { src in
+            copyToTimeMajor(src.baseAddress!, buf.pointer, T: steps, bs: batch, features: E)
+        }
+        backward(dOutput: buf.pointer)
+    }
+
+    // MARK: inspection
+
+    /// Embedding output of the last call `[bs, T, E]` (after embedding dropout, before input dropout).
+    public var embeddingOutput: Tensor { batchFirstTensor(embedded.pointer, T: steps, bs: batch, features: config.embSize) }
+
+    /// Raw output of layer `l` in the last call, `[bs, T, H_l]` (before hidden dropout).
+    public func rawOutput(ofLayer l: Int) -> Tensor {
+        batchFirstTensor(layers[l].output, T: steps, bs: batch, features: layers[l].hiddenSize)
+    }
+
+    /// Output of layer `l` after hidden dropout (`[bs, T, H_l]`); the last layer has none, so its raw output.
+    public func output(ofLayer l: Int) -> Tensor {
+        guard l < layers.count - 1 else { return rawOutput(ofLayer: l) }
+        return batchFirstTensor(layerOutputs[l].pointer, T: steps, bs: batch, features: layers[l].hiddenSize)
+    }
+
+    /// Carried `(h, c)` of every layer, each `[1, bs, H_l]`.
+    public var hiddenState: [(h: Tensor, c: Tensor)] { layers.map(\.state) }
+}

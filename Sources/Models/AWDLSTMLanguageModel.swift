@@ -1,0 +1,274 @@
+import Foundation
+import Tensor
+
+/// What the language model returns for a batch, as fastai's `(logits, raw, dropped)` triple.
+public struct LMOutput {
+    /// `[bs, T, V]`
+    public var logits: Tensor
+    /// Last LSTM layer's output before output dropout, `[bs, T, E]` (for TAR).
+    public var raw: Tensor
+    /// The same after output dropout, `[bs, T, E]` (for AR).
+    public var dropped: Tensor
+}
+
+/// The terms of a training loss (fastai's `RNNRegularizer` adds AR/TAR after the loss function).
+public struct LMLoss: Equatable, Sendable {
+    /// Mean cross-entropy over all `bs·T` positions (the reported loss).
+    public var crossEntropy: Float
+    /// `α · mean(dropped²)`.
+    public var ar: Float
+    /// `β · mean((raw[:,1:] − raw[:,:-1])²)`; 0 when the batch has one row (fastai quirk) or one step.
+    public var tar: Float
+    /// The loss the gradient was taken of.
+    public var total: Float { crossEntropy + ar + tar }
+}
+
+/// fastai's AWD-LSTM language model, `SequentialRNN(AWD_LSTM, LinearDecoder)`, in pure Swift + BLAS.
+///
+/// Parameters are named like fastai's `state_dict`, so fastai weights load directly and every
+/// gradient can be looked up by name. The hidden state is carried from call to call (truncated
+/// BPTT) until `reset()`.
+///
+///     let lm = try AWDLSTMLanguageModel(config: .languageModel.scaled(dropMult: 0.3), vocabSize: 60_008, seed: 42)
+///     lm.reset()
+///     let loss = try lm.lossAndBackward(x: x, y: y, arAlpha: 2, tarBeta: 1)   // grads in lm.parameters
+///     lm.parameter(named: "0.rnns.0.weight_hh_l0_raw")?.grad
+public final class AWDLSTMLanguageModel {
+    public let config: AWDLSTMConfig
+    public let vocabSize: Int
+    /// The encoder (`0.` prefix).
+    public let encoder: AWDLSTM
+    /// The decoder (`1.` prefix); its weight is `encoder.embedding` when tied.
+    public let decoder: LinearDecoder
+    /// Loss terms of the last `lossAndBackward` call.
+    public private(set) var lastLoss = LMLoss(crossEntropy: 0, ar: 0, tar: 0)
+    private let dBuffer = FloatBuffer()
+    private let logitBuffer = FloatBuffer()
+
+    /// A freshly initialised model (fastai init; decoder bias 0). Dropout masks come from
+    /// generators derived from `seed`.
+    public init(config: AWDLSTMConfig = .languageModel, vocabSize: Int, seed: UInt64 = 0) throws {
+        var rng = SeededGenerator(seed: seed)
+        self.config = config
+        self.vocabSize = vocabSize
+        encoder = try AWDLSTM(config: config, vocabSize: vocabSize, namePrefix: "0.", rng: &rng)
+        let weight = config.tieWeights
+            ? encoder.embedding
+            : Parameter("1.decoder.weight", Tensor.uniform([vocabSize, config.embSize], low: -0.1, high: 0.1, using: &rng))
+        let bias = config.outBias ? Parameter("1.decoder.bias", Tensor.zeros([vocabSize])) : nil
+        decoder = LinearDecoder(weight: weight, bias: bias, outputP: config.outputP,
+                                rng: SeededGenerator(seed: rng.next()))
+    }
+
+    /// Training mode (dropouts active) or eval mode.
+    public var isTraining: Bool {
+        get { encoder.isTraining }
+        set { encoder.isTraining = newValue; decoder.isTraining = newValue }
+    }
+
+    /// fastai's `named_parameters` order (the tied matrix once, as `0.encoder.weight`).
+    public var parameters: [Parameter] {
+        var ps = encoder.parameters
+        if !config.tieWeights { ps.append(decoder.weight) }
+        if let b = decoder.bias { ps.append(b) }
+        return ps
+    }
+
+    /// The parameter with this fastai name (aliases of the tied matrix resolve to it).
+    public func parameter(named name: String) -> Parameter? {
+        if config.tieWeights, name == "1.decoder.weight" || name == "0.encoder_dp.emb.weight" {
+            return encoder.embedding
+        }
+        if name == "0.encoder_dp.emb.weight" { return encoder.embedding }
+        return parameters.first { $0.name == name }
+    }
+
+    /// Zeros the carried hidden state of every layer.
+    public func reset() { encoder.reset() }
+
+    /// Sets every gradient to zero.
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    // MARK: forward
+
+    /// Logits, raw and dropped outputs for `x [bs, T]`, continuing from the carried state.
+    public func forward(_ x: TokenBatch) throws -> LMOutput {
+        try encoder.run(x)
+        let T = x.seqLen, bs = x.batchSize, V = vocabSize, E = config.embSize
+        decoder.applyDropout(raw: encoder.output, T: T, bs: bs)
+        logitBuffer.ensure(T * bs * V)
+        decoder.logits(rows: 0..<(T * bs), into: logitBuffer.pointer)
+        return LMOutput(logits: batchFirstTensor(logitBuffer.pointer, T: T, bs: bs, features: V),
+                        raw: batchFirstTensor(encoder.output, T: T, bs: bs, features: E),
+                        dropped: batchFirstTensor(decoder.dropped.pointer, T: T, bs: bs, features: E))
+    }
+
+    /// Mean cross-entropy of predicting `y` from `x` (no gradient), continuing from the carried state.
+    public func loss(x: TokenBatch, y: TokenBatch) throws -> Float {
+        let targets = try prepare(x: x, y: y)
+        return Float(decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil) / Double(targets.count))
+    }
+
+    /// Forward and backward on one batch: returns the mean cross-entropy and **accumulates** the
+    /// gradient of `CE + AR + TAR` into `Parameter.grad` of every parameter that requires it.
+    /// `arAlpha`/`tarBeta` are fastai's `alpha`/`beta` (TextLearner uses 2 and 1; 0 turns a term off).
+    /// All terms are in `lastLoss`.
+    @discardableResult
+    public func lossAndBackward(x: TokenBatch, y: TokenBatch, arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+        let terms = try evaluate(x: x, y: y, arAlpha: arAlpha, tarBeta: tarBeta, backward: true)
+        lastLoss = terms
+        return terms.crossEntropy
+    }
+
+    /// The loss terms of one batch without any gradient (dropout follows `isTraining`).
+    public func lossTerms(x: TokenBatch, y: TokenBatch, arAlpha: Float = 0, tarBeta: Float = 0) throws -> LMLoss {
+        try evaluate(x: x, y: y, arAlpha: arAlpha, tarBeta: tarBeta, backward: false)
+    }
+
+    private func evaluate(x: TokenBatch, y: TokenBatch, arAlpha: Float, tarBeta: Float, backward: Bool) throws -> LMLoss {
+        let targets = try prepare(x: x, y: y)
+        let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
+        dBuffer.ensure(n * E)
+        let d = dBuffer.pointer
+        let ce = decoder.crossEntropy(targets: targets, gradScale: 1 / Float(n), dDropped: backward ? d : nil) / Double(n)
+
+        // AR on the dropped output: α·mean(dropped²) → d dropped += 2α·dropped/(n·E).
+        var ar = 0.0
+        if arAlpha != 0 {
+            let dr = decoder.dropped.pointer
+            let k = 2 * arAlpha / Float(n * E)
+            var s = 0.0
+            for i in 0..<(n * E) {
+                s += Double(dr[i] * dr[i])
+                if backward { d[i] += k * dr[i] }
+            }
+            ar = Double(arAlpha) * s / Double(n * E)
+        }
+        if backward { decoder.backwardDropout(d) }
+        // TAR on the raw output, differences along time; skipped for one row (fastai tests len(h) > 1
+        // on the batch dimension) and for one step (no differences).
+        var tar = 0.0
+        if tarBeta != 0 && bs > 1 && T > 1 {
+            let raw = encoder.output
+            let count = bs * (T - 1) * E
+            let k = 2 * tarBeta / Float(count)
+            var s = 0.0
+            for t in 1..<T {
+                for i in 0..<(bs * E) {
+                    let cur = t * bs * E + i, prev = (t - 1) * bs * E + i
+                    let diff = raw[cur] - raw[prev]
+                    s += Double(diff * diff)
+                    if backward {
+                        d[cur] += k * diff
+                        d[prev] -= k * diff
+                    }
+                }
+            }
+            tar = Double(tarBeta) * s / Double(count)
+        }
+        if backward { encoder.backward(dOutput: d) }
+        return LMLoss(crossEntropy: Float(ce), ar: Float(ar), tar: Float(tar))
+    }
+
+    /// Runs encoder and output dropout, validating targets; returns targets in time-major row order.
+    private func prepare(x: TokenBatch, y: TokenBatch) throws -> [Int] {
+        guard x.batchSize == y.batchSize && x.seqLen == y.seqLen else {
+            throw ModelError("language model: targets shape [\(y.batchSize), \(y.seqLen)] differs from inputs [\(x.batchSize), \(x.seqLen)]")
+        }
+        try y.validate(vocabSize: vocabSize, role: "target")
+        try encoder.run(x)
+        let T = x.seqLen, bs = x.batchSize
+        decoder.applyDropout(raw: encoder.output, T: T, bs: bs)
+        var targets = [Int](repeating: 0, count: T * bs)
+        for b in 0..<bs { for t in 0..<T { targets[t * bs + b] = y.ids[b * T + t] } }
+        return targets
+    }
+
+    // MARK: generation
+
+    /// Feeds `tokens` as a batch of one, continuing the carried state, and returns the logits at
+    /// the last position (`[V]`). Call `reset()` first to start from an empty state; feed one token
+    /// at a time afterwards to continue.
+    public func nextTokenLogits(for tokens: [Int]) throws -> [Float] {
+        guard !tokens.isEmpty else { throw ModelError("language model: no tokens to feed") }
+        let x = try TokenBatch(batchSize: 1, seqLen: tokens.count, ids: tokens)
+        try encoder.run(x)
+        decoder.applyDropout(raw: encoder.output, T: tokens.count, bs: 1)
+        logitBuffer.ensure(vocabSize)
+        decoder.logits(rows: (tokens.count - 1)..<tokens.count, into: logitBuffer.pointer)
+        return logitBuffer.array(vocabSize)
+    }
+
+    // MARK: weights
+
+    /// fastai `state_dict()`: every key, including the aliases of the tied matrix.
+    public func stateDict() -> [String: Tensor] {
+        var d: [String: Tensor] = [:]
+        for p in parameters { d[p.name] = p.value }
+        d["0.encoder_dp.emb.weight"] = encoder.embedding.value
+        if config.tieWeights { d["1.decoder.weight"] = encoder.embedding.value }
+        return d
+    }
+
+    /// The state-dict keys in fastai's order.
+    public var stateDictKeys: [String] {
+        var keys = ["0.encoder.weight", "0.encoder_dp.emb.weight"]
+        keys += encoder.layers.flatMap { $0.parameters.map(\.name) }
+        keys.append("1.decoder.weight")
+        if config.outBias { keys.append("1.decoder.bias") }
+        return keys
+    }
+
+    /// Loads fastai state-dict tensors. Every key must be present with the right shape and no
+    /// unknown key is accepted; the tied aliases must equal `0.encoder.weight`. Nothing is
+    /// changed when an error is thrown.
+    public func load(stateDict: [String: Tensor]) throws {
+        let keys = stateDictKeys
+        let known = Set(keys)
+        if let extra = stateDict.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ModelError("load: unexpected key '\(extra)' in state dict")
+        }
+        if let missing = keys.first(where: { stateDict[$0] == nil }) {
+            throw ModelError("load: missing key '\(missing)' in state dict")
+        }
+        for key in keys {
+            let p = parameter(named: key)!
+            let t = stateDict[key]!
+            guard t.shape == p.shape else {
+                throw ModelError("load: '\(key)' has shape \(t.shape), the model expects \(p.shape)")
+            }
+        }
+        let emb = stateDict["0.encoder.weight"]!
+        var aliases = ["0.encoder_dp.emb.weight"]
+        if config.tieWeights { aliases.append("1.decoder.weight") }
+        for a in aliases where stateDict[a]! != emb {
+            throw ModelError("load: '\(a)' differs from '0.encoder.weight' but the weights are tied")
+        }
+        for p in parameters { p.value = stateDict[p.name]! }
+    }
+
+    /// Loads weights from a safetensors file with fastai state-dict names.
+    public func load(contentsOf url: URL) throws {
+        let file = try SafeTensors(contentsOf: url)
+        if let name = file.integers.keys.sorted().first {
+            throw ModelError("load: '\(name)' in \(url.lastPathComponent) is an integer tensor, expected F32")
+        }
+        try load(stateDict: file.floats)
+    }
+
+    /// Saves the state dict as safetensors.
+    public func save(to url: URL) throws {
+        try SafeTensors(floats: stateDict(), metadata: ["format": "fastai state_dict"]).write(to: url)
+    }
+
+    // MARK: inspection and cost
+
+    /// Multiply-adds ×2 of one forward pass over `tokens` positions (LSTM GEMMs + decoder).
+    public func forwardFlops(tokens: Int) -> Double {
+        var f = 2.0 * Double(tokens) * Double(vocabSize) * Double(config.embSize)
+        for l in encoder.layers {
+            f += 2.0 * Double(tokens) * Double(4 * l.hiddenSize) * Double(l.inputSize + l.hiddenSize)
+        }
+        return f
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import Tensor
+
+/// One weight-dropped LSTM layer: fastai's `WeightDropout(nn.LSTM(nIn, H, 1, batch_first=True))`.
+///
+/// PyTorch layout: `weight_ih [4H, nIn]`, `weight_hh [4H, H]`, biases `[4H]`, gate blocks in the
+/// order i, f, g, o. The trainable hidden-to-hidden matrix is `weight_hh_l0_raw`; in training a
+/// DropConnect mask is drawn once per forward call and the effective matrix
+/// `raw ⊙ mask` is shared by every time step and row.
+///
+/// The layer keeps its state `(h, c)` (`[bs, H]` each) between calls, detached: the next call
+/// starts from it but no gradient flows back into the previous call.
+///
+/// Internally every sequence buffer is **time-major**, `[T, bs, features]`, so the rows of one
+/// time step are contiguous and the recurrent product of a step is one GEMM.
+public final class LSTMLayer {
+    public let inputSize: Int
+    public let hiddenSize: Int
+    /// `…weight_hh_l0_raw [4H, H]`
+    public let weightHHRaw: Parameter
+    /// `…module.weight_ih_l0 [4H, nIn]`
+    public let weightIH: Parameter
+    /// `…module.bias_ih_l0 [4H]`
+    public let biasIH: Parameter
+    /// `…module.bias_hh_l0 [4H]`
+    public let biasHH: Parameter
+    /// DropConnect probability on `weight_hh`.
+    public var weightP: Float
+
+    // Carried state, [stateBatch, H] each.
+    private(set) var stateBatch = 0
+    let h0 = FloatBuffer()
+    let c0 = FloatBuffer()
+
+    // Caches of the last forward call (time-major).
+    private(set) var steps = 0
+    private(set) var batch = 0
+    /// Activated gates `[T, bs, 4H]` (i, f, g, o); overwritten by their gradients in backward.
+    let gates = FloatBuffer()
+    /// Hidden states `[T+1, bs, H]`: row block 0 is the initial state, block t+1 the output at t.
+    let hs = FloatBuffer()
+    /// Cell states `[T+1, bs, H]`, same layout.
+    let cs = FloatBuffer()
+    /// The `weight_hh` used by the last call (`[4H, H]`).
+    let weightHH = FloatBuffer()
+    /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
+    let weightMask = FloatBuffer()
+    private var maskUsed = false
+    // Backward scratch.
+    let dCell = FloatBuffer()
+    let dWeightScratch = FloatBuffer()
+    let biasSum = FloatBuffer()
+
+    init(inputSize: Int, hiddenSize: Int, weightP: Float, namePrefix: String) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.weightP = weightP
+        let g = 4 * hiddenSize
+        weightHHRaw = Parameter(namePrefix + "weight_hh_l0_raw", Tensor.zeros([g, hiddenSize]))
+        weightIH = Parameter(namePrefix + "module.weight_ih_l0", Tensor.zeros([g, inputSize]))
+        biasIH = Parameter(namePrefix + "module.bias_ih_l0", Tensor.zeros([g]))
+        biasHH = Parameter(namePrefix + "module.bias_hh_l0", Tensor.zeros([g]))
+        weightHH.ensure(g * hiddenSize)
+        weightMask.ensure(g * hiddenSize)
+    }
+
+    /// fastai's `named_parameters` order within a layer.
+    public var parameters: [Parameter] { [weightHHRaw, weightIH, biasIH, biasHH] }
+
+    /// PyTorch's default LSTM init: every weight and bias U(−1/√H, 1/√H).
+    func initialize(using rng: inout SeededGenerator) {
+        let k = 1 / Float(hiddenSize).squareRoot()
+        for p in parameters { p.value = Tensor.uniform(p.shape, low: -k, high: k, using: &rng) }
+    }
+
+    /// Zeros the carried state.
+    public func reset() {
+        h0.zero(stateBatch * hiddenSize)
+        c0.zero(stateBatch * hiddenSize)
+    }
+
+    /// Carried state `(h, c)`, each `[1, bs, H]` as PyTorch reports it.
+    public var state: (h: Tensor, c: Tensor) {
+        (Tensor(shape: [1, stateBatch, hiddenSize], data: h0.array(stateBatch * hiddenSize)),
+         Tensor(shape: [1, stateBatch, hiddenSize], data: c0.array(stateBatch * hiddenSize)))
+    }
+
+    /// Cuts the state to its first `bs` rows or extends it with zero rows (fastai's rule when the
+    /// batch size changes without a reset).
+    func adjustState(to bs: Int) {
+        guard bs != stateBatch else { return }
+        let H = hiddenSize
+        if bs > stateBatch {
+            for buf in [h0, c0] {
+                let old = buf.array(stateBatch * H)
+                buf.ensure(bs * H)
+                buf.zero(bs * H)
+                buf.pointer.update(from: old, count: old.count)
+            }
+        }
+        stateBatch = bs
+    }
+
+    // MARK: forward
+
+    /// Runs the layer over `T` steps from the carried state and stores the final state.
+    /// - Parameters:
+    ///   - x: input `[T, bs, nIn]` (time-major).
+    ///   - training: draws a fresh DropConnect mask when true and `weightP > 0`.
+    /// The output `[T, bs, H]` is `output` (block 1… of `hs`).
+    func forward(_ x: UnsafePointer<Float>, T: Int, bs: Int, training: Bool, rng: inout SeededGenerator) {
+        let H = hiddenSize, G = 4 * H, n = T * bs
+        adjustState(to: bs)
+        steps = T
+        batch = bs
+        gates.ensure(n * G)
+        hs.ensure((T + 1) * bs * H)
+        cs.ensure((T + 1) * bs * H)
+
+        // Effective recurrent weight, once per call.
+        maskUsed = training && weightP > 0
+        weightHHRaw.withValue { raw in
+            if maskUsed {
+                drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng)
+                for i in 0..<(G * H) { weightHH.pointer[i] = raw[i] * weightMask.pointer[i] }
+            } else {
+                weightHH.pointer.update(from: raw, count: G * H)
+            }
+        }
+
+        // Input projections of all steps in one GEMM, on top of the summed biases.
+        let z = gates.pointer
+        biasSum.ensure(G)
+        biasIH.withValue { bi in biasHH.withValue { bh in
+            for j in 0..<G { biasSum.pointer[j] = bi[j] + bh[j] }
+        } }
+        for r in 0..<n { (z + r * G).update(from: biasSum.pointer, count: G) }
+        weightIH.withValue { wih in
+            BLAS.sgemm(transB: true, m: n, n: G, k: inputSize, a: x, lda: inputSize,
+                       b: wih, ldb: inputSize, beta: 1, c: z, ldc: G)
+        }
+
+        hs.pointer.update(from: h0.pointer, count: bs * H)
+        cs.pointer.update(from: c0.pointer, count: bs * H)
+        for t in 0..<T {
+            let zt = z + t * bs * G
+            let hPrev = hs.pointer + t * bs * H
+            // Recurrent part: one GEMM per step.
+            BLAS.sgemm(transB: true, m: bs, n: G, k: H, a: hPrev, lda: H,
+                       b: weightHH.pointer, ldb: H, beta: 1, c: zt, ldc: G)
+            lstmCellForward(zt, cPrev: cs.pointer + t * bs * H, c: cs.pointer + (t + 1) * bs * H,
+                            h: hs.pointer + (t + 1) * bs * H, bs: bs, H: H)
+        }
+        h0.pointer.update(from: hs.pointer + T * bs * H, count: bs * H)
+        c0.pointer.update(from: cs.pointer + T * bs * H, count: bs * H)
+    }
+
+    /// The output of the last forward call, `[T, bs, H]`.
+    var output: UnsafeMutablePointer<Float> { hs.pointer + batch * hiddenSize }
+
+    // MARK: backward
+
+    /// Backpropagates through the last forward call (truncated at its initial state).
+    /// - Parameters:
+    ///   - dOutput: gradient of the loss w.r.t. the output, `[T, bs, H]`; used as scratch (destroyed).
+    ///   - x: the input of the forward call, `[T, bs, nIn]`.
+    ///   - dInput: when not nil, receives the gradient w.r.t. `x`, `[T, bs, nIn]` (overwritten).
+    /// Weight and bias gradients are accumulated into the parameters that require them.
+    func backward(dOutput: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+                  dInput: UnsafeMutablePointer<Float>?) {
+        let H = hiddenSize, G = 4 * H, T = steps, bs = batch, n = T * bs
+        dCell.ensure(bs * H)
+        dCell.zero(bs * H)
+        let dz = gates.pointer  // gates are replaced by dL/dz step by step
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let dzt = dz + t * bs * G
+            lstmCellBackward(dzt, dh: dOutput + t * bs * H, dc: dCell.pointer,
+                             cPrev: cs.pointer + t * bs * H, c: cs.pointer + (t + 1) * bs * H, bs: bs, H: H)
+            if t > 0 {
+                // dh_{t-1} += dz_t · W_hh
+                BLAS.sgemm(m: bs, n: H, k: G, a: dzt, lda: G, b: weightHH.pointer, ldb: H,
+                           beta: 1, c: dOutput + (t - 1) * bs * H, ldc: H)
+            }
+        }
+
+        // Weight gradients: single GEMMs over all steps.
+        if weightHHRaw.requiresGrad {
+            weightHHRaw.withGrad { g in
+                if maskUsed {
+                    dWeightScratch.ensure(G * H)
+                    BLAS.sgemm(transA: true, m: G, n: H, k: n, a: dz, lda: G, b: hs.pointer, ldb: H,
+                               beta: 0, c: dWeightScratch.pointer, ldc: H)
+                    for i in 0..<(G * H) { g[i] += dWeightScratch.pointer[i] * weightMask.pointer[i] }
+                } else {
+                    BLAS.sgemm(transA: true, m: G, n: H, k: n, a: dz, lda: G, b: hs.pointer, ldb: H,
+                               beta: 1, c: g, ldc: H)
+                }
+            }
+        }
+        if weightIH.requiresGrad {
+            weightIH.withGrad { g in
+                BLAS.sgemm(transA: true, m: G, n: inputSize, k: n, a: dz, lda: G, b: x, ldb: inputSize,
+                           beta: 1, c: g, ldc: inputSize)
+            }
+        }
+        if biasIH.requiresGrad || biasHH.requiresGrad {
+            biasSum.ensure(G)
+            biasSum.zero(G)
+            let s = biasSum.pointer
+            for r in 0..<n {
+                let row = dz + r * G
+                for j in 0..<G { s[j] += row[j] }
+            }
+            for p in [biasIH, biasHH] where p.requiresGrad {
+                p.withGrad { g in for j in 0..<G { g[j] += s[j] } }
+            }
+        }
+        if let dInput {
+            weightIH.withValue { wih in
+                BLAS.sgemm(m: n, n: inputSize, k: G, a: dz, lda: G, b: wih, ldb: inputSize,
+                           beta: 0, c: dInput, ldc: inputSize)
+            }
+        }
+    }
+}
+
+// MARK: - Cell kernels (forward and backward side by side)
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+
+/// One LSTM step's gate maths, in place.
+/// - Parameters:
+///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o); replaced by the activated gates.
+///   - cPrev: `[bs, H]`; c: receives `c_t [bs, H]`; h: receives `h_t [bs, H]`.
+@inline(__always)
+func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int) {
+    for b in 0..<bs {
+        let zi = z + b * 4 * H, zf = zi + H, zg = zf + H, zo = zg + H
+        let cp = cPrev + b * H, cb = c + b * H, hb = h + b * H
+        for j in 0..<H {
+            let i = sigmoid(zi[j]), f = sigmoid(zf[j]), g = Foundation.tanh(zg[j]), o = sigmoid(zo[j])
+            zi[j] = i; zf[j] = f; zg[j] = g; zo[j] = o
+            let ct = f * cp[j] + i * g
+            cb[j] = ct
+            hb[j] = o * Foundation.tanh(ct)
+        }
+    }
+}
+
+/// Backward of `lstmCellForward`.
+/// - Parameters:
+///   - gates: activated gates `[bs, 4H]` of this step; replaced by `dL/dz`.
+///   - dh: `dL/dh_t [bs, H]` (output gradient plus the recurrent contribution).
+///   - dc: on entry `dL/dc_t` from step t+1 (`[bs, H]`); on exit `dL/dc_{t-1}`.
+///   - cPrev: `c_{t-1} [bs, H]`; c: `c_t [bs, H]`.
+@inline(__always)
+func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Float>,
+                      dc: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+                      c: UnsafePointer<Float>, bs: Int, H: Int) {
+    for b in 0..<bs {
+        let gi = gates + b * 4 * H, gf = gi + H, gg = gf + H, go = gg + H
+        let cp = cPrev + b * H, cb = c + b * H, dhb = dh + b * H, dcb = dc + b * H
+        for j in 0..<H {
+            let i = gi[j], f = gf[j], g = gg[j], o = go[j]
+            let tc = Foundation.tanh(cb[j])
+            let dht = dhb[j]
+            let dct = dcb[j] + dht * o * (1 - tc * tc)
+            go[j] = dht * tc * o * (1 - o)
+            gi[j] = dct * g * i * (1 - i)
+            gg[j] = dct * i * (1 - g * g)
+            gf[j] = dct * cp[j] * f * (1 - f)
+            dcb[j] = dct * f
+        }
+    }
+}

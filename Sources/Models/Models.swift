@@ -1,4 +1,0 @@
-import Tensor
-
-/// The Models module.
-public enum ModelsModule {}

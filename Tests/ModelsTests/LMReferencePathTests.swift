@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Models
+
+/// The fast path (time-major GEMMs, fused chunked loss) against a naive reference written
+/// directly from the equations, on random weights.
+@Suite struct LMReferencePathTests {
+    /// Naive forward: batch-first, scalar loops, double accumulation. Returns logits `[bs][T][V]`.
+    func naiveLogits(_ sd: [String: Tensor], config: AWDLSTMConfig, x: TokenBatch,
+                     h0: [[[Double]]]? = nil) -> [[[Double]]] {
+        let emb = sd["0.encoder.weight"]!
+        let E = config.embSize
+        var seq: [[[Double]]] = (0..<x.batchSize).map { b in
+            (0..<x.seqLen).map { t in (0..<E).map { Double(emb[x[b, t], $0]) } }
+        }
+        for l in 0..<config.layers {
+            let wih = sd["0.rnns.\(l).module.weight_ih_l0"]!, whh = sd["0.rnns.\(l).weight_hh_l0_raw"]!
+            let bih = sd["0.rnns.\(l).module.bias_ih_l0"]!, bhh = sd["0.rnns.\(l).module.bias_hh_l0"]!
+            let H = whh.shape[1], nIn = wih.shape[1]
+            seq = seq.map { rowSeq in
+                var h = [Double](repeating: 0, count: H), c = [Double](repeating: 0, count: H)
+                var outs: [[Double]] = []
+                for xt in rowSeq {
+                    var z = [Double](repeating: 0, count: 4 * H)
+                    for r in 0..<(4 * H) {
+                        var s = Double(bih[r]) + Double(bhh[r])
+                        for k in 0..<nIn { s += Double(wih[r, k]) * xt[k] }
+                        for k in 0..<H { s += Double(whh[r, k]) * h[k] }
+                        z[r] = s
+                    }
+                    func sg(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
+                    for j in 0..<H {
+                        let i = sg(z[j]), f = sg(z[H + j]), g = tanh(z[2 * H + j]), o = sg(z[3 * H + j])
+                        c[j] = f * c[j] + i * g
+                        h[j] = o * tanh(c[j])
+                    }
+                    outs.append(h)
+                }
+                return outs
+            }
+        }
+        let dec = sd["1.decoder.weight"]!, bias = sd["1.decoder.bias"]!
+        let V = dec.shape[0]
+        return seq.map { rowSeq in rowSeq.map { ht in
+            (0..<V).map { v in (0..<E).reduce(Double(bias[v])) { $0 + Double(dec[v, $1]) * ht[$1] } }
+        } }
+    }
+
+    func randomModel(seed: UInt64) throws -> (AWDLSTMLanguageModel, TokenBatch, TokenBatch) {
+        let config = AWDLSTMConfig(embSize: 5, hiddenSize: 7, layers: 3, padToken: 1)
+        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 23, seed: seed)
+        var rng = SeededGenerator(seed: seed + 1)
+        lm.decoder.bias!.value = Tensor.uniform([23], low: -0.3, high: 0.3, using: &rng)
+        let x = try TokenBatch(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
+        let y = try TokenBatch(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
+        return (lm, x, y)
+    }
+
+    @Test func fastForwardAndFusedLossMatchNaiveReference() throws {
+        let (lm, x, y) = try randomModel(seed: 5)
+        lm.isTraining = false
+        let naive = naiveLogits(lm.stateDict(), config: lm.config, x: x)
+        lm.reset()
+        let fast = try lm.forward(x).logits
+        let flat = naive.flatMap { $0.flatMap { $0.map(Float.init) } }
+        // float32 GEMMs vs double loops over ≤ 28 terms per dot product: 1e-5 absolute.
+        #expect(closeness(fast.data, flat, rtol: 1e-5, atol: 1e-5).ok)
+
+        var ce = 0.0
+        for b in 0..<x.batchSize {
+            for t in 0..<x.seqLen {
+                let row = naive[b][t]
+                let m = row.max()!
+                ce += m + log(row.reduce(0) { $0 + exp($1 - m) }) - row[y[b, t]]
+            }
+        }
+        ce /= Double(x.batchSize * x.seqLen)
+        // Fused loss with chunks of 5 rows (several chunks and a ragged last one).
+        lm.decoder.chunkFloats = 5 * lm.vocabSize
+        lm.reset()
+        let fused = try lm.loss(x: x, y: y)
+        #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "fused \(fused) vs naive \(ce)")
+    }
+
+    @Test func gradientsDoNotDependOnChunkSize() throws {
+        let (lm, x, y) = try randomModel(seed: 11)
+        lm.isTraining = true
+        let encRng = lm.encoder.rng, decRng = lm.decoder.rng
+        func grads(chunkRows: Int) throws -> [Tensor] {
+            lm.decoder.chunkFloats = chunkRows * lm.vocabSize
+            lm.encoder.rng = encRng
+            lm.decoder.rng = decRng
+            lm.reset()
+            lm.zeroGrad()
+            try lm.lossAndBackward(x: x, y: y, arAlpha: 2, tarBeta: 1)
+            return lm.parameters.map(\.grad)
+        }
+        let whole = try grads(chunkRows: 1000), chunked = try grads(chunkRows: 7)
+        for (a, b) in zip(whole, chunked) {
+            // Same maths, different float32 summation order over chunks: 1e-6 absolute.
+            #expect(closeness(a.data, b.data, rtol: 1e-4, atol: 1e-6).ok)
+        }
+    }
+
+    @Test func dropoutIsActiveOnlyInTraining() throws {
+        let (lm, x, _) = try randomModel(seed: 13)
+        lm.isTraining = false
+        lm.reset()
+        let eval1 = try lm.forward(x).logits
+        lm.reset()
+        let eval2 = try lm.forward(x).logits
+        #expect(eval1 == eval2)
+        lm.isTraining = true
+        lm.reset()
+        let train = try lm.forward(x)
+        #expect(train.logits != eval1)
+        // Output dropout: dropped is raw times a [bs, 1, E] mask of 0 or 1/(1-p).
+        let p = lm.config.outputP
+        for b in 0..<x.batchSize {
+            for e in 0..<lm.config.embSize {
+                let ratios = (0..<x.seqLen).map { t -> Float in
+                    let r = train.raw[b, t, e]
+                    return r == 0 ? .nan : train.dropped[b, t, e] / r
+                }.filter { !$0.isNaN }
+                guard let first = ratios.first else { continue }
+                #expect(abs(first) < 1e-6 || abs(first - 1 / (1 - p)) < 1e-5)
+                #expect(ratios.allSatisfy { abs($0 - first) < 1e-5 }, "same mask for every time step")
+            }
+        }
+    }
+
+    @Test func stateFollowsBatchSizeChanges() throws {
+        let (lm, x, _) = try randomModel(seed: 17)
+        lm.isTraining = false
+        lm.reset()
+        _ = try lm.forward(x)
+        #expect(lm.encoder.hiddenState[0].h.shape == [1, 4, lm.config.hiddenSize])
+        // Larger batch without reset: rows 0..<4 continue, rows 4 and 5 start from zero state.
+        let bigger = try TokenBatch(batchSize: 6, seqLen: 2, ids: Array(repeating: 3, count: 12))
+        let big = try lm.forward(bigger).logits
+        #expect(lm.encoder.hiddenState[0].h.shape == [1, 6, lm.config.hiddenSize])
+        lm.reset()
+        let fromZero = try lm.forward(try TokenBatch(batchSize: 1, seqLen: 2, ids: [3, 3])).logits
+        // Same computation from zeros: identical up to GEMM blocking (1e-6 absolute).
+        #expect(closeness(big.row(5).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok)
+        #expect(!closeness(big.row(0).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok, "row 0 carried state")
+    }
+}
