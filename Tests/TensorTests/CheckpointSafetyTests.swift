@@ -161,3 +161,35 @@ private func message(_ body: () throws -> Void) -> String? {
     // A missing directory is an error, not a crash.
     #expect(throws: ArchiveError.self) { try AtomicFile.write(Data([1]), to: dir.appendingPathComponent("no/such/file")) }
 }
+
+/// Legacy (PyTorch < 1.6) container: the fixture's own object pickle and storages repackaged
+/// as magic / version / sys-info pickles, the object pickle, the key list, then
+/// (8-byte count + raw elements) per key, must give the same tensors as the zip file.
+@Test func legacyFormatGivesSameTensorsAsZip() throws {
+    let url = Fixtures.url("model/tiny_enc.pth")
+    let zip = try ZipArchive(contentsOf: url)
+    let pickle = [UInt8](try zip.data(for: "tiny_enc/data.pkl"))
+    let keys = zip.entries.compactMap { e -> String? in
+        e.name.hasPrefix("tiny_enc/data/") ? String(e.name.dropFirst("tiny_enc/data/".count)) : nil
+    }
+    var b: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]  // magic
+    b += [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]                                                            // 1001
+    var info = TestPickle(); info.op("}"); info.str("little_endian"); info.raw([0x88]); info.op("s"); info.stop()
+    b += info.bytes
+    b += pickle
+    var list = TestPickle(); list.op("]"); list.op("("); for k in keys { list.str(k) }; list.op("e"); list.stop()
+    b += list.bytes
+    for k in keys {
+        let raw = [UInt8](try zip.data(for: "tiny_enc/data/\(k)"))
+        let n = UInt64(raw.count / 4)   // all FloatStorage in this fixture
+        b += (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) }
+        b += raw
+    }
+    let legacy = try FastaiCheckpoint.interpret(TorchCheckpointReader.read(Data(b), source: "legacy"), source: "legacy")
+    let modern = try FastaiCheckpoint.load(url)
+    #expect(legacy.keys == modern.keys)
+    #expect(legacy.model == modern.model)
+    // Truncating the last storage is an error, not a crash.
+    let m = message { _ = try TorchCheckpointReader.read(Data(b.dropLast(5)), source: "legacy") }
+    #expect(m?.contains("runs past the end") == true, "\(m ?? "accepted")")
+}

@@ -31,7 +31,7 @@ public struct FastaiExport: Sendable {
         let source = url.lastPathComponent
         let zip = try ZipArchive(contentsOf: url)
         let (doc, prefix) = try TorchCheckpointReader.pickle(of: zip, policy: .inspectOnly, source: source)
-        var storages = StorageCache(zip: zip, prefix: prefix, source: source)
+        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source)
 
         var result = FastaiExport(vocab: nil, model: [:], keys: [], learnerClass: nil, modelClass: nil)
         // Vocabulary: the first Numericalize transform with a list-valued `vocab` attribute.

@@ -37,10 +37,18 @@ public struct PickleMachine {
 
     /// Runs the pickle in `bytes` up to its `STOP` opcode.
     public func run(_ bytes: [UInt8]) throws -> PickleDocument {
-        var state = RunState(bytes: bytes, machine: self)
+        try bytes.withUnsafeBytes { try run($0, from: 0).document }
+    }
+
+    /// Runs one pickle starting at byte `start` of `bytes` (files such as legacy
+    /// `torch.save` output hold several pickles back to back); returns the document and
+    /// the offset just after its `STOP`.
+    public func run(_ bytes: UnsafeRawBufferPointer, from start: Int) throws -> (document: PickleDocument, end: Int) {
+        guard start >= 0, start <= bytes.count else { throw ArchiveError("\(source): pickle start \(start) is outside the data") }
+        var state = RunState(bytes: bytes, machine: self, start: start)
         do {
             let root = try state.execute()
-            return PickleDocument(root: root, nodes: state.nodes, proto: state.proto)
+            return (PickleDocument(root: root, nodes: state.nodes, proto: state.proto), state.pos)
         } catch {
             for n in state.nodes { n.clear() }
             throw error
@@ -49,16 +57,18 @@ public struct PickleMachine {
 }
 
 private struct RunState {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let machine: PickleMachine
-    var pos = 0
+    var pos: Int
     var stack: [PickleValue] = []
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
     var nodes: [PickleNode] = []
     var proto = 0
 
-    init(bytes: [UInt8], machine: PickleMachine) { self.bytes = bytes; self.machine = machine }
+    init(bytes: UnsafeRawBufferPointer, machine: PickleMachine, start: Int) {
+        self.bytes = bytes; self.machine = machine; self.pos = start
+    }
 
     func fail(_ message: String, at offset: Int? = nil) -> ArchiveError {
         ArchiveError("\(machine.source): byte \(offset ?? pos): \(message)")
@@ -66,7 +76,7 @@ private struct RunState {
 
     // MARK: reading arguments
 
-    mutating func take(_ n: Int, _ what: String) throws -> ArraySlice<UInt8> {
+    mutating func take(_ n: Int, _ what: String) throws -> Slice<UnsafeRawBufferPointer> {
         guard n >= 0, n <= bytes.count - pos else {
             throw fail("\(what) needs \(n) bytes but only \(bytes.count - pos) remain")
         }

@@ -29,9 +29,23 @@ public enum TorchCheckpointReader {
     /// Maximum nesting of lists/dicts accepted when converting the pickle.
     public static let maxDepth = 64
 
-    /// Loads and interprets the checkpoint at `url`.
+    /// Loads and interprets the checkpoint at `url`: the zip format (PyTorch ≥ 1.6) or the
+    /// legacy format (back-to-back pickles followed by raw storages, PyTorch < 1.6, as in
+    /// older published fastai weights).
     public static func load(_ url: URL) throws -> TorchValue {
-        try read(ZipArchive(contentsOf: url), source: url.lastPathComponent)
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw ArchiveError("\(url.path): cannot read file (\(error.localizedDescription))")
+        }
+        return try read(data, source: url.lastPathComponent)
+    }
+
+    /// Interprets checkpoint bytes in either format.
+    public static func read(_ data: Data, source: String = "checkpoint") throws -> TorchValue {
+        let head = [UInt8](data.prefix(4))
+        if head == [0x50, 0x4B, 0x03, 0x04] { return try read(ZipArchive(data: data, source: source), source: source) }
+        if head.first == 0x80 { return try readLegacy(data, source: source) }
+        throw ArchiveError("\(source): not a PyTorch checkpoint (neither a zip archive nor a legacy pickle stream)")
     }
 
     /// Interprets an already opened archive.
@@ -41,8 +55,53 @@ public enum TorchCheckpointReader {
            String(decoding: order, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) != "little" {
             throw ArchiveError("\(source): big-endian checkpoints are not supported")
         }
-        var storages = StorageCache(zip: zip, prefix: prefix, source: source)
+        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source)
         return try convert(doc.root, depth: 0, storages: &storages, source: source)
+    }
+
+    /// Legacy `torch.save`: pickles of the magic number, the protocol version (1001) and
+    /// system info, then the object pickle, then the list of storage keys, then for each
+    /// key in that order an 8-byte little-endian element count and the raw elements.
+    static func readLegacy(_ data: Data, source: String) throws -> TorchValue {
+        let data = data.startIndex == 0 ? data : Data(data)
+        return try data.withUnsafeBytes { raw -> TorchValue in
+            let header = PickleMachine(policy: .allowList([]), source: source)
+            let (magic, p1) = try header.run(raw, from: 0)
+            guard case .bigInt(let m) = magic.root, m == [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19] else {
+                throw ArchiveError("\(source): not a PyTorch checkpoint (bad legacy magic number)")
+            }
+            let (version, p2) = try header.run(raw, from: p1)
+            guard version.root.int == 1001 else { throw ArchiveError("\(source): unsupported legacy protocol version") }
+            let (sysInfo, p3) = try header.run(raw, from: p2)
+            if let info = sysInfo.root.node, case .bool(false)? = info["little_endian"] {
+                throw ArchiveError("\(source): big-endian checkpoints are not supported")
+            }
+            let (doc, p4) = try PickleMachine(policy: .allowList(allowedGlobals), source: source).run(raw, from: p3)
+            let (keysDoc, p5) = try header.run(raw, from: p4)
+            guard let keyList = keysDoc.root.node, keyList.kind == .list else {
+                throw ArchiveError("\(source): legacy storage key list is missing")
+            }
+            // Element widths come from the storage references in the object pickle.
+            var width: [String: Int] = [:]
+            for n in doc.nodes where n.kind == .persistentID {
+                if let t = n.items.first?.node, t.items.count >= 3, case .global(_, let type) = t.items[1],
+                   let key = t.items[2].string, let w = StorageType.all[type] { width[key] = w }
+            }
+            var ranges: [String: Range<Int>] = [:]
+            var pos = p5
+            let r = ByteReader(bytes: raw, source: source)
+            for k in keyList.items {
+                guard let key = k.string, let w = width[key] else { throw ArchiveError("\(source): legacy storage key without a reference") }
+                let count = try r.size64(pos, "element count of storage '\(key)'")
+                let (bytes, o) = count.multipliedReportingOverflow(by: w)
+                guard !o else { throw ArchiveError("\(source): storage '\(key)' size overflows") }
+                try r.need(pos + 8, bytes, "storage '\(key)'")
+                ranges[key] = (pos + 8) ..< (pos + 8 + bytes)
+                pos += 8 + bytes
+            }
+            var storages = StorageCache(backing: .legacy(data, ranges), source: source)
+            return try convert(doc.root, depth: 0, storages: &storages, source: source)
+        }
     }
 
     /// Finds `<folder>/data.pkl` and unpickles it under `policy`; returns the document and
@@ -215,7 +274,17 @@ public enum TorchCheckpointReader {
             }
         }
         // Gather in row-major order (makes non-contiguous views contiguous).
+        var contiguous = true, expect = 1
+        for d in stride(from: sizes.count - 1, through: 0, by: -1) where sizes[d] != 1 {
+            if strides[d] != expect { contiguous = false }
+            expect *= sizes[d]
+        }
         func gather<T>(_ src: [T], zero: T) -> [T] {
+            guard numel > 0 else { return [] }
+            // Row-major views are a plain slice (a whole storage is shared, not copied).
+            if contiguous {
+                return offset == 0 && numel == src.count ? src : Array(src[offset ..< offset + numel])
+            }
             var out = [T](repeating: zero, count: numel)
             guard numel > 0 else { return out }
             var idx = [Int](repeating: 0, count: sizes.count)
@@ -260,54 +329,75 @@ struct StorageCache {
         let count: Int
         let elements: StoredTensor.Elements
     }
-    let zip: ZipArchive
-    let prefix: String
+    /// Where storage bytes live: zip entries `<prefix>data/<key>`, or byte ranges of a legacy file.
+    enum Backing {
+        case zip(ZipArchive, prefix: String)
+        case legacy(Data, [String: Range<Int>])
+    }
+    let backing: Backing
     let source: String
     var cache: [String: Storage] = [:]
 
-    init(zip: ZipArchive, prefix: String, source: String) {
-        self.zip = zip; self.prefix = prefix; self.source = source
+    init(backing: Backing, source: String) {
+        self.backing = backing; self.source = source
     }
 
-    /// Decodes the storage named by a persistent id `('storage', torch.XStorage, key, location, numel)`.
+    /// Decodes the storage named by a persistent id
+    /// `('storage', torch.XStorage, key, location, numel[, view_metadata])`.
     mutating func storage(for pid: PickleNode) throws -> Storage {
         guard let tup = pid.items.first?.node, tup.kind == .tuple, tup.items.count >= 5,
               tup.items[0].string == "storage", case .global(let module, let type) = tup.items[1],
               module == "torch", let key = tup.items[2].string, let numel = tup.items[4].int, numel >= 0 else {
             throw ArchiveError("\(source): malformed storage reference")
         }
+        if tup.items.count > 5, case .node = tup.items[5] {
+            throw ArchiveError("\(source): storage views (legacy view_metadata) are not supported")
+        }
         if let s = cache[key] {
             guard s.type == type else { throw ArchiveError("\(source): storage '\(key)' used as \(s.type) and \(type)") }
             return s
         }
         guard let width = StorageType.all[type] else { throw ArchiveError("\(source): unsupported storage type torch.\(type)") }
-        guard let entry = zip.entry(prefix + "data/" + key) else {
-            throw ArchiveError("\(source): storage '\(key)' has no entry \(prefix)data/\(key)")
-        }
-        // Check the bytes exist before allocating anything from the claimed count.
         let (bytesNeeded, overflow) = numel.multipliedReportingOverflow(by: width)
-        guard !overflow, bytesNeeded <= entry.size else {
-            throw ArchiveError("\(source): storage '\(key)' claims \(numel) × \(width) bytes but its entry has \(entry.size)")
+        guard !overflow else { throw ArchiveError("\(source): storage '\(key)' size overflows") }
+        // Check the bytes exist before allocating anything from the claimed count.
+        func decode(_ raw: UnsafeRawBufferPointer) throws -> StoredTensor.Elements {
+            guard bytesNeeded <= raw.count else {
+                throw ArchiveError("\(source): storage '\(key)' claims \(numel) × \(width) bytes but has \(raw.count)")
+            }
+            return StorageCache.decode(raw, type: type, count: numel)
         }
-        let elements: StoredTensor.Elements = try zip.withBytes(of: entry) { raw in
-            func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
-                T(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+        let elements: StoredTensor.Elements
+        switch backing {
+        case .zip(let zip, let prefix):
+            guard let entry = zip.entry(prefix + "data/" + key) else {
+                throw ArchiveError("\(source): storage '\(key)' has no entry \(prefix)data/\(key)")
             }
-            switch type {
-            case "FloatStorage": return .float((0..<numel).map { Float(bitPattern: load(UInt32.self, $0)) })
-            case "DoubleStorage": return .float((0..<numel).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
-            case "HalfStorage": return .float((0..<numel).map { halfToFloat(load(UInt16.self, $0)) })
-            case "BFloat16Storage": return .float((0..<numel).map { Float(bitPattern: UInt32(load(UInt16.self, $0)) << 16) })
-            case "LongStorage": return .int((0..<numel).map { Int64(bitPattern: load(UInt64.self, $0)) })
-            case "IntStorage": return .int((0..<numel).map { Int64(Int32(bitPattern: load(UInt32.self, $0))) })
-            case "ShortStorage": return .int((0..<numel).map { Int64(Int16(bitPattern: load(UInt16.self, $0))) })
-            case "CharStorage": return .int((0..<numel).map { Int64(Int8(bitPattern: load(UInt8.self, $0))) })
-            default: return .int((0..<numel).map { Int64(load(UInt8.self, $0)) }) // Byte, Bool
-            }
+            elements = try zip.withBytes(of: entry) { try decode($0) }
+        case .legacy(let data, let ranges):
+            guard let range = ranges[key] else { throw ArchiveError("\(source): storage '\(key)' is not in the file") }
+            elements = try data.withUnsafeBytes { try decode(UnsafeRawBufferPointer(rebasing: $0[range])) }
         }
         let s = Storage(key: key, type: type, count: numel, elements: elements)
         cache[key] = s
         return s
+    }
+
+    static func decode(_ raw: UnsafeRawBufferPointer, type: String, count numel: Int) -> StoredTensor.Elements {
+        func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
+            T(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+        }
+        switch type {
+        case "FloatStorage": return .float((0..<numel).map { Float(bitPattern: load(UInt32.self, $0)) })
+        case "DoubleStorage": return .float((0..<numel).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
+        case "HalfStorage": return .float((0..<numel).map { halfToFloat(load(UInt16.self, $0)) })
+        case "BFloat16Storage": return .float((0..<numel).map { Float(bitPattern: UInt32(load(UInt16.self, $0)) << 16) })
+        case "LongStorage": return .int((0..<numel).map { Int64(bitPattern: load(UInt64.self, $0)) })
+        case "IntStorage": return .int((0..<numel).map { Int64(Int32(bitPattern: load(UInt32.self, $0))) })
+        case "ShortStorage": return .int((0..<numel).map { Int64(Int16(bitPattern: load(UInt16.self, $0))) })
+        case "CharStorage": return .int((0..<numel).map { Int64(Int8(bitPattern: load(UInt8.self, $0))) })
+        default: return .int((0..<numel).map { Int64(load(UInt8.self, $0)) }) // Byte, Bool
+        }
     }
 }
 
