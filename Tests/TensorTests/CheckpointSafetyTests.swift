@@ -21,6 +21,14 @@ private func message(_ body: () throws -> Void) -> String? {
     // The standard CRC-32 check value for the ASCII digits 1…9.
     #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
     #expect(CRC32.checksum([UInt8]()) == 0)
+    // Word-at-a-time and byte-at-a-time paths agree: feeding odd-sized pieces (so words
+    // start at every alignment) gives the one-shot value.
+    var rng = SeededGenerator(seed: 9)
+    let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    var crc = CRC32()
+    var i = 0
+    for piece in [1, 3, 7, 8, 9, 15, 16, 17, 100, 824] { crc.update(bytes[i ..< i + piece]); i += piece }
+    #expect(i == bytes.count && crc.value == CRC32.checksum(bytes))
 }
 
 @Test func zipEntryEscapingItsFolderIsRejected() throws {
