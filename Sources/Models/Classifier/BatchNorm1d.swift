@@ -1,0 +1,136 @@
+import Tensor
+
+/// `nn.BatchNorm1d(features)` on `[N, C]` inputs, eps 1e-5, momentum 0.1.
+///
+/// Training mode normalises with the batch mean and **biased** variance and updates
+/// `runningMean ← 0.9·runningMean + 0.1·mean`, `runningVar ← 0.9·runningVar + 0.1·unbiasedVar`,
+/// `numBatchesTracked += 1`. Eval mode uses the running statistics.
+/// Parameters are named `<prefix>.weight` / `<prefix>.bias`; buffers keep fastai's names
+/// `<prefix>.running_mean`, `.running_var`, `.num_batches_tracked` in `stateDict`.
+public final class BatchNorm1d {
+    public let weight: Parameter
+    public let bias: Parameter
+    public var runningMean: Tensor
+    public var runningVar: Tensor
+    public var numBatchesTracked: Int = 0
+    public let eps: Float = 1e-5
+    public let momentum: Float = 0.1
+    public let prefix: String
+
+    /// fastai's init: weight 1, bias 1e-3, running mean 0, running var 1.
+    public init(features: Int, prefix: String) {
+        self.prefix = prefix
+        weight = Parameter(prefix + ".weight", .ones([features]))
+        bias = Parameter(prefix + ".bias", Tensor(shape: [features], repeating: 1e-3))
+        runningMean = .zeros([features])
+        runningVar = .ones([features])
+    }
+
+    public var features: Int { weight.shape[0] }
+
+    /// Saved for backward: normalised input and the 1/σ used.
+    public struct Cache: Sendable {
+        let xHat: Tensor
+        let invStd: [Float]
+        let training: Bool
+    }
+
+    /// - Parameter x: `[N, C]`.
+    /// - Returns: `[N, C]`; in training mode also updates the running statistics.
+    public func forward(_ x: Tensor, training: Bool) throws -> (Tensor, Cache) {
+        precondition(x.rank == 2 && x.shape[1] == features, "BatchNorm1d(\(features)) got \(x.shape)")
+        let (n, c) = (x.shape[0], x.shape[1])
+        var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
+        if training {
+            guard n > 1 else { throw ClassifierError("\(prefix): BatchNorm in training mode needs more than 1 row per batch, got \(n)") }
+            // Accumulate in Double: per-feature statistics over the batch.
+            var s = [Double](repeating: 0, count: c), ss = [Double](repeating: 0, count: c)
+            x.data.withUnsafeBufferPointer { xp in
+                for i in 0..<n { for f in 0..<c { s[f] += Double(xp[i * c + f]) } }
+                for f in 0..<c { s[f] /= Double(n) }
+                for i in 0..<n { for f in 0..<c { let d = Double(xp[i * c + f]) - s[f]; ss[f] += d * d } }
+            }
+            for f in 0..<c {
+                let biased = ss[f] / Double(n), unbiased = ss[f] / Double(n - 1)
+                mean[f] = Float(s[f])
+                invStd[f] = Float(1 / (biased + Double(eps)).squareRoot())
+                runningMean.data[f] = (1 - momentum) * runningMean.data[f] + momentum * Float(s[f])
+                runningVar.data[f] = (1 - momentum) * runningVar.data[f] + momentum * Float(unbiased)
+            }
+            numBatchesTracked += 1
+        } else {
+            for f in 0..<c {
+                mean[f] = runningMean.data[f]
+                invStd[f] = 1 / (runningVar.data[f] + eps).squareRoot()
+            }
+        }
+        var xHat = [Float](repeating: 0, count: n * c), y = [Float](repeating: 0, count: n * c)
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { w in
+                bias.value.data.withUnsafeBufferPointer { b in
+                    for i in 0..<n {
+                        for f in 0..<c {
+                            let h = (xp[i * c + f] - mean[f]) * invStd[f]
+                            xHat[i * c + f] = h
+                            y[i * c + f] = h * w[f] + b[f]
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: [n, c], data: y), Cache(xHat: Tensor(shape: [n, c], data: xHat), invStd: invStd, training: training))
+    }
+
+    /// Accumulates `weight.grad`, `bias.grad` and returns dL/dx `[N, C]`.
+    /// Training: `dx = invStd/N · (N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂))` with `dx̂ = dy·weight` (batch stats depend on x).
+    /// Eval: `dx = dy·weight·invStd` (running stats are constants).
+    public func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
+        let (n, c) = (dy.shape[0], dy.shape[1])
+        var dGamma = [Double](repeating: 0, count: c), dBeta = [Double](repeating: 0, count: c)
+        var dx = [Float](repeating: 0, count: n * c)
+        dy.data.withUnsafeBufferPointer { g in
+            cache.xHat.data.withUnsafeBufferPointer { h in
+                for i in 0..<n {
+                    for f in 0..<c {
+                        dGamma[f] += Double(g[i * c + f] * h[i * c + f])
+                        dBeta[f] += Double(g[i * c + f])
+                    }
+                }
+                let w = weight.value.data
+                if cache.training {
+                    let nf = Double(n)
+                    for f in 0..<c {
+                        // Σdx̂ = w·Σdy, Σ(dx̂·x̂) = w·dGamma
+                        let sumD = Double(w[f]) * dBeta[f], sumDH = Double(w[f]) * dGamma[f]
+                        let k = Double(cache.invStd[f]) / nf
+                        for i in 0..<n {
+                            let d = Double(g[i * c + f] * w[f])
+                            dx[i * c + f] = Float(k * (nf * d - sumD - Double(h[i * c + f]) * sumDH))
+                        }
+                    }
+                } else {
+                    for i in 0..<n { for f in 0..<c { dx[i * c + f] = g[i * c + f] * w[f] * cache.invStd[f] } }
+                }
+            }
+        }
+        for f in 0..<c {
+            weight.grad.data[f] += Float(dGamma[f])
+            bias.grad.data[f] += Float(dBeta[f])
+        }
+        weight.hasGrad = true; bias.hasGrad = true
+        return Tensor(shape: [n, c], data: dx)
+    }
+
+    /// Weights and buffers under fastai's state_dict keys.
+    public var stateDict: [String: Tensor] {
+        [prefix + ".weight": weight.value, prefix + ".bias": bias.value,
+         prefix + ".running_mean": runningMean, prefix + ".running_var": runningVar,
+         prefix + ".num_batches_tracked": Tensor(scalar: Float(numBatchesTracked))]
+    }
+}
+
+/// A classifier-head error (bad state dict, impossible batch), with a one-line message.
+public struct ClassifierError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}

@@ -1,0 +1,107 @@
+import Tensor
+
+/// fastai's `masked_concat_pool`: for each row of the SentenceEncoder output, the
+/// concatenation `[last, max, mean]` over its non-pad positions.
+///
+/// - `mean`: sum over non-pad positions / their count;
+/// - `max`: element-wise max over non-pad positions (pads count as -inf);
+/// - `last`: `outputs[row, T - lastPad - 1]` where `lastPad` is the number of pads among the
+///   last `bptt` positions (the last real token under fastai's chunked padding; for plain
+///   left padding, the final position).
+/// As in fastai, a row with no real token gives `max = -inf` and `mean = nan`.
+///
+///     // outputs [bs, T, E], padMask [bs*T] (true = pad)
+///     let (pooled, cache) = MaskedConcatPool.forward(outputs, padMask: mask, bptt: 72)   // [bs, 3E]
+///     let dOutputs = MaskedConcatPool.backward(dPooled, cache)                            // [bs, T, E]
+public enum MaskedConcatPool {
+    /// What the backward pass needs: the chosen positions.
+    public struct Cache: Sendable {
+        /// Shape of the pooled input `[bs, T, E]`.
+        public let inputShape: [Int]
+        /// Per row, the position used as `last`.
+        public let lastIndex: [Int]
+        /// Per row and feature (`[bs*E]`), the position of the max (-1 when the row is all pads).
+        public let maxIndex: [Int]
+        /// Per row, the number of non-pad positions.
+        public let lengths: [Int]
+    }
+
+    /// - Parameters:
+    ///   - outputs: `[bs, T, E]` encoder outputs.
+    ///   - padMask: `[bs * T]`, row-major, true where the token is padding.
+    ///   - bptt: the SentenceEncoder's chunk length (fastai `seq_len`).
+    /// - Returns: pooled `[bs, 3E]` laid out as `[last | max | mean]`.
+    public static func forward(_ outputs: Tensor, padMask: [Bool], bptt: Int) -> (Tensor, Cache) {
+        precondition(outputs.rank == 3, "masked concat pool needs [bs, T, E], got \(outputs.shape)")
+        let (bs, t, e) = (outputs.shape[0], outputs.shape[1], outputs.shape[2])
+        precondition(padMask.count == bs * t, "pad mask has \(padMask.count) entries for [\(bs), \(t)]")
+        var pooled = [Float](repeating: 0, count: bs * 3 * e)
+        var lastIndex = [Int](repeating: 0, count: bs)
+        var maxIndex = [Int](repeating: -1, count: bs * e)
+        var lengths = [Int](repeating: 0, count: bs)
+        outputs.data.withUnsafeBufferPointer { x in
+            pooled.withUnsafeMutableBufferPointer { out in
+                for b in 0..<bs {
+                    let row = b * t
+                    var lastPad = 0
+                    for j in max(0, t - bptt) ..< t where padMask[row + j] { lastPad += 1 }
+                    var li = t - lastPad - 1
+                    if li < 0 { li += t }   // Python's negative index (only for an all-pad tail of length T)
+                    lastIndex[b] = li
+                    let o = b * 3 * e
+                    for f in 0..<e { out[o + f] = x[(row + li) * e + f] }
+                    // max and mean over non-pad positions
+                    for f in 0..<e { out[o + e + f] = -.infinity }
+                    var n = 0
+                    for j in 0..<t where !padMask[row + j] {
+                        n += 1
+                        let src = (row + j) * e
+                        for f in 0..<e {
+                            let v = x[src + f]
+                            out[o + 2 * e + f] += v
+                            if v > out[o + e + f] || maxIndex[b * e + f] < 0 {
+                                out[o + e + f] = v
+                                maxIndex[b * e + f] = j
+                            }
+                        }
+                    }
+                    lengths[b] = n
+                    let inv = 1 / Float(n)   // n = 0 gives nan, as fastai's 0/0
+                    for f in 0..<e { out[o + 2 * e + f] *= inv }
+                    if n == 0 { for f in 0..<e { out[o + 2 * e + f] = .nan } }
+                }
+            }
+        }
+        return (Tensor(shape: [bs, 3 * e], data: pooled),
+                Cache(inputShape: outputs.shape, lastIndex: lastIndex, maxIndex: maxIndex, lengths: lengths))
+    }
+
+    /// Gradient with respect to `outputs` given the gradient of the pooled features `[bs, 3E]`:
+    /// `last` sends its gradient to one position, `max` to the arg-max position of each
+    /// feature, `mean` spreads `1/n` over the non-pad positions.
+    public static func backward(_ dPooled: Tensor, _ cache: Cache, padMask: [Bool]) -> Tensor {
+        let (bs, t, e) = (cache.inputShape[0], cache.inputShape[1], cache.inputShape[2])
+        precondition(dPooled.shape == [bs, 3 * e], "dPooled shape \(dPooled.shape), expected [\(bs), \(3 * e)]")
+        var dx = [Float](repeating: 0, count: bs * t * e)
+        dPooled.data.withUnsafeBufferPointer { g in
+            dx.withUnsafeMutableBufferPointer { d in
+                for b in 0..<bs {
+                    let o = b * 3 * e, row = b * t
+                    let li = cache.lastIndex[b]
+                    for f in 0..<e { d[(row + li) * e + f] += g[o + f] }
+                    for f in 0..<e {
+                        let j = cache.maxIndex[b * e + f]
+                        if j >= 0 { d[(row + j) * e + f] += g[o + e + f] }
+                    }
+                    let n = cache.lengths[b]
+                    guard n > 0 else { continue }
+                    let inv = 1 / Float(n)
+                    for j in 0..<t where !padMask[row + j] {
+                        for f in 0..<e { d[(row + j) * e + f] += g[o + 2 * e + f] * inv }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: cache.inputShape, data: dx)
+    }
+}
