@@ -21,6 +21,8 @@ public struct EpochRow: Sendable, Equatable, Codable {
 ///
 /// Header: names left-aligned in at least 8 characters, joined by two spaces. Rows: each value
 /// left-aligned in (padded name length + 2) characters. Floats with 6 decimals, time as mm:ss.
+/// One deliberate difference: a value as wide as its column or wider is followed by one space
+/// (fastprogress would run it into the next value).
 public struct EpochTable: Sendable {
     /// Column names: epoch, train_loss, valid_loss, metrics…, time.
     public let names: [String]
@@ -41,7 +43,9 @@ public struct EpochTable: Sendable {
         var cells = [String(r.epoch), fixed6(Double(r.trainLoss)), r.validLoss.map(fixed6) ?? "None"]
         cells += r.metrics.map(fixed6)
         cells.append(formatTime(r.seconds))
-        return zip(cells, widths).map { pad($0, $1 + 2) }.joined() + "\n"
+        // fastprogress pads each value to (name width + 2) and glues an over-long value to the next
+        // one (e.g. a random LM's perplexity "60000.000000"); we keep at least one space instead.
+        return zip(cells, widths).map { $0.count >= $1 + 2 ? $0 + " " : pad($0, $1 + 2) }.joined() + "\n"
     }
 
     private func pad(_ s: String, _ w: Int) -> String {
