@@ -1,4 +1,0 @@
-import Tensor
-
-/// The Learn module.
-public enum LearnModule {}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import Tensor
+import TestSupport
+@testable import Learn
+
+/// Replays the logits fastai's model produced at each predict step and checks it is fed the
+/// same ids (prompt first, then one new id per step).
+final class ReplayPredictor: NextTokenPredictor {
+    let steps: [(ids: [Int], logits: [Float])]
+    var fed: [Int] = []
+    var calls = 0
+    var resets = 0
+    init(steps: [(ids: [Int], logits: [Float])]) { self.steps = steps }
+    func reset() { fed = []; resets += 1 }
+    func nextLogits(feeding ids: [Int]) throws -> [Float] {
+        fed += ids
+        guard calls < steps.count else { throw TestError("more steps than recorded") }
+        guard fed == steps[calls].ids else { throw TestError("step \(calls): fed \(fed), fastai had \(steps[calls].ids)") }
+        defer { calls += 1 }
+        return steps[calls].logits
+    }
+}
+
+@Suite struct GenerationTests {
+    func load() throws -> (meta: [String: Any], steps: [(ids: [Int], logits: [Float])], probs: [[Float]]) {
+        let meta = try Fixtures.json("model/predict.json") as! [String: Any]
+        let st = try TestSafeTensors("model/predict.safetensors")
+        let n = (meta["greedy_steps"] as! [Any]).count
+        var steps: [(ids: [Int], logits: [Float])] = [], probs: [[Float]] = []
+        for s in 0..<n {
+            steps.append((try st.ints("step\(s).input_ids").values, try st.tensor("step\(s).logits_last").data))
+            probs.append(try st.tensor("step\(s).probs").data)
+        }
+        return (meta, steps, probs)
+    }
+
+    /// predict.json greedy run: same ids each step, same softmax probabilities (the fixture stores
+    /// them before unk removal; unk must then be exactly 0),
+    /// same text (fastai-parity decoding; no xxrep occurs, so corrected decoding agrees).
+    @Test func greedyMatchesFixture() throws {
+        let (meta, steps, probs) = try load()
+        let vocab = meta["vocab"] as! [String], unk = meta["unk_idx"] as! Int
+        for (s, p) in probs.enumerated() {
+            let mine = nextTokenProbabilities(logits: steps[s].logits, unkIndex: nil)
+            // atol 1e-6: float32 softmax over the vocabulary.
+            #expect(zip(mine, p).allSatisfy { abs($0 - $1) < 1e-6 }, "probs step \(s)")
+            #expect(nextTokenProbabilities(logits: steps[s].logits, unkIndex: unk)[unk] == 0)
+        }
+        let model = ReplayPredictor(steps: steps)
+        var rng = SeededGenerator(seed: 0)
+        for decoding in [SpecTokenDecoding.fastai, .corrected] {
+            model.calls = 0
+            let g = try generate(model, prompt: meta["input_ids"] as! [Int], vocab: vocab, unkIndex: unk,
+                                 options: GenerationOptions(nWords: steps.count, temperature: 0, decoding: decoding),
+                                 using: &rng)
+            let wantIds = (meta["greedy_steps"] as! [[String: Any]]).map { $0["next_id"] as! Int }
+            #expect(Array(g.ids.suffix(wantIds.count)) == wantIds)
+            #expect(g.text == meta["greedy_text"] as! String)
+        }
+        #expect(model.resets == 2)
+    }
+
+    /// fastai fails with "invalid multinomial distribution" at a tiny temperature (float32
+    /// underflow of p^(1/T)); so do we, with a clear error.
+    @Test func tinyTemperatureUnderflowIsAnError() throws {
+        let (meta, steps, _) = try load()
+        let low = meta["predict_low_temperature"] as! [String: String]
+        for (t, outcome) in low where outcome.hasPrefix("ERROR") {
+            var rng = SeededGenerator(seed: 1)
+            #expect(throws: LearnError.self) {
+                try generate(ReplayPredictor(steps: steps), prompt: meta["input_ids"] as! [Int],
+                             vocab: meta["vocab"] as! [String], unkIndex: meta["unk_idx"] as! Int,
+                             options: GenerationOptions(nWords: steps.count, temperature: Double(t)!), using: &rng)
+            }
+        }
+    }
+
+    /// Sampling is reproducible for one seed and follows the distribution.
+    @Test func samplingIsSeededAndProportional() throws {
+        var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7)
+        let w: [Float] = [0, 1, 3, 0]
+        var counts = [0, 0, 0, 0]
+        for _ in 0..<4000 {
+            let i = try sampleIndex(w, using: &a)
+            #expect(i == (try sampleIndex(w, using: &b)))
+            counts[i] += 1
+        }
+        #expect(counts[0] == 0 && counts[3] == 0)
+        // 3:1 odds, 4000 draws: the share of index 2 is 0.75 ± 0.03 (≈ 4.4 standard deviations).
+        #expect(abs(Double(counts[2]) / 4000 - 0.75) < 0.03)
+        #expect(throws: LearnError.self) { try sampleIndex([0, 0], using: &a) }
+        #expect(throws: LearnError.self) { try sampleIndex([.nan, 1], using: &a) }
+    }
+
+    /// predict.json decode examples with fastai's exact decoder.
+    @Test func fastaiDecodingMatchesFixture() throws {
+        let meta = try Fixtures.json("model/predict.json") as! [String: Any]
+        let examples = meta["decode_spec_tokens_examples"] as! [[String: Any]]
+        #expect(!examples.isEmpty)
+        for ex in examples {
+            let out = decodeSpecTokens(ex["tokens"] as! [String], mode: .fastai)
+            #expect(out == ex["decoded"] as! [String])
+            #expect(out.joined(separator: " ") == ex["joined"] as! String)
+        }
+    }
+
+    /// The spec's bug cases: fastai's state machine versus the corrected one.
+    @Test func decodingBugCases() {
+        let a = ["xxmaj", "hello", "xxrep", "4", "!", "movie"]
+        #expect(decodeSpecTokens(a, mode: .fastai).joined(separator: " ") == "Hello !!!! moviemoviemoviemovie")
+        #expect(decodeSpecTokens(a, mode: .corrected).joined(separator: " ") == "Hello !!!! movie")
+        let b = ["xxrep", "3", "a", "xxmaj", "b", "xxrep", "2", "c"]
+        #expect(decodeSpecTokens(b, mode: .fastai).joined(separator: " ") == "aaa B 222 ccc")
+        #expect(decodeSpecTokens(b, mode: .corrected).joined(separator: " ") == "aaa B cc")
+        let c = ["a", "xxwrep", "3", "very", "good"]
+        #expect(decodeSpecTokens(c, mode: .fastai) == ["a", "very", "very", "very", "good", "good", "good"])
+        #expect(decodeSpecTokens(c, mode: .corrected) == ["a", "very", "very", "very", "good"])
+        // Normal cases agree: capitalisation, upper-case, bad count, trailing rule.
+        for mode in [SpecTokenDecoding.fastai, .corrected] {
+            #expect(decodeSpecTokens(["xxmaj", "wORLD", "xxup", "abc", "xxrep", "x", "y", "xxmaj"], mode: mode)
+                    == ["World", "ABC", "y"])
+        }
+        #expect(decodeIds([2, 8, 3, 1, 4], vocab: ["xxunk", "xxpad", "xxbos", "the", "end", "", "", "", "xxmaj"])
+                == "The end")
+    }
+}
