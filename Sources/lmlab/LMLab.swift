@@ -1,18 +1,46 @@
 import ArgumentParser
+import Foundation
 import Lab
 
 @main
 struct LMLabCommand: ParsableCommand {
+    /// Subcommands of `lmlab`. Other parts of the tool add their command types here
+    /// (one line each, e.g. `Bench.self`, `Tokenize.self`).
+    static let subcommandList: [any ParsableCommand.Type] = [
+        Play.self,
+    ]
+
     static let configuration = CommandConfiguration(
         commandName: "lmlab",
         abstract: "Walk through fastai's NLP chapter (ULMFiT) with a real library: tokenize, batch, train, generate.",
         discussion: """
-        With no subcommand, opens the interactive REPL.
+        With no arguments, opens the interactive REPL (or, when stdin is not a terminal,
+        runs the statements read from stdin). `lmlab -c "a = randn(2, 3); a.shape"` runs
+        statements; `lmlab FILE` runs a script of statements or a lesson (.md).
+        Any error stops the run with exit status 1 and one line on stderr.
+        Inside the REPL, type `help` for the builtins.
         """,
         version: LabInfo.version,
-        subcommands: [])
+        subcommands: subcommandList)
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Run these statements (separated by ';' or new lines) and exit.",
+                                                         valueName: "statements"))
+    var command: String?
+
+    @Argument(help: ArgumentHelp("A script of statements, or a lesson .md, to run.", valueName: "file"))
+    var file: String?
 
     mutating func run() throws {
-        print("LMLab \(LabInfo.version): the REPL is not built yet. See `lmlab --help`.")
+        let session = Session()
+        if let command {
+            throw ExitCode(Runner.runSource(command, origin: "-c", in: session) ? 0 : 1)
+        }
+        if let file {
+            throw ExitCode(Runner.runFile(file, in: session) ? 0 : 1)
+        }
+        if isatty(0) == 0 {
+            throw ExitCode(Runner.runStream(origin: "<stdin>", in: session) ? 0 : 1)
+        }
+        REPL(session: session).loop()
     }
 }
