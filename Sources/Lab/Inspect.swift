@@ -74,21 +74,21 @@ public enum Inspect {
         var prefix: [String] = []
         while m.rank > 2 { m = m.row(0); prefix.append("0") }
         guard m.rank == 2 else { return nil }
-        return (m, prefix.isEmpty ? "t" : "t[\(prefix.joined(separator: ", "))]")
+        return (m, prefix.joined(separator: ", "))
     }
 
     private static func valuesBlock(_ t: Tensor) -> [String] {
         if t.rank == 0 { return ["  value \(Tensor.format(t.data[0]))"] }
         if t.rank == 1 {
             let n = min(t.count, 10)
-            return ["  t[:\(n)] = [" + t.data.prefix(n).map(Tensor.format).joined(separator: ", ") + (t.count > n ? ", …]" : "]")]
+            return ["  values [:\(n)]: [" + t.data.prefix(n).map(Tensor.format).joined(separator: ", ") + (t.count > n ? ", …]" : "]")]
         }
         guard let (m, label) = firstMatrix(t) else { return [] }
         let rows = min(m.shape[0], 4), cols = min(m.shape[1], 6)
         let cells = (0..<rows).map { r in (0..<cols).map { c in Tensor.format(m[r, c]) } }
         let w = cells.joined().map(\.count).max() ?? 1
-        let lead = label == "t" ? "" : label.dropFirst(2).dropLast() + ", "
-        var out = ["  t[\(lead):\(rows), :\(cols)] ="]
+        let lead = label.isEmpty ? "" : label + ", "
+        var out = ["  values [\(lead):\(rows), :\(cols)]:"]
         for (r, row) in cells.enumerated() {
             let more = cols < m.shape[1] ? "  …" : ""
             out.append("    " + row.map { String(repeating: " ", count: w - $0.count) + $0 }.joined(separator: "  ") + more)
@@ -101,7 +101,7 @@ public enum Inspect {
     static let shades: [Character] = [" ", "░", "▒", "▓", "█"]
 
     /// A heat map of a matrix, block-averaged to at most 64×16 cells.
-    public static func heatMap(_ m: Tensor, label: String = "t", maxColumns: Int = 64, maxRows: Int = 16) -> [String] {
+    public static func heatMap(_ m: Tensor, label: String = "", maxColumns: Int = 64, maxRows: Int = 16) -> [String] {
         let (r, c) = (m.shape[0], m.shape[1])
         guard r > 0, c > 0 else { return [] }
         let rows = min(r, maxRows), cols = min(c, maxColumns)
@@ -118,7 +118,8 @@ public enum Inspect {
         let flat = cells.joined().filter(\.isFinite)
         let lo = flat.min() ?? 0, hi = flat.max() ?? 0
         let scaled = rows < r || cols < c ? ", averaged to \(rows)×\(cols)" : ""
-        var out = ["  heat map of \(label) (\(r)×\(c)\(scaled)): ' ' = \(Tensor.format(lo)) … '█' = \(Tensor.format(hi))"]
+        let part = label.isEmpty ? "" : " of [\(label)]"
+        var out = ["  heat map\(part) (\(r)×\(c)\(scaled)): ' ' = \(Tensor.format(lo)) … '█' = \(Tensor.format(hi))"]
         for row in cells {
             let line = row.map { x -> Character in
                 guard x.isFinite else { return "?" }

@@ -99,6 +99,8 @@ public struct Lesson {
 public struct LessonRun {
     public struct CellResult {
         public var cell: Lesson.Cell
+        /// The cell's statements as typed (continuation lines joined) with the lines each printed.
+        public var steps: [(code: String, lines: [String])]
         public var result: RunResult
         /// What the cell printed, split into lines.
         public var lines: [String]
@@ -123,17 +125,43 @@ public struct LessonRun {
     /// Runs one cell and records its result. A cell without an output block fails on error.
     @discardableResult
     public mutating func runCell(_ cell: Lesson.Cell, in session: Session) -> CellResult {
-        let result = session.run(cell.code)
-        let lines = result.outputs.flatMap { $0.rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        // Run line by line (a statement spanning lines runs once complete), as if typed at the
+        // prompt, so `play` can show each statement with its own output.
+        var outputs: [Output] = []
+        var steps: [(code: String, lines: [String])] = []
+        var pending = "", firstLine = 0
+        let codeLines = cell.code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (i, line) in codeLines.enumerated() {
+            if pending.isEmpty { firstLine = i }
+            pending += pending.isEmpty ? line : "\n" + line
+            if Session.needsMoreInput(pending) && i < codeLines.count - 1 { continue }
+            var r = session.run(pending)
+            for k in r.outputs.indices {
+                if case .error(var e) = r.outputs[k], let l = e.location {
+                    e.location = SourceLocation(line: l.line + firstLine, column: l.column)
+                    r.outputs[k] = .error(e)
+                }
+            }
+            outputs += r.outputs
+            steps.append((pending, r.text.isEmpty && r.outputs.isEmpty ? [] : Self.lines(r.outputs)))
+            pending = ""
+            if r.error != nil { break }
+        }
+        let result = RunResult(outputs: outputs)
+        let lines = Self.lines(outputs)
         var mismatch = cell.expected.flatMap { OutputCheck.compare(expected: $0, actual: lines) }
         if cell.expected == nil, let e = result.error {
             let line = cell.codeLine + (e.location?.line ?? 1) - 1
             mismatch = OutputCheck.Mismatch(expectedIndex: line - cell.expectedLine,
                                             message: "unexpected error: \(e.message)", diff: "")
         }
-        let r = CellResult(cell: cell, result: result, lines: lines, mismatch: mismatch)
+        let r = CellResult(cell: cell, steps: steps, result: result, lines: lines, mismatch: mismatch)
         results.append(r)
         return r
+    }
+
+    static func lines(_ outputs: [Output]) -> [String] {
+        outputs.flatMap { $0.rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// Runs every cell in `session` (calling `onCell` after each, e.g. to print or pause).
@@ -160,7 +188,7 @@ public struct LessonRun {
                 let r = results[cellIndex]
                 cellIndex += 1
                 out.append("```lmlab\n\(cell.code)\n```")
-                if !r.lines.isEmpty { out.append("```output\n\(r.lines.joined(separator: "\n"))\n```") }
+                if !r.lines.isEmpty { out.append("\n```output\n\(r.lines.joined(separator: "\n"))\n```") }
                 for o in r.result.outputs {
                     guard case .value(.object(let obj)) = o, let svg = obj.svg else { continue }
                     pictures += 1

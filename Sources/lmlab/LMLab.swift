@@ -5,8 +5,9 @@ import Lab
 @main
 struct LMLabCommand: ParsableCommand {
     /// Subcommands of `lmlab`. Other parts of the tool add their command types here
-    /// (one line each, e.g. `Bench.self`, `Tokenize.self`).
+    /// (one line each, e.g. `Bench.self`, `Tokenize.self`). `Start` is the default.
     static let subcommandList: [any ParsableCommand.Type] = [
+        Start.self,
         Play.self,
     ]
 
@@ -14,14 +15,21 @@ struct LMLabCommand: ParsableCommand {
         commandName: "lmlab",
         abstract: "Walk through fastai's NLP chapter (ULMFiT) with a real library: tokenize, batch, train, generate.",
         discussion: """
-        With no arguments, opens the interactive REPL (or, when stdin is not a terminal,
-        runs the statements read from stdin). `lmlab -c "a = randn(2, 3); a.shape"` runs
-        statements; `lmlab FILE` runs a script of statements or a lesson (.md).
-        Any error stops the run with exit status 1 and one line on stderr.
-        Inside the REPL, type `help` for the builtins.
+        With no arguments, opens the interactive REPL (type `help` there for the builtins). \
+        When stdin is not a terminal, runs the statements read from stdin. \
+        `lmlab -c "a = randn(2, 3); a.shape"` runs statements; `lmlab FILE` runs a script of statements or a lesson (.md). \
+        Any error stops a non-interactive run with exit status 1 and one line on stderr.
         """,
         version: LabInfo.version,
-        subcommands: subcommandList)
+        subcommands: subcommandList,
+        defaultSubcommand: Start.self)
+}
+
+/// `lmlab [start] [-c STATEMENTS] [FILE]`: the REPL, or a non-interactive run.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Open the REPL, or run statements (-c), a script or lesson file, or stdin.")
 
     @Option(name: .customShort("c"), help: ArgumentHelp("Run these statements (separated by ';' or new lines) and exit.",
                                                          valueName: "statements"))

@@ -40,13 +40,15 @@ struct Play: ParsableCommand {
             case .prose(let text):
                 if show { print(text) }
             case .cell(let cell):
+                let r = run.runCell(cell, in: session)
                 if show {
-                    for (i, line) in cell.code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                        print((i == 0 ? "lmlab> " : "...> ") + line)
+                    for step in r.steps {
+                        for (i, line) in step.code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                            print((i == 0 ? "lmlab> " : "...> ") + line)
+                        }
+                        for line in step.lines { print(line) }
                     }
                 }
-                let r = run.runCell(cell, in: session)
-                if show { for line in r.lines { print(line) } }
                 fflush(nil)
                 if let editor, !pause(editor, session) { return }
             }
