@@ -99,6 +99,13 @@ struct Parser {
                 _ = next(); _ = next(); return .help(n, start)
             }
         }
+        // Augmented assignment: NAME op= expr.
+        if case .name(let n) = tok.kind, case .op(let o) = tokens[p + 1].kind, ["+=", "-=", "*=", "/="].contains(o) {
+            _ = next()
+            let l = next().location
+            let value = try expression()
+            return .assign([n], unpack: false, .binary(String(o.dropLast()), .name(n, start), value, l), start)
+        }
         // Assignment targets: NAME (',' NAME)* [','] '='
         if let (names, unpack) = assignmentTargets() {
             let value = try expression()
