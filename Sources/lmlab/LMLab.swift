@@ -1,18 +1,56 @@
 import ArgumentParser
+import Foundation
 import Lab
 
 @main
 struct LMLabCommand: ParsableCommand {
+    /// Subcommands of `lmlab`. Other parts of the tool add their command types here
+    /// (one line each, e.g. `Bench.self`, `Tokenize.self`). `Start` is the default.
+    static let subcommandList: [any ParsableCommand.Type] = [
+        Start.self,
+        Play.self,
+        TokenizeCommand.self,
+        BenchCommand.self,
+    ]
+
     static let configuration = CommandConfiguration(
         commandName: "lmlab",
         abstract: "Walk through fastai's NLP chapter (ULMFiT) with a real library: tokenize, batch, train, generate.",
         discussion: """
-        With no subcommand, opens the interactive REPL.
+        With no arguments, opens the interactive REPL (type `help` there for the builtins). \
+        When stdin is not a terminal, runs the statements read from stdin. \
+        `lmlab -c "a = randn(2, 3); a.shape"` runs statements; `lmlab FILE` runs a script of statements or a lesson (.md). \
+        Any error stops a non-interactive run with exit status 1 and one line on stderr.
         """,
         version: LabInfo.version,
-        subcommands: [TokenizeCommand.self, BenchCommand.self])
+        subcommands: subcommandList,
+        defaultSubcommand: Start.self)
+}
+
+/// `lmlab [start] [-c STATEMENTS] [FILE]`: the REPL, or a non-interactive run.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Open the REPL, or run statements (-c), a script or lesson file, or stdin.")
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Run these statements (separated by ';' or new lines) and exit.",
+                                                         valueName: "statements"))
+    var command: String?
+
+    @Argument(help: ArgumentHelp("A script of statements, or a lesson .md, to run.", valueName: "file"))
+    var file: String?
 
     mutating func run() throws {
-        print("LMLab \(LabInfo.version): the REPL is not built yet. See `lmlab --help`.")
+        let session = Session()
+        if let command {
+            throw ExitCode(Runner.runSource(command, origin: "-c", in: session) ? 0 : 1)
+        }
+        if let file {
+            throw ExitCode(Runner.runFile(file, in: session) ? 0 : 1)
+        }
+        if isatty(0) == 0 {
+            throw ExitCode(Runner.runStream(origin: "<stdin>", in: session) ? 0 : 1)
+        }
+        REPL(session: session).loop()
     }
 }

@@ -1,0 +1,181 @@
+import Foundation
+import Tensor
+
+/// A line plot (loss curves, learning-rate schedules): drawn in the terminal with
+/// braille dots, and as SVG for files and transcripts.
+public struct LinePlot {
+    public var xs: [Double]
+    public var ys: [Double]
+    public var title: String
+    public var xlabel: String
+    public var ylabel: String
+    /// Logarithmic x axis (as lr_find's plot).
+    public var logX: Bool
+
+    public init(xs: [Double], ys: [Double], title: String = "", xlabel: String = "", ylabel: String = "", logX: Bool = false) {
+        self.xs = xs; self.ys = ys; self.title = title; self.xlabel = xlabel; self.ylabel = ylabel; self.logX = logX
+    }
+
+    /// Points that can be drawn (finite, and x > 0 on a log axis), in axis coordinates.
+    var points: [(Double, Double)] {
+        zip(xs, ys).compactMap { x, y in
+            guard x.isFinite, y.isFinite, !logX || x > 0 else { return nil }
+            return (logX ? log10(x) : x, y)
+        }
+    }
+
+    private var bounds: (x0: Double, x1: Double, y0: Double, y1: Double)? {
+        let p = points
+        guard let x0 = p.map(\.0).min(), let x1 = p.map(\.0).max(),
+              let y0 = p.map(\.1).min(), let y1 = p.map(\.1).max() else { return nil }
+        return (x0, x1 > x0 ? x1 : x0 + 1, y0, y1 > y0 ? y1 : y0 + 1)
+    }
+
+    private func label(_ axisValue: Double, x: Bool) -> String {
+        Tensor.format(Float(x && logX ? pow(10, axisValue) : axisValue))
+    }
+
+    /// The plot in braille: each character cell holds 2×4 dots.
+    public func braille(width: Int = 60, height: Int = 12) -> String {
+        var lines: [String] = []
+        if !title.isEmpty { lines.append(title) }
+        guard let b = bounds else { return (lines + ["(nothing to plot)"]).joined(separator: "\n") }
+        let pw = width * 2, ph = height * 4
+        var dots = [[Bool]](repeating: [Bool](repeating: false, count: pw), count: ph)
+        func pixel(_ p: (Double, Double)) -> (Int, Int) {
+            let px = Int(((p.0 - b.x0) / (b.x1 - b.x0) * Double(pw - 1)).rounded())
+            let py = Int(((b.y1 - p.1) / (b.y1 - b.y0) * Double(ph - 1)).rounded())
+            return (min(max(px, 0), pw - 1), min(max(py, 0), ph - 1))
+        }
+        let p = points.map(pixel)
+        if p.count == 1 { dots[p[0].1][p[0].0] = true }
+        for (a, c) in zip(p, p.dropFirst()) {
+            // Bresenham between consecutive points.
+            var (x, y) = a
+            let dx = abs(c.0 - x), dy = -abs(c.1 - y)
+            let sx = x < c.0 ? 1 : -1, sy = y < c.1 ? 1 : -1
+            var err = dx + dy
+            while true {
+                dots[y][x] = true
+                if x == c.0 && y == c.1 { break }
+                let e2 = 2 * err
+                if e2 >= dy { err += dy; x += sx }
+                if e2 <= dx { err += dx; y += sy }
+            }
+        }
+        // Braille dot bits: columns (0,1) × rows 0…3.
+        let bits = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
+        let top = label(b.y1, x: false), bottom = label(b.y0, x: false)
+        let lw = max(top.count, bottom.count)
+        for row in 0..<height {
+            var s = ""
+            for col in 0..<width {
+                var code = 0
+                for dy in 0..<4 { for dx in 0..<2 where dots[row * 4 + dy][col * 2 + dx] { code |= bits[dy][dx] } }
+                s.unicodeScalars.append(Unicode.Scalar(0x2800 + code)!)
+            }
+            let tick = row == 0 ? top : row == height - 1 ? bottom : ""
+            let axis = row == 0 || row == height - 1 ? "┤" : "│"
+            lines.append(String(repeating: " ", count: lw - tick.count) + tick + " " + axis + s)
+        }
+        lines.append(String(repeating: " ", count: lw + 1) + "└" + String(repeating: "─", count: width))
+        let left = label(b.x0, x: true), right = label(b.x1, x: true)
+        let gap = max(1, width - left.count - right.count)
+        lines.append(String(repeating: " ", count: lw + 2) + left + String(repeating: " ", count: gap) + right)
+        var axes: [String] = []
+        if !xlabel.isEmpty { axes.append("x: \(xlabel)\(logX ? " (log scale)" : "")") } else if logX { axes.append("x: log scale") }
+        if !ylabel.isEmpty { axes.append("y: \(ylabel)") }
+        if !axes.isEmpty { lines.append(String(repeating: " ", count: lw + 2) + axes.joined(separator: "   ")) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The plot as a self-contained SVG document.
+    public func svg(width: Int = 640, height: Int = 400) -> String {
+        let (ml, mr, mt, mb) = (70.0, 20.0, title.isEmpty ? 20.0 : 40.0, 50.0)
+        let w = Double(width), h = Double(height)
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        if !title.isEmpty { s += "<text x=\"\(fmt(w / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n" }
+        s += "<rect x=\"\(fmt(ml))\" y=\"\(fmt(mt))\" width=\"\(fmt(w - ml - mr))\" height=\"\(fmt(h - mt - mb))\" fill=\"none\" stroke=\"#888\"/>\n"
+        if let b = bounds {
+            func sx(_ x: Double) -> Double { ml + (x - b.x0) / (b.x1 - b.x0) * (w - ml - mr) }
+            func sy(_ y: Double) -> Double { mt + (b.y1 - y) / (b.y1 - b.y0) * (h - mt - mb) }
+            for k in 0...4 {
+                let fx = b.x0 + (b.x1 - b.x0) * Double(k) / 4, fy = b.y0 + (b.y1 - b.y0) * Double(k) / 4
+                s += "<line x1=\"\(fmt(sx(fx)))\" y1=\"\(fmt(h - mb))\" x2=\"\(fmt(sx(fx)))\" y2=\"\(fmt(h - mb + 5))\" stroke=\"#888\"/>"
+                s += "<text x=\"\(fmt(sx(fx)))\" y=\"\(fmt(h - mb + 18))\" text-anchor=\"middle\">\(label(fx, x: true))</text>\n"
+                s += "<line x1=\"\(fmt(ml - 5))\" y1=\"\(fmt(sy(fy)))\" x2=\"\(fmt(ml))\" y2=\"\(fmt(sy(fy)))\" stroke=\"#888\"/>"
+                s += "<text x=\"\(fmt(ml - 8))\" y=\"\(fmt(sy(fy) + 4))\" text-anchor=\"end\">\(label(fy, x: false))</text>\n"
+            }
+            let pts = points.map { "\(fmt(sx($0.0))),\(fmt(sy($0.1)))" }.joined(separator: " ")
+            s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(pts)\"/>\n"
+        }
+        let xl = xlabel + (logX ? " (log scale)" : "")
+        if !xl.isEmpty { s += "<text x=\"\(fmt(ml + (w - ml - mr) / 2))\" y=\"\(fmt(h - 10))\" text-anchor=\"middle\">\(escape(xl))</text>\n" }
+        if !ylabel.isEmpty {
+            s += "<text transform=\"translate(16 \(fmt(mt + (h - mt - mb) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(ylabel))</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    private func fmt(_ d: Double) -> String { String(format: "%.1f", d) }
+
+    private func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// `plot` and `savefig`.
+enum PlotBuiltins {
+    nonisolated(unsafe) static let plotType = ObjectType<LinePlot>("Plot", summary: "a line plot (shown in braille; savefig writes SVG)")
+        .attribute("xs", "x values") { .list($0.xs.map { .float($0) }) }
+        .attribute("ys", "y values") { .list($0.ys.map { .float($0) }) }
+        .attribute("title", "the title") { .string($0.title) }
+        .display { $0.braille() }
+        .svg { $0.svg() }
+
+    static func install(in s: Session) {
+        s.register(type: plotType)
+        s.register(Builtin("plot", signature: "plot(xs, ys=None, title='', xlabel='', ylabel='', xscale='linear')",
+                           summary: "a line plot of ys against xs (or of xs against 0, 1, 2, …)",
+                           example: "plot(arange(0, 10), arange(0, 10) ** 2, title='squares')",
+                           topic: "plots") { a in
+            let first = try numbers(try a.required("xs", at: 0), a, "xs")
+            var xs = first, ys = first
+            if let second = a.value("ys", at: 1), !second.isNone {
+                ys = try numbers(second, a, "ys")
+                guard ys.count == xs.count else { throw a.error("xs has \(xs.count) values but ys has \(ys.count)") }
+            } else {
+                xs = (0..<ys.count).map(Double.init)
+            }
+            let scale = try a.string("xscale", default: "linear")
+            guard scale == "linear" || scale == "log" else { throw a.error("xscale must be 'linear' or 'log', got \(pythonRepr(scale))") }
+            return plotType.wrap(LinePlot(xs: xs, ys: ys, title: try a.string("title", default: ""),
+                                          xlabel: try a.string("xlabel", default: ""),
+                                          ylabel: try a.string("ylabel", default: ""), logX: scale == "log"))
+        })
+        s.register(Builtin("savefig", signature: "savefig(plot, path)",
+                           summary: "write a plot (or anything with a picture) to an SVG file",
+                           example: "savefig(plot([3, 1, 2]), 'loss.svg')", topic: "plots") { a in
+            let v = try a.required("plot", at: 0)
+            let path = try a.string("path", at: 1)
+            guard case .object(let o) = v, let svg = o.svg else { throw a.error("\(v.typeName) has no picture to save") }
+            guard path.lowercased().hasSuffix(".svg") else { throw a.error("only SVG files can be written (path must end in .svg)") }
+            let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: a.session.directory, isDirectory: true))
+            do { try svg.write(to: url, atomically: true, encoding: .utf8) } catch {
+                throw a.error("cannot write \(path): \(error.localizedDescription)")
+            }
+            a.session.emit("wrote \(path)")
+            return .none
+        })
+    }
+
+    static func numbers(_ v: Value, _ a: Arguments, _ name: String) throws -> [Double] {
+        if case .tensor(let t) = v { return t.data.map(Double.init) }
+        return try CoreBuiltins.items(v, a).map {
+            guard let d = $0.number else { throw a.error("'\(name)' must hold numbers, got \($0.typeName)") }
+            return d
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+/// `lmlab play`: replays a lesson, checks it, or writes a transcript of it.
+struct Play: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a lesson (.md): show each command and its output.",
+        discussion: """
+        --check compares every cell's output with its expected block and exits 1 on any
+        difference (printed as FILE:LINE with a diff). --step pauses after each cell: press
+        Enter to go on, or type commands first. --transcript writes a Markdown notebook of
+        the session, with plots as SVG files next to it.
+        """)
+
+    @Flag(help: "Pause after each step (Enter continues; other input runs as commands).")
+    var step = false
+
+    @Flag(help: "Compare outputs with the expected blocks; exit 1 on any difference.")
+    var check = false
+
+    @Option(help: ArgumentHelp("Write a Markdown transcript of the session to this file.", valueName: "out.md"))
+    var transcript: String?
+
+    @Argument(help: ArgumentHelp("The lesson to play.", valueName: "lesson.md"))
+    var file: String
+
+    mutating func run() throws {
+        let lesson: Lesson
+        do { lesson = try Lesson.load(file) } catch {
+            Runner.report(String(describing: error))
+            throw ExitCode(1)
+        }
+        let session = Session()
+        var run = LessonRun(lesson: lesson)
+        let show = !check
+        let editor = step ? LineEditor(session: session) : nil
+        for block in lesson.blocks {
+            switch block {
+            case .prose(let text):
+                if show { print(text) }
+            case .cell(let cell):
+                let r = run.runCell(cell, in: session)
+                if show {
+                    for step in r.steps {
+                        for (i, line) in step.code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                            print((i == 0 ? "lmlab> " : "...> ") + line)
+                        }
+                        for line in step.lines { print(line) }
+                    }
+                }
+                fflush(nil)
+                if let editor, !pause(editor, session) { return }
+            }
+        }
+        if let transcript {
+            do {
+                let text = try run.transcript(writingPicturesNextTo: transcript)
+                try text.write(toFile: transcript, atomically: true, encoding: .utf8)
+            } catch {
+                Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        if check {
+            let failures = run.failures
+            for f in failures { Runner.report(f) }
+            print("\(file): \(run.results.count) cells, \(failures.isEmpty ? "all outputs match" : "\(failures.count) differ")")
+            if !failures.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// Waits for Enter; other lines run in the session. False when the user ends input (Ctrl-D).
+    private func pause(_ editor: LineEditor, _ session: Session) -> Bool {
+        let repl = REPL(session: session)
+        while true {
+            guard let source = repl.readStatement(editor, prompt: "[Enter: next step] lmlab> ") else { return false }
+            if source.trimmingCharacters(in: .whitespaces).isEmpty { return true }
+            repl.run(source)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Testing
+@testable import Lab
+
+/// A stand-in for a library object (a learner), bound the way the lead binds real ones.
+final class FakeLearner {
+    var epochs = 0
+    func predict(_ text: String, _ n: Int, temperature: Double) -> String { "\(text) +\(n) words at \(temperature)" }
+}
+
+@Suite struct ObjectTypeTests {
+    static func session() -> (Session, FakeLearner) {
+        let s = Session()
+        let learnerType = ObjectType<FakeLearner>("Learner", summary: "a model with its data and optimizer")
+            .attribute("epochs", "epochs trained so far") { .int($0.epochs) }
+            .method("fit", "fit(n)", "train for n epochs") { l, a in
+                l.epochs += try a.int("n", at: 0)
+                return .none
+            }
+            .method("predict", "predict(text, n_words=1, temperature=1.0)", "continue a text",
+                    example: "learn.predict('I liked', 40)") { l, a in
+                .string(l.predict(try a.string("text", at: 0), try a.int("n_words", at: 1, default: 1),
+                                  temperature: try a.double("temperature", at: 2, default: 1)))
+            }
+            .display { "Learner(epochs=\($0.epochs))" }
+        s.register(type: learnerType)
+        let learner = FakeLearner()
+        s.define("learn", learnerType.wrap(learner))
+        s.register(Builtin("fit_twice", signature: "fit_twice(learn)", summary: "fit two epochs", example: "fit_twice(learn)") { a in
+            guard let l = learnerType.unwrap(try a.required("learn", at: 0)) else { throw a.error("needs a Learner") }
+            l.epochs += 2
+            return .none
+        })
+        return (s, learner)
+    }
+
+    @Test func attributesMethodsKeywordsAndDisplay() {
+        let (s, learner) = Self.session()
+        #expect(show("learn.predict(\"I liked\", 40, temperature=0.75)", in: s) == "'I liked +40 words at 0.75'")
+        #expect(show("learn.fit(1); fit_twice(learn); learn.epochs", in: s) == "3")
+        #expect(learner.epochs == 3)
+        #expect(show("learn", in: s) == "Learner(epochs=3)")
+        #expect(show("type(learn)", in: s) == "'Learner'")
+        #expect(show("learn.predit('x')", in: s) == "error: 'Learner' object has no attribute 'predit' (did you mean 'predict'?)")
+        #expect(show("learn.predict('x', temprature=1)", in: s) == "error: Learner.predict: unexpected keyword argument 'temprature'")
+        #expect(show("learn.predict()", in: s) == "error: Learner.predict: missing argument 'text'")
+        #expect(show("fit_twice(3)", in: s) == "error: fit_twice: needs a Learner")
+        #expect(Completion.candidates(for: "learn.p", in: s) == ["predict"])
+    }
+
+    @Test func helpAndInspectComeFromTheType() {
+        let (s, _) = Self.session()
+        let expected = """
+        Learner: a model with its data and optimizer
+          attributes:
+            epochs  epochs trained so far
+          methods:
+            fit(n)                                     train for n epochs
+            predict(text, n_words=1, temperature=1.0)  continue a text
+        """
+        #expect(show("help Learner", in: s) == expected)
+        #expect(show("help(learn)", in: s) == expected)
+        #expect(show("help(learn.predict)", in: s) == """
+        predict(text, n_words=1, temperature=1.0)
+          continue a text
+          example: learn.predict('I liked', 40)
+        """)
+        #expect(show("inspect(learn)", in: s) == """
+        Learner: Learner(epochs=0)
+          attributes:
+            epochs = 0
+          methods:
+            fit(n)                                     train for n epochs
+            predict(text, n_words=1, temperature=1.0)  continue a text
+        """)
+        #expect(show("help", in: s).hasSuffix("types:\n  Learner  a model with its data and optimizer\n  Plot     a line plot (shown in braille; savefig writes SVG)"))
+    }
+
+    @Test func libraryErrorsBecomeOneLineErrors() {
+        struct Broken: Error, CustomStringConvertible { var description: String { "vocab file missing\nsecond line" } }
+        let s = Session()
+        s.register(Builtin("load_vocab", summary: "x", example: "load_vocab()") { _ in throw Broken() })
+        #expect(show("load_vocab()", in: s) == "error: load_vocab: vocab file missing⏎second line")
+    }
+
+    @Test func cancellationFlagStopsWork() {
+        let s = Session()
+        Cancellation.shared.request()
+        #expect(show("1 + 1", in: s) == "error: interrupted")
+        #expect(!Cancellation.shared.requested)
+        #expect(show("1 + 1", in: s) == "2")
+    }
+}
