@@ -12,4 +12,14 @@ public enum SpecialTokens {
 
     /// All nine, in fastai's order (`defaults.text_spec_tok`).
     public static let all: [String] = [unk, pad, bos, eos, fld, rep, wrep, up, maj]
+
+    /// Filler appended so the vocabulary size is a multiple of 8; never produced by encoding.
+    public static let fake = "xxfake"
+
+    /// Id of `xxunk` in every vocabulary built by `Vocab(counter:…)`.
+    public static let unkID = 0
+    /// Id of `xxpad`.
+    public static let padID = 1
+    /// Id of `xxbos`.
+    public static let bosID = 2
 }
