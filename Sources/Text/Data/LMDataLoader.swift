@@ -141,3 +141,24 @@ public struct LMEpoch: RandomAccessCollection, Sendable {
         return (TokenBatch(rows: g.bs, columns: w, ids: x), TokenBatch(rows: g.bs, columns: w, ids: y))
     }
 }
+
+/// The book's illustration of LM batches (fastbook ch.10): the stream cut straight into
+/// `rows` equal rows (`count / rows` tokens each, the tail dropped), then into blocks of
+/// `width` columns. Unlike `LMDataLoader` it keeps no token back for the last target, so for
+/// the book's 90-token stream it shows 6 × 15 where the real loader uses 6 × 14.
+public enum BookBatchIllustration {
+    /// `stream` as `rows` rows of `stream.count / rows` items.
+    public static func rows<T>(_ stream: [T], rows: Int) -> [[T]] {
+        guard rows > 0 else { return [] }
+        let w = stream.count / rows
+        return (0..<rows).map { Array(stream[($0 * w)..<(($0 + 1) * w)]) }
+    }
+
+    /// Columns `k·width ..< (k+1)·width` of every row (the book's "first/second/third batch").
+    public static func block<T>(_ table: [[T]], index k: Int, width: Int) -> [[T]] {
+        table.map { row in
+            let lo = min(row.count, max(0, k * width))
+            return Array(row[lo..<min(row.count, lo + max(0, width))])
+        }
+    }
+}
