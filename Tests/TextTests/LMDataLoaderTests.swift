@@ -100,3 +100,11 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
     #expect(try LMDataLoader(documents: docs, bs: 2, seqLen: 5).epoch(0).documentOrder == Array(0..<20))
     #expect(throws: DataLoaderError.self) { try LMDataLoader(documents: docs, bs: 0, seqLen: 5) }
 }
+
+/// The geometry's explanation for lessons (snapshot of the book's stream at seq_len 5).
+@Test func lmGeometryDescription() {
+    #expect(LMGeometry(totalTokens: 90, bs: 6, seqLen: 5).description
+            == "90 tokens, bs 6, seq_len 5: corpus = (90 − 1) // 6 · 6 = 84, bl = 14, 3 batches (last 4 wide), 5 tokens unused")
+    let empty = LMGeometry(totalTokens: 3, bs: 4, seqLen: 5)
+    #expect(empty.nBatches == 0 && empty.corpus == 0 && empty.droppedTail == 2)
+}

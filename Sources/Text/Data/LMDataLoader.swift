@@ -35,6 +35,16 @@ public struct LMGeometry: Sendable, Equatable {
     public var droppedTail: Int { max(0, totalTokens - corpus - 1) }
 }
 
+extension LMGeometry: CustomStringConvertible {
+    /// The arithmetic spelled out, for lessons:
+    /// `90 tokens, bs 6, seq_len 5: corpus = (90 − 1) // 6 · 6 = 84, bl = 14, 3 batches (last 4 wide), 5 tokens unused`
+    public var description: String {
+        let batches = nBatches == 1 ? "1 batch" : "\(nBatches) batches"
+        return "\(totalTokens) tokens, bs \(bs), seq_len \(seqLen): corpus = (\(totalTokens) − 1) // \(bs) · \(bs) = \(corpus), "
+            + "bl = \(bl), \(batches) (last \(lastLen) wide), \(droppedTail) tokens unused"
+    }
+}
+
 /// Errors from building loaders.
 public struct DataLoaderError: Error, CustomStringConvertible, Equatable {
     public let description: String
