@@ -69,3 +69,12 @@ private var sampleURL: URL {
     try FileManager.default.createDirectory(at: root.appendingPathComponent("Datasets/imdb/train/pos"), withIntermediateDirectories: true)
     #expect(TextFolderDataset.defaultPath(packageRoot: root).lastPathComponent == "imdb")
 }
+
+@Test func invalidUTF8GivesOneLineError() throws {
+    let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lmlab-bad-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let file = root.appendingPathComponent("train/neg/1.txt")
+    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data([0x61, 0xFF, 0x62]).write(to: file)
+    #expect(throws: DatasetError("\(file.path) is not valid UTF-8 text")) { try TextFolderDataset(path: root) }
+}

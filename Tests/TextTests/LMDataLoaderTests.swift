@@ -22,6 +22,7 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
     #expect(Array(epoch.stream.suffix(g.droppedTail).map(Int.init)) == (try FX.ints(rem, "dropped_tail_ids")),
             "\(label) dropped ids")
     #expect(g.bs * g.bl == (try FX.get(rem, "last_stream_index_used_as_y", as: Int.self)), "\(label)")
+    #expect(g.bs * g.bl - 1 == (try FX.get(rem, "last_stream_index_used_as_x", as: Int.self)), "\(label)")
     let batches: [[String: Any]] = try FX.get(run, "batches")
     #expect(epoch.count == batches.count, "\(label) batch count")
     for (b, expected) in batches.enumerated() where b < epoch.count {
@@ -70,18 +71,17 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
             #expect(y.rowArrays.map { num.decode($0) } == (try FX.stringRows(expected, "y_tokens")), "\(key) \(b)")
         }
     }
-    // The book slices the stream straight into rows (no reserved token); blocks are column ranges.
+    // The book slices the stream straight into rows (no reserved token); blocks are column
+    // ranges of that table. The widest table is the full one; "…block<k>" names a block.
     let tables: [String: [String: Any]] = try FX.get(ex, "tables")
     #expect(!tables.isEmpty)
-    let full = try #require(tables["bs6_seq15"])
-    let fullRows = try FX.stringRows(full, "rows")
-    let width = fullRows[0].count
-    #expect(fullRows == stride(from: 0, to: fullRows.count * width, by: width).map { Array(tokens[$0..<($0 + width)]) })
+    let parsed = try tables.mapValues { try FX.stringRows($0, "rows") }
+    let (_, fullRows) = try #require(parsed.max { ($0.value.first?.count ?? 0) < ($1.value.first?.count ?? 0) })
+    #expect(fullRows == BookBatchIllustration.rows(tokens, rows: fullRows.count))
     for (name, table) in tables {
-        let rows = try FX.stringRows(table, "rows")
-        if let k = name.split(separator: "_").last.flatMap({ $0.hasPrefix("block") ? Int($0.dropFirst(5)) : nil }) {
-            let w = rows[0].count
-            #expect(rows == fullRows.map { Array($0[(k * w)..<min($0.count, (k + 1) * w)]) }, "\(name) slice")
+        let rows = parsed[name] ?? []
+        if let r = name.range(of: "block"), let k = Int(name[r.upperBound...]) {
+            #expect(rows == BookBatchIllustration.block(fullRows, index: k, width: rows.first?.count ?? 0), "\(name)")
         }
         #expect(NumpyRepr.str(rows) == (try FX.get(table, "numpy_str", as: String.self)), "\(name) str")
         #expect(NumpyRepr.repr(rows) == (try FX.get(table, "numpy_repr", as: String.self)), "\(name) repr")
@@ -99,4 +99,12 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
     #expect(e0.stream.map(Int.init) == e0.documentOrder.flatMap { docs[$0] })
     #expect(try LMDataLoader(documents: docs, bs: 2, seqLen: 5).epoch(0).documentOrder == Array(0..<20))
     #expect(throws: DataLoaderError.self) { try LMDataLoader(documents: docs, bs: 0, seqLen: 5) }
+}
+
+/// The geometry's explanation for lessons (snapshot of the book's stream at seq_len 5).
+@Test func lmGeometryDescription() {
+    #expect(LMGeometry(totalTokens: 90, bs: 6, seqLen: 5).description
+            == "90 tokens, bs 6, seq_len 5: corpus = (90 − 1) // 6 · 6 = 84, bl = 14, 3 batches (last 4 wide), 5 tokens unused")
+    let empty = LMGeometry(totalTokens: 3, bs: 4, seqLen: 5)
+    #expect(empty.nBatches == 0 && empty.corpus == 0 && empty.droppedTail == 2)
 }

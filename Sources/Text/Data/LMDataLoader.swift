@@ -35,6 +35,16 @@ public struct LMGeometry: Sendable, Equatable {
     public var droppedTail: Int { max(0, totalTokens - corpus - 1) }
 }
 
+extension LMGeometry: CustomStringConvertible {
+    /// The arithmetic spelled out, for lessons:
+    /// `90 tokens, bs 6, seq_len 5: corpus = (90 − 1) // 6 · 6 = 84, bl = 14, 3 batches (last 4 wide), 5 tokens unused`
+    public var description: String {
+        let batches = nBatches == 1 ? "1 batch" : "\(nBatches) batches"
+        return "\(totalTokens) tokens, bs \(bs), seq_len \(seqLen): corpus = (\(totalTokens) − 1) // \(bs) · \(bs) = \(corpus), "
+            + "bl = \(bl), \(batches) (last \(lastLen) wide), \(droppedTail) tokens unused"
+    }
+}
+
 /// Errors from building loaders.
 public struct DataLoaderError: Error, CustomStringConvertible, Equatable {
     public let description: String
@@ -139,5 +149,26 @@ public struct LMEpoch: RandomAccessCollection, Sendable {
             }
         }
         return (TokenBatch(rows: g.bs, columns: w, ids: x), TokenBatch(rows: g.bs, columns: w, ids: y))
+    }
+}
+
+/// The book's illustration of LM batches (fastbook ch.10): the stream cut straight into
+/// `rows` equal rows (`count / rows` tokens each, the tail dropped), then into blocks of
+/// `width` columns. Unlike `LMDataLoader` it keeps no token back for the last target, so for
+/// the book's 90-token stream it shows 6 × 15 where the real loader uses 6 × 14.
+public enum BookBatchIllustration {
+    /// `stream` as `rows` rows of `stream.count / rows` items.
+    public static func rows<T>(_ stream: [T], rows: Int) -> [[T]] {
+        guard rows > 0 else { return [] }
+        let w = stream.count / rows
+        return (0..<rows).map { Array(stream[($0 * w)..<(($0 + 1) * w)]) }
+    }
+
+    /// Columns `k·width ..< (k+1)·width` of every row (the book's "first/second/third batch").
+    public static func block<T>(_ table: [[T]], index k: Int, width: Int) -> [[T]] {
+        table.map { row in
+            let lo = min(row.count, max(0, k * width))
+            return Array(row[lo..<min(row.count, lo + max(0, width))])
+        }
     }
 }

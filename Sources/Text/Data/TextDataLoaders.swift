@@ -102,7 +102,7 @@ public struct LMDataLoaders: Sendable {
         self.trainItems = tr.map { selected[$0] }
         self.validItems = va.map { selected[$0] }
         self.vocab = vocab
-        let ids = corpus.tokens.map { vocab.encode($0).map { Int32($0) } }
+        let ids = corpus.tokens.map { vocab.encodeInt32($0) }
         train = try LMDataLoader(documents: trainItems.map { ids[$0] }, bs: bs, seqLen: seqLen, shuffle: true, seed: seed)
         valid = try LMDataLoader(documents: validItems.map { ids[$0] }, bs: bs, seqLen: seqLen, shuffle: false)
     }
@@ -173,7 +173,7 @@ public struct ClassifierDataLoaders: Sendable {
         self.labelVocab = labels
         // Numericalize with the given vocabulary (a list: duplicates resolve to the last index).
         let given = Vocab(items: vocab.items)
-        func docs(_ idx: [Int]) -> [[Int32]] { idx.map { given.encode(corpus.tokens[$0]).map { Int32($0) } } }
+        func docs(_ idx: [Int]) -> [[Int32]] { idx.map { given.encodeInt32(corpus.tokens[$0]) } }
         func ys(_ idx: [Int]) -> [Int] { idx.map { labelID[items[$0].label] ?? 0 } }
         train = try SortedDataLoader(documents: docs(tr), labels: ys(tr), bs: bs, seqLen: seqLen, shuffle: true,
                                      dropLast: true, seed: seed)

@@ -7,43 +7,43 @@ import Foundation
 /// by relative path, compared code point by code point, so every run and every machine sees
 /// the same order.
 public enum TextFiles {
+    /// A file found under a root: its URL and its path relative to the root.
+    public struct Entry: Sendable, Equatable {
+        public let url: URL
+        /// `train/pos/12500.txt`
+        public let relativePath: String
+    }
+
     /// The `.txt` files under `path`; with `folders`, only under those top-level folders
     /// (files directly in `path` are then excluded, as in fastai).
     public static func list(in path: URL, folders: [String]? = nil) -> [URL] {
-        let roots = folders.map { $0.map { path.appendingPathComponent($0, isDirectory: true) } } ?? [path]
-        var found: [(String, URL)] = []
-        let base = path.standardizedFileURL.path
-        for root in roots {
-            walk(root) { url in
-                let full = url.standardizedFileURL.path
-                let rel = full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : full
-                found.append((rel, url))
-            }
+        entries(in: path, folders: folders).map(\.url)
+    }
+
+    /// Like `list`, with relative paths.
+    public static func entries(in path: URL, folders: [String]? = nil) -> [Entry] {
+        var found: [Entry] = []
+        let starts = folders.map { Array(Set($0)).filter { !$0.hasPrefix(".") && !$0.isEmpty } } ?? [""]
+        for start in starts {
+            walk(root: path, relative: start, into: &found)
         }
-        found.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) }
-        // A file listed twice (overlapping folder names) is kept once.
-        var seen = Set<String>()
-        return found.filter { seen.insert($0.0).inserted }.map(\.1)
+        found.sort { $0.relativePath.unicodeScalars.lexicographicallyPrecedes($1.relativePath.unicodeScalars) }
+        return found
     }
 
-    /// The path of `url` relative to `base` (`train/pos/12500.txt`).
-    public static func relativePath(of url: URL, to base: URL) -> String {
-        let full = url.standardizedFileURL.path
-        let b = base.standardizedFileURL.path
-        return full.hasPrefix(b + "/") ? String(full.dropFirst(b.count + 1)) : full
-    }
-
-    private static func walk(_ dir: URL, _ visit: (URL) -> Void) {
+    private static func walk(root: URL, relative: String, into found: inout [Entry]) {
         let fm = FileManager.default
+        let dir = relative.isEmpty ? root : root.appendingPathComponent(relative, isDirectory: true)
         guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else { return }
         for name in names where !name.hasPrefix(".") {
-            let url = dir.appendingPathComponent(name)
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            let isText = name.lowercased().hasSuffix(".txt") && name.count > 4
             var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { continue }
+            guard fm.fileExists(atPath: dir.path + "/" + name, isDirectory: &isDir) else { continue }
             if isDir.boolValue {
-                walk(url, visit)
-            } else if url.pathExtension.lowercased() == "txt" {
-                visit(url)
+                walk(root: root, relative: rel, into: &found)
+            } else if isText {
+                found.append(Entry(url: dir.appendingPathComponent(name, isDirectory: false), relativePath: rel))
             }
         }
     }

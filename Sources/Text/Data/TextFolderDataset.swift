@@ -46,21 +46,24 @@ public struct TextFolderDataset: Sendable {
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue else {
             throw DatasetError("dataset not found: \(path.path) does not exist (run \(Self.fetchCommand) to download the full IMDb, or use Datasets/imdb_sample)")
         }
-        let files = TextFiles.list(in: path)
+        let files = TextFiles.entries(in: path)
         guard !files.isEmpty else {
             throw DatasetError("dataset is empty: no .txt files under \(path.path) (run \(Self.fetchCommand) to download the full IMDb, or use Datasets/imdb_sample)")
         }
         var loaded: [TextItem] = []
         loaded.reserveCapacity(files.count)
-        for url in files {
-            guard let data = FileManager.default.contents(atPath: url.path),
-                  let text = String(data: data, encoding: .utf8) else {
-                throw DatasetError("cannot read \(url.path) as UTF-8 text")
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file.url.path) else {
+                throw DatasetError("cannot read \(file.url.path)")
             }
-            let parent = url.deletingLastPathComponent()
-            loaded.append(TextItem(url: url, relativePath: TextFiles.relativePath(of: url, to: path), text: text,
-                                   label: parent.lastPathComponent,
-                                   split: parent.deletingLastPathComponent().lastPathComponent))
+            guard let text = String(validating: data, as: UTF8.self) else {
+                throw DatasetError("\(file.url.path) is not valid UTF-8 text")
+            }
+            let parts = file.relativePath.split(separator: "/", omittingEmptySubsequences: false)
+            let label = parts.count >= 2 ? String(parts[parts.count - 2]) : path.lastPathComponent
+            let split = parts.count >= 3 ? String(parts[parts.count - 3])
+                : (parts.count == 2 ? path.lastPathComponent : path.deletingLastPathComponent().lastPathComponent)
+            loaded.append(TextItem(url: file.url, relativePath: file.relativePath, text: text, label: label, split: split))
         }
         self.path = path
         self.items = loaded

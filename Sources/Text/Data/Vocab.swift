@@ -58,6 +58,9 @@ public struct Vocab: Sendable, Equatable {
     /// Tokens → ids (unknown → 0).
     public func encode(_ tokens: [String]) -> [Int] { tokens.map { id(of: $0) } }
 
+    /// Tokens → compact ids for the loaders (unknown → 0).
+    public func encodeInt32(_ tokens: [String]) -> [Int32] { tokens.map { Int32(truncatingIfNeeded: id(of: $0)) } }
+
     /// Ids → tokens, `vocab[id]` with no special handling (`xxfake` decodes as itself).
     public func decode<S: Sequence>(_ ids: S) -> [String] where S.Element: BinaryInteger {
         ids.map { self[Int($0)] }
