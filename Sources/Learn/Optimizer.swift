@@ -164,13 +164,15 @@ public final class Optimizer {
             let decoupled = kind == .adam
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeMutableBufferPointer { gr in
+                    // Weight decay first, in its own branch-free pass (elements are independent,
+                    // so this equals fastai's per-parameter order: decay, then averages, then step).
+                    if applyWD {
+                        if decoupled { for i in 0..<n { w[i] = w[i] * decay } }
+                        else { for i in 0..<n { gr[i] = gr[i] + l2 * w[i] } }   // fastai's l2_reg writes into .grad
+                    }
                     s.gradAvg!.data.withUnsafeMutableBufferPointer { m in
                         s.sqrAvg!.data.withUnsafeMutableBufferPointer { v in
                             for i in 0..<n {
-                                if applyWD {
-                                    if decoupled { w[i] = w[i] * decay }
-                                    else { gr[i] = gr[i] + l2 * w[i] }   // fastai's l2_reg writes into .grad
-                                }
                                 let g = gr[i]
                                 m[i] = m[i] * mom + damp1 * g
                                 v[i] = v[i] * sqrMom + damp2 * (g * g)
