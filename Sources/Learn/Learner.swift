@@ -18,6 +18,13 @@ public struct FitResult: Sendable, Equatable {
 ///                             metrics: [.accuracy, .perplexity])
 ///     learn.freeze()
 ///     let result = try learn.fitOneCycle(1, lrMax: .value(2e-2))
+///
+/// Safety: before each optimizer step the learner keeps a copy of the weights that just gave a
+/// finite loss (one extra copy of the parameters in memory, one memcpy per batch). If a training
+/// loss is NaN/±inf, those weights are put back, gradients are zeroed and `fit` throws
+/// `LearnError.nonFiniteLoss`; optimizer moments are not rolled back. The cancellation flag is
+/// checked before every batch and before validation; a cancelled fit returns normally with
+/// `cancelled == true` and its `position`, from which `resumeOneCycle()` continues.
 public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.Batch == Model.Batch {
     public let model: Model
     public let data: Data
