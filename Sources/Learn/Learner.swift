@@ -211,7 +211,7 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
                 }
                 let (lrs, mom) = hypers(tracker.pct)
                 optimizer.setLR(lrs)
-                optimizer.setMom([Double](repeating: mom, count: lrs.count))
+                optimizer.setMom([mom])
                 state.batch = index; state.pct = tracker.pct; state.lrs = lrs; state.mom = mom
                 for cb in callbacks { cb.beforeBatch(state) }
                 let loss = try model.trainStep(batch)

@@ -87,10 +87,16 @@ public final class Optimizer {
                   doWD: { split.decays($0.name) }, forceTrain: { split.forcesTraining($0.name) })
     }
 
-    /// Sets the learning rate of every group.
-    public func setLR(_ lrs: [Double]) { for g in 0..<hypers.count { hypers[g].lr = lrs[g] } }
-    /// Sets the momentum of every group.
-    public func setMom(_ moms: [Double]) { for g in 0..<hypers.count { hypers[g].mom = moms[g] } }
+    /// Sets the learning rate of every group: one value per group, or one value for all.
+    public func setLR(_ lrs: [Double]) {
+        precondition(lrs.count == 1 || lrs.count == hypers.count, "setLR: \(lrs.count) values for \(hypers.count) groups")
+        for g in 0..<hypers.count { hypers[g].lr = lrs.count == 1 ? lrs[0] : lrs[g] }
+    }
+    /// Sets the momentum of every group: one value per group, or one value for all.
+    public func setMom(_ moms: [Double]) {
+        precondition(moms.count == 1 || moms.count == hypers.count, "setMom: \(moms.count) values for \(hypers.count) groups")
+        for g in 0..<hypers.count { hypers[g].mom = moms.count == 1 ? moms[0] : moms[g] }
+    }
 
     /// One optimizer step over every parameter that has a gradient.
     public func step() {
