@@ -107,7 +107,10 @@ public func generate(_ model: NextTokenPredictor, prompt: [Int], vocab: [String]
                                            minP: options.minP, temperature: options.temperature)
         let next: Int
         if options.temperature == 0 {
-            guard probs.allSatisfy(\.isFinite), let best = probs.indices.max(by: { probs[$0] < probs[$1] || (probs[$0] == probs[$1] && $0 > $1) })
+            // torch.argmax semantics: the first maximal index.
+            guard probs.allSatisfy(\.isFinite),
+                  let best = probs.indices.max(by: { probs[$0] < probs[$1] || (probs[$0] == probs[$1] && $0 > $1) }),
+                  probs[best] > 0
             else { throw LearnError.invalidDistribution(step: step) }
             next = best
         } else {

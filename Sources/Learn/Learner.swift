@@ -18,6 +18,13 @@ public struct FitResult: Sendable, Equatable {
 ///                             metrics: [.accuracy, .perplexity])
 ///     learn.freeze()
 ///     let result = try learn.fitOneCycle(1, lrMax: .value(2e-2))
+///
+/// Safety: before each optimizer step the learner keeps a copy of the weights that just gave a
+/// finite loss (one extra copy of the parameters in memory, one memcpy per batch). If a training
+/// loss is NaN/±inf, those weights are put back, gradients are zeroed and `fit` throws
+/// `LearnError.nonFiniteLoss`; optimizer moments are not rolled back. The cancellation flag is
+/// checked before every batch and before validation; a cancelled fit returns normally with
+/// `cancelled == true` and its `position`, from which `resumeOneCycle()` continues.
 public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.Batch == Model.Batch {
     public let model: Model
     public let data: Data
@@ -98,6 +105,20 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
                        hypers: { pct in (sched.lr(at: pct), sched.mom(at: pct)) }, resetSmoothing: false)
     }
 
+    /// fastai `fine_tune(epochs, base_lr, freeze_epochs, lr_mult, pct_start, div)`: one frozen
+    /// one-cycle epoch (pct_start 0.99), then unfreeze and train with discriminative rates.
+    /// (Not used by the chapter; here for completeness.)
+    @discardableResult
+    public func fineTune(_ epochs: Int, baseLR: Double = 2e-3, freezeEpochs: Int = 1, lrMult: Double = 100,
+                         pctStart: Double = 0.3, div: Double = 5) throws -> [FitResult] {
+        freeze()
+        let first = try fitOneCycle(freezeEpochs, lrMax: .slice(baseLR), pctStart: 0.99)
+        if first.cancelled { return [first] }
+        let base = baseLR / 2
+        unfreeze()
+        return [first, try fitOneCycle(epochs, lrMax: .slice(base / lrMult, base), div: div, pctStart: pctStart)]
+    }
+
     /// fastai `fit(n_epoch, lr)`: constant learning rate (momentum unchanged).
     @discardableResult
     public func fit(_ nEpochs: Int, lr: LearningRate? = nil, wd: Double? = nil) throws -> FitResult {
@@ -121,7 +142,7 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
             let ev = try model.evaluate(batch)
             loss.add(ev.loss, rows: ev.rows)
             if metrics.contains(where: { $0 != .perplexity }) {
-                acc.add(try accuracy(logits: ev.logits, targets: ev.targets), rows: ev.rows)
+                acc.add(try ev.batchAccuracy(), rows: ev.rows)
             }
             done += 1
             progress?.update(done: done, loss: nil)
@@ -190,7 +211,7 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
                 }
                 let (lrs, mom) = hypers(tracker.pct)
                 optimizer.setLR(lrs)
-                optimizer.setMom([Double](repeating: mom, count: lrs.count))
+                optimizer.setMom([mom])
                 state.batch = index; state.pct = tracker.pct; state.lrs = lrs; state.mom = mom
                 for cb in callbacks { cb.beforeBatch(state) }
                 let loss = try model.trainStep(batch)

@@ -70,19 +70,23 @@ public struct WeightedAverage: Sendable, Equatable, Codable {
 /// fastai's `AvgSmoothLoss` (beta 0.98): an exponential moving average of the training loss with
 /// debiasing, `v ← lerp(loss, v, β)`, shown as `v / (1 − β^count)`. Float32 like fastai's tensor.
 public struct SmoothedLoss: Sendable, Equatable, Codable {
-    public var beta: Float
+    public var beta: Double
     public private(set) var average: Float = 0
     public private(set) var count: Int = 0
-    public init(beta: Float = 0.98) { self.beta = beta }
+    public init(beta: Double = 0.98) { self.beta = beta }
     /// Folds in one batch loss.
     public mutating func add(_ loss: Float) {
         count += 1
-        average = loss + beta * (average - loss)   // torch.lerp(loss, v, beta)
+        // torch.lerp(loss, v, w) with w ≥ 0.5 evaluates v − (v − loss)·(1 − w) in float32.
+        let w = Float(beta)
+        if w >= 0.5 { average = average - (average - loss) * (1 - w) }
+        else { average = loss + w * (average - loss) }
     }
-    /// The debiased value (nil before the first batch).
+    /// The debiased value (nil before the first batch); the bias correction is computed in double
+    /// and applied to the float32 average, as fastai does.
     public var value: Float? {
-        count == 0 ? nil : average / Float(1 - pow(Double(beta), Double(count)))
+        count == 0 ? nil : average / Float(1 - pow(beta, Double(count)))
     }
     /// Restores a saved state (checkpoint resume).
-    public init(beta: Float, average: Float, count: Int) { self.beta = beta; self.average = average; self.count = count }
+    public init(beta: Double, average: Float, count: Int) { self.beta = beta; self.average = average; self.count = count }
 }

@@ -87,10 +87,16 @@ public final class Optimizer {
                   doWD: { split.decays($0.name) }, forceTrain: { split.forcesTraining($0.name) })
     }
 
-    /// Sets the learning rate of every group.
-    public func setLR(_ lrs: [Double]) { for g in 0..<hypers.count { hypers[g].lr = lrs[g] } }
-    /// Sets the momentum of every group.
-    public func setMom(_ moms: [Double]) { for g in 0..<hypers.count { hypers[g].mom = moms[g] } }
+    /// Sets the learning rate of every group: one value per group, or one value for all.
+    public func setLR(_ lrs: [Double]) {
+        precondition(lrs.count == 1 || lrs.count == hypers.count, "setLR: \(lrs.count) values for \(hypers.count) groups")
+        for g in 0..<hypers.count { hypers[g].lr = lrs.count == 1 ? lrs[0] : lrs[g] }
+    }
+    /// Sets the momentum of every group: one value per group, or one value for all.
+    public func setMom(_ moms: [Double]) {
+        precondition(moms.count == 1 || moms.count == hypers.count, "setMom: \(moms.count) values for \(hypers.count) groups")
+        for g in 0..<hypers.count { hypers[g].mom = moms.count == 1 ? moms[0] : moms[g] }
+    }
 
     /// One optimizer step over every parameter that has a gradient.
     public func step() {
@@ -164,13 +170,15 @@ public final class Optimizer {
             let decoupled = kind == .adam
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeMutableBufferPointer { gr in
+                    // Weight decay first, in its own branch-free pass (elements are independent,
+                    // so this equals fastai's per-parameter order: decay, then averages, then step).
+                    if applyWD {
+                        if decoupled { for i in 0..<n { w[i] = w[i] * decay } }
+                        else { for i in 0..<n { gr[i] = gr[i] + l2 * w[i] } }   // fastai's l2_reg writes into .grad
+                    }
                     s.gradAvg!.data.withUnsafeMutableBufferPointer { m in
                         s.sqrAvg!.data.withUnsafeMutableBufferPointer { v in
                             for i in 0..<n {
-                                if applyWD {
-                                    if decoupled { w[i] = w[i] * decay }
-                                    else { gr[i] = gr[i] + l2 * w[i] }   // fastai's l2_reg writes into .grad
-                                }
                                 let g = gr[i]
                                 m[i] = m[i] * mom + damp1 * g
                                 v[i] = v[i] * sqrMom + damp2 * (g * g)

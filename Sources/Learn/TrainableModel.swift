@@ -22,18 +22,38 @@ public protocol TrainableModel: AnyObject {
 }
 
 /// The result of evaluating one validation batch.
+///
+/// Models may give the batch accuracy directly (cheap for a large LM, whose `[bs, sl, V]` logits
+/// need not be kept), or the logits and targets, from which the learner computes it.
 public struct BatchEvaluation: Sendable {
     /// Mean loss over the batch's positions.
     public var loss: Float
     /// Number of rows (`bs`): the weight of this batch in epoch averages (fastai weighs by rows).
     public var rows: Int
-    /// Predictions, classes on the last axis (`[bs, sl, V]` or `[bs, C]`).
-    public var logits: Tensor
-    /// One target class per prediction position, row-major.
-    public var targets: [Int]
+    /// Fraction of positions where `argmax(logits) == target` (nil: compute from `logits`).
+    public var accuracy: Float?
+    /// Predictions, classes on the last axis (`[bs, sl, V]` or `[bs, C]`), if kept.
+    public var logits: Tensor?
+    /// One target class per prediction position, row-major, if kept.
+    public var targets: [Int]?
 
+    /// An evaluation whose accuracy the model already computed.
+    public init(loss: Float, rows: Int, accuracy: Float) {
+        self.loss = loss; self.rows = rows; self.accuracy = accuracy
+    }
+
+    /// An evaluation with the logits; accuracy is computed by the learner when a metric needs it.
     public init(loss: Float, rows: Int, logits: Tensor, targets: [Int]) {
         self.loss = loss; self.rows = rows; self.logits = logits; self.targets = targets
+    }
+
+    /// The batch accuracy, from the stored value or the logits.
+    public func batchAccuracy() throws -> Float {
+        if let accuracy { return accuracy }
+        guard let logits, let targets else {
+            throw LearnError.invalidArgument("evaluation has neither an accuracy nor logits and targets")
+        }
+        return try Learn.accuracy(logits: logits, targets: targets)
     }
 }
 

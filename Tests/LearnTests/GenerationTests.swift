@@ -70,7 +70,7 @@ final class ReplayPredictor: NextTokenPredictor {
             var rng = SeededGenerator(seed: 1)
             #expect(throws: LearnError.self) {
                 try generate(ReplayPredictor(steps: steps), prompt: meta["input_ids"] as! [Int],
-                             vocab: meta["vocab"] as! [String], unkIndex: meta["unk_idx"] as! Int,
+                             vocab: meta["vocab"] as! [String], unkIndex: (meta["unk_idx"] as! Int),
                              options: GenerationOptions(nWords: steps.count, temperature: Double(t)!), using: &rng)
             }
         }

@@ -150,3 +150,17 @@ final class Probe: LearnerCallback {
         #expect(good.metadata.parameters.allSatisfy { $0.step == learn.data.trainBatchCount })
     }
 }
+
+@Suite struct FineTuneTests {
+    @Test func fineTuneRunsFrozenThenDiscriminative() throws {
+        let learn = try tinyLearner()
+        let w0 = learn.model.weight.value
+        let results = try learn.fineTune(1, baseLR: 0.02)
+        #expect(results.count == 2 && results.allSatisfy { $0.rows.count == 1 })
+        let nb = learn.data.trainBatchCount
+        // Second phase: slice(0.01/100, 0.01) over 2 groups, div 5 → first batch lrs = lr_max/5.
+        let first2 = learn.recorder.lrs[nb]
+        #expect(abs(first2[0] - 1e-4 / 5) < 1e-12 && abs(first2[1] - 1e-2 / 5) < 1e-12)
+        #expect(learn.model.weight.value != w0)    // unfrozen in phase two
+    }
+}

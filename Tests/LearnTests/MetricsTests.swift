@@ -41,3 +41,11 @@ import TestSupport
         #expect(throws: LearnError.self) { try crossEntropy(logits: Tensor(shape: [1, 3]), targets: [5]) }
     }
 }
+
+@Suite struct EvaluationTests {
+    @Test func accuracyFromValueOrLogits() throws {
+        #expect(try BatchEvaluation(loss: 1, rows: 2, accuracy: 0.5).batchAccuracy() == 0.5)
+        let ev = BatchEvaluation(loss: 1, rows: 2, logits: Tensor(shape: [2, 2], data: [0, 1, 1, 0]), targets: [1, 1])
+        #expect(try ev.batchAccuracy() == 0.5)
+    }
+}

@@ -59,3 +59,23 @@ import TestSupport
         #expect(!ParameterSplit.matches("0.rnns.0.module.bias_hh_l0", "*.bias"))
     }
 }
+
+@Suite struct StateOrderTests {
+    /// checkpoint.json: fastai's optimizer state list is in group order, then parameter order —
+    /// the order of `Optimizer.parameters` / `states` for the LM split applied to lm.json's
+    /// named_parameters.
+    @Test func optimizerStateOrderMatchesFastai() throws {
+        let cp = try Fixtures.json("model/checkpoint.json") as! [String: Any]
+        let lm = try Fixtures.json("model/lm.json") as! [String: Any]
+        let names = lm["param_names"] as! [String]
+        let layers = Set(names.compactMap { n -> Int? in
+            let parts = n.split(separator: ".")
+            return parts.count > 2 && parts[1] == "rnns" ? Int(parts[2]) : nil
+        }).count
+        let params = names.map { Parameter($0, Tensor(shape: [1])) }
+        let opt = try Optimizer(parameters: params, split: .awdLSTMLanguageModel(layers: layers))
+        #expect(opt.parameters.map(\.name) == cp["opt_state_index_to_param"] as! [String])
+        #expect(opt.states.count == (cp["tiny.pth_opt_state_entries"] as! [Any]).count)
+        #expect(opt.hypers.count == (cp["tiny.pth_opt_hypers"] as! [Any]).count)
+    }
+}
