@@ -92,8 +92,9 @@ private func checkpointJSON() throws -> [String: Any] {
     #expect(Array(vocab.prefix(2)) == ["xxunk", "xxpad"])
     // The exported learner is the one saved as tiny.pth: same weights under the same keys.
     let ckpt = try FastaiCheckpoint.load(Fixtures.url("model/tiny.pth"))
-    #expect(Set(ckpt.keys).isSubset(of: Set(export.keys)))
+    #expect(export.keys == ckpt.keys)   // module-tree walk reproduces state_dict() order exactly
     for key in ckpt.keys { #expect(export.model[key] == ckpt.model[key], "\(key)") }
     #expect(vocab.count == ckpt.model["0.encoder.weight"]?.shape[0])
     #expect(export.learnerClass == "fastai.text.learner.LMLearner")
+    #expect(export.modelClass == "fastai.text.models.core.SequentialRNN")
 }

@@ -108,6 +108,20 @@ private func message(_ body: () throws -> Void) -> String? {
     #expect(m?.contains("nested deeper") == true, "\(m ?? "accepted")")
 }
 
+@Test func sharedReferencesCannotExplodeTheConversion() throws {
+    // l0 = []; l(k+1) = [l(k), l(k)] for 60 levels: 300 bytes describing 2^60 leaves.
+    var b: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00]          // EMPTY_LIST, BINPUT 0
+    for k in 1...60 {
+        b += [0x5D, 0x28, 0x68, UInt8(k - 1), 0x68, UInt8(k - 1), 0x65, 0x71, UInt8(k)]  // [] ( get get APPENDS put
+    }
+    b += [0x2E]
+    let m = message { _ = try TorchCheckpointReader.read(ZipArchive(data: archive(b))) }
+    #expect(m?.contains("far more values") == true, "\(m ?? "accepted")")
+    // A list that contains itself is refused too (depth or budget), not followed forever.
+    let selfRef: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x28, 0x68, 0x00, 0x68, 0x00, 0x65, 0x2E]
+    #expect(message { _ = try TorchCheckpointReader.read(ZipArchive(data: archive(selfRef))) } != nil)
+}
+
 /// Fixed-seed fuzzing of the container, the checkpoint pickle and a vocabulary pickle.
 @Test func mutatedAndTruncatedInputsThrowOrReturn() throws {
     var rng = SeededGenerator(seed: 20261125)
@@ -148,9 +162,23 @@ private func message(_ body: () throws -> Void) -> String? {
         do { _ = try FastaiVocab.parse(mutate(vocab)); outcomes[0] += 1 }
         catch { outcomes[1] += 1 }
     }
+    // The exported learner (cloudpickle) in inspect-only mode: mutated pickle, intact storages.
+    let exportZip = try ZipArchive(contentsOf: Fixtures.url("model/tiny_export.pkl"))
+    let exportPickle = [UInt8](try exportZip.data(for: "tiny/data.pkl"))
+    var exportStorages: [String: [UInt8]] = [:]
+    for e in exportZip.entries where e.name.hasPrefix("tiny/data/") {
+        exportStorages[String(e.name.dropFirst("tiny/data/".count))] = [UInt8](try exportZip.data(for: e))
+    }
+    for _ in 0 ..< 50 {
+        var zip = TestZipWriter()
+        zip.add("tiny/data.pkl", mutate(exportPickle))
+        for (k, v) in exportStorages { zip.add("tiny/data/\(k)", v) }
+        do { _ = try FastaiExport.inspect(ZipArchive(data: zip.build()), source: "fuzz"); outcomes[0] += 1 }
+        catch { outcomes[1] += 1 }
+    }
     // Most mutations must be caught (CRC, structure); reaching here at all means none crashed.
     #expect(outcomes[1] > outcomes[0])
-    #expect(outcomes[0] + outcomes[1] == 4000)
+    #expect(outcomes[0] + outcomes[1] == 4050)
 }
 
 @Test func atomicWriteReplacesWholeFileAndVerifies() throws {

@@ -28,10 +28,13 @@ public struct FastaiExport: Sendable {
 
     /// Reads an exported learner's vocabulary and weights.
     public static func inspect(_ url: URL) throws -> FastaiExport {
-        let source = url.lastPathComponent
-        let zip = try ZipArchive(contentsOf: url)
+        try inspect(ZipArchive(contentsOf: url), source: url.lastPathComponent)
+    }
+
+    /// Reads an exported learner from an opened archive.
+    public static func inspect(_ zip: ZipArchive, source: String = "export") throws -> FastaiExport {
         let (doc, prefix) = try TorchCheckpointReader.pickle(of: zip, policy: .inspectOnly, source: source)
-        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source)
+        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source, nodeCount: doc.nodes.count)
 
         var result = FastaiExport(vocab: nil, model: [:], keys: [], learnerClass: nil, modelClass: nil)
         // Vocabulary: the first Numericalize transform with a list-valued `vocab` attribute.
@@ -67,6 +70,7 @@ public struct FastaiExport: Sendable {
         guard depth < TorchCheckpointReader.maxDepth else {
             throw ArchiveError("\(source): modules nested deeper than \(TorchCheckpointReader.maxDepth) levels")
         }
+        try storages.spend(source: source)   // shared child modules cannot make the walk explode
         guard let st = module.state?.node, st.kind == .dict else { return }
         var nonPersistent: Set<String> = []
         if let np = st["_non_persistent_buffers_set"]?.node {

@@ -55,7 +55,7 @@ public enum TorchCheckpointReader {
            String(decoding: order, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) != "little" {
             throw ArchiveError("\(source): big-endian checkpoints are not supported")
         }
-        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source)
+        var storages = StorageCache(backing: .zip(zip, prefix: prefix), source: source, nodeCount: doc.nodes.count)
         return try convert(doc.root, depth: 0, storages: &storages, source: source)
     }
 
@@ -99,7 +99,7 @@ public enum TorchCheckpointReader {
                 ranges[key] = (pos + 8) ..< (pos + 8 + bytes)
                 pos += 8 + bytes
             }
-            var storages = StorageCache(backing: .legacy(data, ranges), source: source)
+            var storages = StorageCache(backing: .legacy(data, ranges), source: source, nodeCount: doc.nodes.count)
             return try convert(doc.root, depth: 0, storages: &storages, source: source)
         }
     }
@@ -122,6 +122,7 @@ public enum TorchCheckpointReader {
 
     static func convert(_ v: PickleValue, depth: Int, storages: inout StorageCache, source: String) throws -> TorchValue {
         guard depth < maxDepth else { throw ArchiveError("\(source): values nested deeper than \(maxDepth) levels") }
+        try storages.spend(source: source)
         switch v {
         case .none: return .none
         case .bool(let b): return .bool(b)
@@ -337,9 +338,22 @@ struct StorageCache {
     let backing: Backing
     let source: String
     var cache: [String: Storage] = [:]
+    /// Values left to convert. Shared references (memo) can make a small pickle describe an
+    /// exponentially large tree (a list holding itself twice, nested 60 times); a real
+    /// checkpoint converts each object about once, so a budget proportional to the pickle
+    /// size stops such files quickly.
+    var budget: Int
 
-    init(backing: Backing, source: String) {
+    init(backing: Backing, source: String, nodeCount: Int) {
         self.backing = backing; self.source = source
+        budget = 4 * nodeCount + 10_000
+    }
+
+    mutating func spend(source: String) throws {
+        budget -= 1
+        guard budget >= 0 else {
+            throw ArchiveError("\(source): the pickle expands to far more values than it holds (shared references); refusing it")
+        }
     }
 
     /// Decodes the storage named by a persistent id
