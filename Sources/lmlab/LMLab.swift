@@ -10,7 +10,7 @@ struct LMLabCommand: ParsableCommand {
         With no subcommand, opens the interactive REPL.
         """,
         version: LabInfo.version,
-        subcommands: [])
+        subcommands: [Bench.self])
 
     mutating func run() throws {
         print("LMLab \(LabInfo.version): the REPL is not built yet. See `lmlab --help`.")
