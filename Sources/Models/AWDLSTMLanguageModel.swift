@@ -74,6 +74,15 @@ public final class AWDLSTMLanguageModel {
         return ps
     }
 
+    /// fastai's `awd_lstm_lm_split`: one group per LSTM layer, then `[embedding (= tied decoder
+    /// weight), decoder bias]` (the embedding sits in the **last** group, with the decoder).
+    public var parameterGroups: [[Parameter]] {
+        var last = [encoder.embedding]
+        if !config.tieWeights { last.append(decoder.weight) }
+        if let b = decoder.bias { last.append(b) }
+        return encoder.layers.map(\.parameters) + [last]
+    }
+
     /// The parameter with this fastai name (aliases of the tied matrix resolve to it).
     public func parameter(named name: String) -> Parameter? {
         if config.tieWeights, name == "1.decoder.weight" || name == "0.encoder_dp.emb.weight" {

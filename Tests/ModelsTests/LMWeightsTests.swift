@@ -48,6 +48,15 @@ import TestSupport
         #expect(lm.parameter(named: "1.decoder.weight") === lm.parameter(named: "0.encoder.weight"))
     }
 
+    @Test func parameterGroupsFollowAwdLstmLmSplit() throws {
+        let lm = try AWDLSTMLanguageModel(config: AWDLSTMConfig(embSize: 4, hiddenSize: 6, layers: 3), vocabSize: 10, seed: 0)
+        let names = lm.parameterGroups.map { $0.map(\.name) }
+        #expect(names.map(\.count) == [4, 4, 4, 2])
+        #expect(names[3] == ["0.encoder.weight", "1.decoder.bias"])
+        #expect(names[1] == ["0.rnns.1.weight_hh_l0_raw", "0.rnns.1.module.weight_ih_l0",
+                             "0.rnns.1.module.bias_ih_l0", "0.rnns.1.module.bias_hh_l0"])
+    }
+
     @Test func loadErrorsNameTheTensor() throws {
         let fx = try LMFixture()
         let lm = try fx.model()
