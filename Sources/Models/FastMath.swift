@@ -80,7 +80,9 @@ func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPoi
 /// `fastExp` on eight lanes (same algorithm and constants).
 @inline(__always)
 func fastExp(_ x: Float8) -> Float8 {
-    let xc = pointwiseMin(pointwiseMax(x, Float8(repeating: -87.33654)), Float8(repeating: 88))
+    // Clamp with lane selects (the generic pointwiseMin/Max are not reliably inlined).
+    let lo = Float8(repeating: -87.33654), hi = Float8(repeating: 88)
+    let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
     let magic: Float = 12_582_912
     let t = xc * 1.442_695_04 + magic
     let n = t - magic

@@ -41,7 +41,7 @@ struct BenchLM: ParsableCommand {
         print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
         print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
         let peak = measureSgemmPeak()
-        print(String(format: "sgemm peak: %.1f GFLOP/s (1536×1536×1536)", peak))
+        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (1536×1536×1536)", peak.wall, peak.cpu))
 
         let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
@@ -63,30 +63,36 @@ struct BenchLM: ParsableCommand {
             adam.step()
         }
         try trainStep(0)  // warm-up: buffers reach their size
-        let (trainSteps, trainTime) = try timed(seconds) { try trainStep($0) }
+        let (trainSteps, trainTime, trainCPU) = try timed(seconds) { try trainStep($0) }
         // Backward ≈ twice the forward's GEMM work (input and weight gradients).
-        let trainGF = 3 * flops * Double(trainSteps) / trainTime / 1e9
-        print(String(format: "train: %d steps in %.2f s, %.3f s/step, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of peak)",
-                     trainSteps, trainTime, trainTime / Double(trainSteps), tokens * Double(trainSteps) / trainTime,
-                     trainGF, 100 * trainGF / peak))
+        report("train", steps: trainSteps, wall: trainTime, cpu: trainCPU, tokens: tokens, flops: 3 * flops, peak: peak)
 
         lm.isTraining = false
         lm.reset()
         _ = try lm.loss(x: batches[0].0, y: batches[0].1)
-        let (evalSteps, evalTime) = try timed(seconds) { i in
+        let (evalSteps, evalTime, evalCPU) = try timed(seconds) { i in
             let (x, y) = batches[i % batches.count]
             _ = try lm.loss(x: x, y: y)
         }
-        let evalGF = flops * Double(evalSteps) / evalTime / 1e9
-        print(String(format: "eval:  %d steps in %.2f s, %.3f s/step, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of peak)",
-                     evalSteps, evalTime, evalTime / Double(evalSteps), tokens * Double(evalSteps) / evalTime,
-                     evalGF, 100 * evalGF / peak))
+        report("eval", steps: evalSteps, wall: evalTime, cpu: evalCPU, tokens: tokens, flops: flops, peak: peak)
         print(String(format: "peak memory (maxrss): %.2f GB", peakResidentBytes() / 1e9))
     }
 
-    /// Runs `body(i)` until `seconds` have passed (at least once); returns steps and elapsed seconds.
-    private func timed(_ seconds: Double, _ body: (Int) throws -> Void) rethrows -> (Int, Double) {
+    /// Prints wall-clock throughput and, because the machine may be shared, the CPU time the
+    /// process actually got (tokens per CPU-second is what an idle core would deliver).
+    private func report(_ what: String, steps: Int, wall: Double, cpu: Double, tokens: Double, flops: Double, peak: (wall: Double, cpu: Double)) {
+        let n = Double(steps)
+        let gfWall = flops * n / wall / 1e9, gfCPU = flops * n / cpu / 1e9
+        print(String(format: "%@: %d steps, %.3f s/step wall, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm peak)",
+                     what, steps, wall / n, tokens * n / wall, gfWall, 100 * gfWall / peak.wall))
+        print(String(format: "%@  CPU time %.3f s/step (%.0f%% of wall), %.0f tokens per CPU-second, %.1f GFLOP per CPU-second (%.0f%% of sgemm's)",
+                     String(repeating: " ", count: what.count), cpu / n, 100 * cpu / wall, tokens * n / cpu, gfCPU, 100 * gfCPU / peak.cpu))
+    }
+
+    /// Runs `body(i)` until `seconds` have passed (at least once); returns steps, wall and CPU seconds.
+    private func timed(_ seconds: Double, _ body: (Int) throws -> Void) rethrows -> (Int, Double, Double) {
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = cpuSeconds()
         var steps = 0
         var elapsed = 0.0
         repeat {
@@ -94,11 +100,19 @@ struct BenchLM: ParsableCommand {
             steps += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds
-        return (steps, elapsed)
+        return (steps, elapsed, cpuSeconds() - cpuStart)
     }
 
-    /// GFLOP/s of a large square sgemm, timed for about a second.
-    private func measureSgemmPeak() -> Double {
+    /// User + system CPU seconds of this process (all threads).
+    private func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// GFLOP/s (per wall second and per CPU second) of a large square sgemm, timed for about a second.
+    private func measureSgemmPeak() -> (wall: Double, cpu: Double) {
         let n = 1536
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
@@ -108,8 +122,9 @@ struct BenchLM: ParsableCommand {
             } } }
         }
         once()
-        let (reps, time) = timed(1.0) { _ in once() }
-        return 2 * Double(n * n * n) * Double(reps) / time / 1e9
+        let (reps, wall, cpu) = timed(1.0) { _ in once() }
+        let work = 2 * Double(n * n * n) * Double(reps) / 1e9
+        return (work / wall, work / cpu)
     }
 
     private func peakResidentBytes() -> Double {
