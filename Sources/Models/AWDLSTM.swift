@@ -234,6 +234,32 @@ public final class AWDLSTM {
         return batchFirstTensor(layerOutputs[l].pointer, T: steps, bs: batch, features: layers[l].hiddenSize)
     }
 
+    /// Everything a later call depends on: the carried state of every layer and the dropout
+    /// generator. Restoring a snapshot and running the same input again recomputes exactly the
+    /// same activations and masks, e.g. to backpropagate through an earlier chunk of a
+    /// `SentenceEncoder` by recomputation (the state is detached between chunks anyway).
+    public struct Snapshot {
+        public let batchSize: Int
+        public let h: [[Float]]
+        public let c: [[Float]]
+        public let rng: SeededGenerator
+    }
+
+    /// The current state and generator.
+    public func snapshot() -> Snapshot {
+        let bs = layers[0].stateBatch
+        return Snapshot(batchSize: bs,
+                        h: layers.map { $0.h0.array($0.stateBatch * $0.hiddenSize) },
+                        c: layers.map { $0.c0.array($0.stateBatch * $0.hiddenSize) },
+                        rng: rng)
+    }
+
+    /// Puts back a state and generator taken with `snapshot()`.
+    public func restore(_ s: Snapshot) {
+        for (l, layer) in layers.enumerated() { layer.setState(h: s.h[l], c: s.c[l], batchSize: s.batchSize) }
+        rng = s.rng
+    }
+
     /// Carried `(h, c)` of every layer, each `[1, bs, H_l]`.
     public var hiddenState: [(h: Tensor, c: Tensor)] { layers.map(\.state) }
 }

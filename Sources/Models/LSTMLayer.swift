@@ -85,6 +85,15 @@ public final class LSTMLayer {
          Tensor(shape: [1, stateBatch, hiddenSize], data: c0.array(stateBatch * hiddenSize)))
     }
 
+    /// Replaces the carried state with `h`, `c` (`[bs, H]` each, row-major).
+    func setState(h: [Float], c: [Float], batchSize bs: Int) {
+        stateBatch = bs
+        h0.ensure(bs * hiddenSize)
+        c0.ensure(bs * hiddenSize)
+        h.withUnsafeBufferPointer { h0.pointer.update(from: $0.baseAddress!, count: bs * hiddenSize) }
+        c.withUnsafeBufferPointer { c0.pointer.update(from: $0.baseAddress!, count: bs * hiddenSize) }
+    }
+
     /// Cuts the state to its first `bs` rows or extends it with zero rows (fastai's rule when the
     /// batch size changes without a reset).
     func adjustState(to bs: Int) {

@@ -146,4 +146,29 @@ import Tensor
         #expect(closeness(big.row(5).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok)
         #expect(!closeness(big.row(0).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok, "row 0 carried state")
     }
+
+    @Test func encoderSnapshotReplaysACallExactly() throws {
+        let (lm, x, _) = try randomModel(seed: 19)
+        let enc = lm.encoder
+        enc.isTraining = true
+        enc.reset()
+        _ = try enc.forward(x)                 // some carried state
+        let snap = enc.snapshot()
+        let first = try enc.forward(x)
+        let grads1: Tensor = {
+            lm.zeroGrad()
+            try? enc.backward(outputGradient: first * 0.5)
+            return enc.layers[0].weightHHRaw.grad
+        }()
+        enc.restore(snap)
+        let again = try enc.forward(x)
+        #expect(again == first, "same state, same masks → identical output")
+        lm.zeroGrad()
+        try enc.backward(outputGradient: again * 0.5)
+        #expect(enc.layers[0].weightHHRaw.grad == grads1)
+        #expect(grads1.data.contains { $0 != 0 })
+        // Without the restore the masks and state differ.
+        #expect(try enc.forward(x) != first)
+        #expect(throws: ModelError.self) { try enc.backward(outputGradient: Tensor.zeros([1, 1, 1])) }
+    }
 }
