@@ -46,8 +46,8 @@ struct BenchLM: ParsableCommand {
         let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
         var rng = SeededGenerator(seed: 2)
-        func batch() throws -> TokenBatch {
-            try TokenBatch(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
+        func batch() throws -> TokenIDs {
+            try TokenIDs(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
         }
         let batches = try (0..<4).map { _ in (try batch(), try batch()) }
         let adam = Adam(lm.parameters)
