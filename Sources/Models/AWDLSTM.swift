@@ -172,7 +172,9 @@ public final class AWDLSTM {
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
             let x = UnsafePointer(l == 0 ? layerInput0.pointer : layerOutputs[l - 1].pointer)
-            let needInput = l > 0 || embedding.requiresGrad
+            // Stop once nothing below this layer trains (frozen groups in gradual unfreezing).
+            let needInput = embedding.requiresGrad
+                || layers[..<l].contains { $0.parameters.contains(where: \.requiresGrad) }
             let dIn = spare
             layer.backward(dOutput: dOut, x: x, dInput: needInput ? dIn : nil)
             guard needInput else { return }

@@ -77,4 +77,29 @@ import Tensor
         #expect(emb.row(2).data.contains { $0 != 0 })
         #expect(emb.row(5).data.allSatisfy { $0 == 0 })   // never looked up
     }
+
+    @Test func frozenParametersGetNoGradientAndTrainableOnesAreUnchanged() throws {
+        let config = AWDLSTMConfig(embSize: 4, hiddenSize: 6, layers: 3, padToken: 1).scaled(dropMult: 0)
+        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 9, seed: 5)
+        let x = try TokenIDs(rows: [[2, 3, 4], [5, 6, 7]]), y = try TokenIDs(rows: [[3, 4, 5], [6, 7, 8]])
+        lm.reset()
+        lm.zeroGrad()
+        try lm.lossAndBackward(x: x, y: y)
+        let full = lm.parameters.map(\.grad)
+        // Freeze everything but the last LSTM layer and the decoder bias: backward stops early,
+        // and what still trains gets exactly the same gradient.
+        for p in lm.parameters { p.requiresGrad = false }
+        for p in lm.parameterGroups[2] { p.requiresGrad = true }
+        lm.decoder.bias!.requiresGrad = true
+        lm.reset()
+        lm.zeroGrad()
+        try lm.lossAndBackward(x: x, y: y)
+        for (p, g) in zip(lm.parameters, full) {
+            if p.requiresGrad {
+                #expect(p.grad == g, "\(p.name) unchanged by freezing others")
+            } else {
+                #expect(p.grad.data.allSatisfy { $0 == 0 }, "\(p.name) frozen")
+            }
+        }
+    }
 }
