@@ -8,7 +8,7 @@ import Tensor
 /// so `0.encoder.weight`, `0.rnns.1.weight_hh_l0_raw`, …).
 ///
 ///     let enc = try AWDLSTM(config: cfg, vocabSize: 100, namePrefix: "", seed: 1)
-///     let out = try enc.forward(try TokenBatch(rows: [[2, 5, 7]]))   // [1, 3, E]
+///     let out = try enc.forward(try TokenIDs(rows: [[2, 5, 7]]))   // [1, 3, E]
 public final class AWDLSTM {
     public let config: AWDLSTMConfig
     public let vocabSize: Int
@@ -86,13 +86,13 @@ public final class AWDLSTM {
     /// Runs the encoder on `x [bs, T]` from the carried state.
     /// - Returns: the last layer's output `[bs, T, E]` (before any output dropout).
     @discardableResult
-    public func forward(_ x: TokenBatch) throws -> Tensor {
+    public func forward(_ x: TokenIDs) throws -> Tensor {
         try run(x)
         return batchFirstTensor(output, T: steps, bs: batch, features: config.embSize)
     }
 
     /// The forward pass proper; leaves the output time-major in `output`.
-    func run(_ x: TokenBatch) throws {
+    func run(_ x: TokenIDs) throws {
         try x.validate(vocabSize: vocabSize)
         let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
         steps = T
@@ -172,7 +172,9 @@ public final class AWDLSTM {
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
             let x = UnsafePointer(l == 0 ? layerInput0.pointer : layerOutputs[l - 1].pointer)
-            let needInput = l > 0 || embedding.requiresGrad
+            // Stop once nothing below this layer trains (frozen groups in gradual unfreezing).
+            let needInput = embedding.requiresGrad
+                || layers[..<l].contains { $0.parameters.contains(where: \.requiresGrad) }
             let dIn = spare
             layer.backward(dOutput: dOut, x: x, dInput: needInput ? dIn : nil)
             guard needInput else { return }
@@ -232,6 +234,32 @@ public final class AWDLSTM {
     public func output(ofLayer l: Int) -> Tensor {
         guard l < layers.count - 1 else { return rawOutput(ofLayer: l) }
         return batchFirstTensor(layerOutputs[l].pointer, T: steps, bs: batch, features: layers[l].hiddenSize)
+    }
+
+    /// Everything a later call depends on: the carried state of every layer and the dropout
+    /// generator. Restoring a snapshot and running the same input again recomputes exactly the
+    /// same activations and masks, e.g. to backpropagate through an earlier chunk of a
+    /// `SentenceEncoder` by recomputation (the state is detached between chunks anyway).
+    public struct Snapshot {
+        public let batchSize: Int
+        public let h: [[Float]]
+        public let c: [[Float]]
+        public let rng: SeededGenerator
+    }
+
+    /// The current state and generator.
+    public func snapshot() -> Snapshot {
+        let bs = layers[0].stateBatch
+        return Snapshot(batchSize: bs,
+                        h: layers.map { $0.h0.array($0.stateBatch * $0.hiddenSize) },
+                        c: layers.map { $0.c0.array($0.stateBatch * $0.hiddenSize) },
+                        rng: rng)
+    }
+
+    /// Puts back a state and generator taken with `snapshot()`.
+    public func restore(_ s: Snapshot) {
+        for (l, layer) in layers.enumerated() { layer.setState(h: s.h[l], c: s.c[l], batchSize: s.batchSize) }
+        rng = s.rng
     }
 
     /// Carried `(h, c)` of every layer, each `[1, bs, H_l]`.

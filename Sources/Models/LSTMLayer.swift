@@ -85,6 +85,15 @@ public final class LSTMLayer {
          Tensor(shape: [1, stateBatch, hiddenSize], data: c0.array(stateBatch * hiddenSize)))
     }
 
+    /// Replaces the carried state with `h`, `c` (`[bs, H]` each, row-major).
+    func setState(h: [Float], c: [Float], batchSize bs: Int) {
+        stateBatch = bs
+        h0.ensure(bs * hiddenSize)
+        c0.ensure(bs * hiddenSize)
+        h.withUnsafeBufferPointer { h0.pointer.update(from: $0.baseAddress!, count: bs * hiddenSize) }
+        c.withUnsafeBufferPointer { c0.pointer.update(from: $0.baseAddress!, count: bs * hiddenSize) }
+    }
+
     /// Cuts the state to its first `bs` rows or extends it with zero rows (fastai's rule when the
     /// batch size changes without a reset).
     func adjustState(to bs: Int) {
@@ -226,8 +235,6 @@ public final class LSTMLayer {
 
 // MARK: - Cell kernels (forward and backward side by side)
 
-@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-
 /// One LSTM step's gate maths, in place.
 /// - Parameters:
 ///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o); replaced by the activated gates.
@@ -238,12 +245,23 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
     for b in 0..<bs {
         let zi = z + b * 4 * H, zf = zi + H, zg = zf + H, zo = zg + H
         let cp = cPrev + b * H, cb = c + b * H, hb = h + b * H
-        for j in 0..<H {
-            let i = sigmoid(zi[j]), f = sigmoid(zf[j]), g = Foundation.tanh(zg[j]), o = sigmoid(zo[j])
+        var j = 0
+        while j + 8 <= H {
+            let i = fastSigmoid(load8(zi + j)), f = fastSigmoid(load8(zf + j))
+            let g = fastTanh(load8(zg + j)), o = fastSigmoid(load8(zo + j))
+            store8(i, zi + j); store8(f, zf + j); store8(g, zg + j); store8(o, zo + j)
+            let ct = f * load8(cp + j) + i * g
+            store8(ct, cb + j)
+            store8(o * fastTanh(ct), hb + j)
+            j += 8
+        }
+        while j < H {
+            let i = fastSigmoid(zi[j]), f = fastSigmoid(zf[j]), g = fastTanh(zg[j]), o = fastSigmoid(zo[j])
             zi[j] = i; zf[j] = f; zg[j] = g; zo[j] = o
             let ct = f * cp[j] + i * g
             cb[j] = ct
-            hb[j] = o * Foundation.tanh(ct)
+            hb[j] = o * fastTanh(ct)
+            j += 1
         }
     }
 }
@@ -261,9 +279,22 @@ func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Fl
     for b in 0..<bs {
         let gi = gates + b * 4 * H, gf = gi + H, gg = gf + H, go = gg + H
         let cp = cPrev + b * H, cb = c + b * H, dhb = dh + b * H, dcb = dc + b * H
-        for j in 0..<H {
+        var j = 0
+        while j + 8 <= H {
+            let i = load8(gi + j), f = load8(gf + j), g = load8(gg + j), o = load8(go + j)
+            let tc = fastTanh(load8(cb + j))
+            let dht = load8(dhb + j)
+            let dct = load8(dcb + j) + dht * o * (1 - tc * tc)
+            store8(dht * tc * o * (1 - o), go + j)
+            store8(dct * g * i * (1 - i), gi + j)
+            store8(dct * i * (1 - g * g), gg + j)
+            store8(dct * load8(cp + j) * f * (1 - f), gf + j)
+            store8(dct * f, dcb + j)
+            j += 8
+        }
+        while j < H {
             let i = gi[j], f = gf[j], g = gg[j], o = go[j]
-            let tc = Foundation.tanh(cb[j])
+            let tc = fastTanh(cb[j])
             let dht = dhb[j]
             let dct = dcb[j] + dht * o * (1 - tc * tc)
             go[j] = dht * tc * o * (1 - o)
@@ -271,6 +302,7 @@ func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Fl
             gg[j] = dct * i * (1 - g * g)
             gf[j] = dct * cp[j] * f * (1 - f)
             dcb[j] = dct * f
+            j += 1
         }
     }
 }

@@ -101,18 +101,15 @@ public final class LinearDecoder {
             for r in 0..<n {
                 let row = z + r * V
                 let target = targets[start + r]
-                var m = -Float.infinity
-                for v in 0..<V where row[v] > m { m = row[v] }
+                let m = maxElement(row, V)
                 let zt = row[target]
-                var s: Float = 0
+                expShifted(row, V, shift: m)
+                let s = sumElements(row, V)
                 if dDropped != nil {
-                    for v in 0..<V { let e = Foundation.exp(row[v] - m); row[v] = e; s += e }
                     // softmax − one-hot, scaled for the mean.
                     let k = gradScale / s
                     for v in 0..<V { row[v] *= k }
                     row[target] -= gradScale
-                } else {
-                    for v in 0..<V { s += Foundation.exp(row[v] - m) }
                 }
                 total += Double(m + Foundation.log(s) - zt)
             }

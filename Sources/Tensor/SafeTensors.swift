@@ -142,7 +142,7 @@ public struct SafeTensors: Sendable {
             let start = dataStart + b
             if elementSize == 4 {
                 var values = [Float](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { dst in
+                _ = values.withUnsafeMutableBytes { dst in
                     bytes.copyBytes(to: dst, from: start..<(start + count * 4))
                 }
                 #if _endian(big)
@@ -151,7 +151,7 @@ public struct SafeTensors: Sendable {
                 floats[name] = Tensor(shape: shape, data: values)
             } else {
                 var values = [Int64](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { dst in
+                _ = values.withUnsafeMutableBytes { dst in
                     bytes.copyBytes(to: dst, from: start..<(start + count * 8))
                 }
                 integers[name] = IntTensor(shape: shape, data: values.map { Int(Int64(littleEndian: $0)) })

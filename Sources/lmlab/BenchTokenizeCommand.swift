@@ -2,14 +2,6 @@ import ArgumentParser
 import Foundation
 import Text
 
-/// `lmlab bench …`: timing commands (release builds only give meaningful figures).
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure the speed of pipeline stages.",
-        subcommands: [BenchTokenizeCommand.self])
-}
-
 /// `lmlab bench tokenize [--reviews N]`: fastai word tokenization speed on 1 and 2 threads.
 struct BenchTokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -25,8 +25,8 @@ import TestSupport
         let lm = try fx.model()
         lm.isTraining = true
         let b = fx.backward
-        let x1 = try tokenBatch(b.int("x1")), y1 = try tokenBatch(b.int("y1"))
-        let x2 = try tokenBatch(b.int("x2")), y2 = try tokenBatch(b.int("y2"))
+        let x1 = try tokenIDs(b.int("x1")), y1 = try tokenIDs(b.int("y1"))
+        let x2 = try tokenIDs(b.int("x2")), y2 = try tokenIDs(b.int("y2"))
 
         // Logits of batch 1 from a reset state (train mode with p = 0 equals eval).
         lm.reset()
@@ -54,7 +54,7 @@ import TestSupport
         lm.reset()
         lm.zeroGrad()
         let b = fx.backward
-        let ce = try lm.lossAndBackward(x: try tokenBatch(b.int("x1")), y: try tokenBatch(b.int("y1")),
+        let ce = try lm.lossAndBackward(x: try tokenIDs(b.int("x1")), y: try tokenIDs(b.int("y1")),
                                         arAlpha: try v("alpha"), tarBeta: try v("beta"))
         let t = lm.lastLoss
         #expect(abs(ce - (try v("cross_entropy"))) <= 1e-5 * abs(try v("cross_entropy")))

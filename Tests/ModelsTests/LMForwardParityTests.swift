@@ -40,13 +40,13 @@ import TestSupport
         let lm = try fx.model()
         lm.isTraining = false
         lm.reset()
-        let out1 = try lm.forward(try tokenBatch(fx.forward.int("x1")))
+        let out1 = try lm.forward(try tokenIDs(fx.forward.int("x1")))
         try checkCall(lm, fx, prefix: "call1", out: out1)
         // Second call continues from call 1's state.
-        let out2 = try lm.forward(try tokenBatch(fx.forward.int("x2")))
+        let out2 = try lm.forward(try tokenIDs(fx.forward.int("x2")))
         try checkCall(lm, fx, prefix: "call2", out: out2)
         // Smaller batch without reset keeps the first rows of the state.
-        let out3 = try lm.forward(try tokenBatch(fx.forward.int("x_bs2")))
+        let out3 = try lm.forward(try tokenIDs(fx.forward.int("x_bs2")))
         expectClose(out3.logits, try fx.forward.float("call3_bs2.logits"), rtol: rtol, atol: atol, "call3_bs2.logits")
     }
 
@@ -56,7 +56,7 @@ import TestSupport
         lm.isTraining = false
         lm.reset()
         let prompt = try fx.forward.int("x_gen")
-        let out = try lm.forward(try tokenBatch(prompt))
+        let out = try lm.forward(try tokenIDs(prompt))
         expectClose(out.logits, try fx.forward.float("gen.prompt_logits"), rtol: rtol, atol: atol, "gen.prompt_logits")
         let last = out.logits.row(0).row(prompt.shape[1] - 1)
         let next = last.argmax()
@@ -79,7 +79,7 @@ import TestSupport
         let fx = try LMFixture()
         let lm = try fx.model()
         lm.isTraining = false
-        let x = try tokenBatch(fx.forward.int("x1"))
+        let x = try tokenIDs(fx.forward.int("x1"))
         _ = try lm.forward(x)
         #expect(lm.encoder.hiddenState[0].h.data.contains { $0 != 0 })
         lm.reset()

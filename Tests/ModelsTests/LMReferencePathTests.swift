@@ -7,7 +7,7 @@ import Tensor
 /// directly from the equations, on random weights.
 @Suite struct LMReferencePathTests {
     /// Naive forward: batch-first, scalar loops, double accumulation. Returns logits `[bs][T][V]`.
-    func naiveLogits(_ sd: [String: Tensor], config: AWDLSTMConfig, x: TokenBatch,
+    func naiveLogits(_ sd: [String: Tensor], config: AWDLSTMConfig, x: TokenIDs,
                      h0: [[[Double]]]? = nil) -> [[[Double]]] {
         let emb = sd["0.encoder.weight"]!
         let E = config.embSize
@@ -47,13 +47,13 @@ import Tensor
         } }
     }
 
-    func randomModel(seed: UInt64) throws -> (AWDLSTMLanguageModel, TokenBatch, TokenBatch) {
+    func randomModel(seed: UInt64) throws -> (AWDLSTMLanguageModel, TokenIDs, TokenIDs) {
         let config = AWDLSTMConfig(embSize: 5, hiddenSize: 7, layers: 3, padToken: 1)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 23, seed: seed)
         var rng = SeededGenerator(seed: seed + 1)
         lm.decoder.bias!.value = Tensor.uniform([23], low: -0.3, high: 0.3, using: &rng)
-        let x = try TokenBatch(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
-        let y = try TokenBatch(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
+        let x = try TokenIDs(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
+        let y = try TokenIDs(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
         return (lm, x, y)
     }
 
@@ -137,13 +137,38 @@ import Tensor
         _ = try lm.forward(x)
         #expect(lm.encoder.hiddenState[0].h.shape == [1, 4, lm.config.hiddenSize])
         // Larger batch without reset: rows 0..<4 continue, rows 4 and 5 start from zero state.
-        let bigger = try TokenBatch(batchSize: 6, seqLen: 2, ids: Array(repeating: 3, count: 12))
+        let bigger = try TokenIDs(batchSize: 6, seqLen: 2, ids: Array(repeating: 3, count: 12))
         let big = try lm.forward(bigger).logits
         #expect(lm.encoder.hiddenState[0].h.shape == [1, 6, lm.config.hiddenSize])
         lm.reset()
-        let fromZero = try lm.forward(try TokenBatch(batchSize: 1, seqLen: 2, ids: [3, 3])).logits
+        let fromZero = try lm.forward(try TokenIDs(batchSize: 1, seqLen: 2, ids: [3, 3])).logits
         // Same computation from zeros: identical up to GEMM blocking (1e-6 absolute).
         #expect(closeness(big.row(5).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok)
         #expect(!closeness(big.row(0).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok, "row 0 carried state")
+    }
+
+    @Test func encoderSnapshotReplaysACallExactly() throws {
+        let (lm, x, _) = try randomModel(seed: 19)
+        let enc = lm.encoder
+        enc.isTraining = true
+        enc.reset()
+        _ = try enc.forward(x)                 // some carried state
+        let snap = enc.snapshot()
+        let first = try enc.forward(x)
+        let grads1: Tensor = {
+            lm.zeroGrad()
+            try? enc.backward(outputGradient: first * 0.5)
+            return enc.layers[0].weightHHRaw.grad
+        }()
+        enc.restore(snap)
+        let again = try enc.forward(x)
+        #expect(again == first, "same state, same masks → identical output")
+        lm.zeroGrad()
+        try enc.backward(outputGradient: again * 0.5)
+        #expect(enc.layers[0].weightHHRaw.grad == grads1)
+        #expect(grads1.data.contains { $0 != 0 })
+        // Without the restore the masks and state differ.
+        #expect(try enc.forward(x) != first)
+        #expect(throws: ModelError.self) { try enc.backward(outputGradient: Tensor.zeros([1, 1, 1])) }
     }
 }

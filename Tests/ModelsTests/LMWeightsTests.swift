@@ -48,6 +48,15 @@ import TestSupport
         #expect(lm.parameter(named: "1.decoder.weight") === lm.parameter(named: "0.encoder.weight"))
     }
 
+    @Test func parameterGroupsFollowAwdLstmLmSplit() throws {
+        let lm = try AWDLSTMLanguageModel(config: AWDLSTMConfig(embSize: 4, hiddenSize: 6, layers: 3), vocabSize: 10, seed: 0)
+        let names = lm.parameterGroups.map { $0.map(\.name) }
+        #expect(names.map(\.count) == [4, 4, 4, 2])
+        #expect(names[3] == ["0.encoder.weight", "1.decoder.bias"])
+        #expect(names[1] == ["0.rnns.1.weight_hh_l0_raw", "0.rnns.1.module.weight_ih_l0",
+                             "0.rnns.1.module.bias_ih_l0", "0.rnns.1.module.bias_hh_l0"])
+    }
+
     @Test func loadErrorsNameTheTensor() throws {
         let fx = try LMFixture()
         let lm = try fx.model()
@@ -75,11 +84,11 @@ import TestSupport
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }
-        #expect(message { _ = try lm.forward(try TokenBatch(rows: [[1, 2], [3, 10]])) }
+        #expect(message { _ = try lm.forward(try TokenIDs(rows: [[1, 2], [3, 10]])) }
                 == "input token id 10 at [1, 1] is outside the vocabulary 0..<10")
-        #expect(message { _ = try lm.loss(x: try TokenBatch(rows: [[1, 2]]), y: try TokenBatch(rows: [[-1, 2]])) }
+        #expect(message { _ = try lm.loss(x: try TokenIDs(rows: [[1, 2]]), y: try TokenIDs(rows: [[-1, 2]])) }
                 == "target token id -1 at [0, 0] is outside the vocabulary 0..<10")
-        #expect(message { _ = try TokenBatch(rows: [[1, 2], [3]]) } == "token batch: row 1 has 1 ids, row 0 has 2")
+        #expect(message { _ = try TokenIDs(rows: [[1, 2], [3]]) } == "token batch: row 1 has 1 ids, row 0 has 2")
         #expect(message { _ = try lm.nextTokenLogits(for: []) } == "language model: no tokens to feed")
         #expect(message { _ = try AWDLSTMLanguageModel(config: AWDLSTMConfig(weightP: 1), vocabSize: 10) }
                 == "config: weight_p must be in [0, 1), got 1.0")

@@ -1,10 +1,11 @@
 /// A batch of token ids `[batchSize, seqLen]`, batch-first and row-major, as fastai feeds
-/// the language model (`x[b, t]`).
+/// the language model (`x[b, t]`). (Models does not depend on Text: a data loader's batch is
+/// turned into this with `init(batchSize:seqLen:ids:)`, which also takes `Int32` ids.)
 ///
-///     let x = try TokenBatch(rows: [[2, 10, 11], [2, 12, 13]])
+///     let x = try TokenIDs(rows: [[2, 10, 11], [2, 12, 13]])
 ///     x.batchSize   // 2
 ///     x[1, 2]       // 13
-public struct TokenBatch: Equatable, Sendable {
+public struct TokenIDs: Equatable, Sendable {
     public let batchSize: Int
     public let seqLen: Int
     /// `batchSize * seqLen` ids, row after row.
@@ -21,6 +22,11 @@ public struct TokenBatch: Equatable, Sendable {
         self.batchSize = batchSize
         self.seqLen = seqLen
         self.ids = ids
+    }
+
+    /// A batch from flat row-major `Int32` ids (the data loaders' storage).
+    public init(batchSize: Int, seqLen: Int, ids: [Int32]) throws {
+        try self.init(batchSize: batchSize, seqLen: seqLen, ids: ids.map { Int($0) })
     }
 
     /// A batch from equally long rows.

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import Models
+import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lmlab bench lm`: training and evaluation throughput of the AWD-LSTM language model on random
+/// tokens, against the sgemm peak measured in the same run.
+struct BenchLM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lm",
+        abstract: "Time AWD-LSTM language-model training and evaluation steps on random tokens.",
+        discussion: """
+        A training step is forward + flattened cross-entropy + backward + an Adam update (as the \
+        PyTorch reference timing script); an evaluation step is forward + loss without gradients. \
+        Dropout is on in training (drop_mult as given). Prints tokens/s, achieved GFLOP/s, the \
+        sgemm peak measured in the same run, the BLAS core and threads, and peak resident memory.
+        """)
+
+    @Option(help: "Vocabulary size.") var vocab = 60_000
+    @Option(help: "Embedding size.") var emb = 400
+    @Option(help: "Hidden size.") var hid = 1152
+    @Option(help: "Number of LSTM layers.") var layers = 3
+    @Option(help: "Batch size.") var bs = 64
+    @Option(help: "Sequence length (bptt).") var bptt = 72
+    @Option(help: "Seconds to spend on training steps (the same again on evaluation).") var seconds: Double = 20
+    @Option(name: .customLong("drop-mult"), help: "drop_mult applied to the LM dropouts.") var dropMult: Float = 0.3
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+
+    func validate() throws {
+        for (name, v) in [("vocab", vocab), ("emb", emb), ("hid", hid), ("layers", layers), ("bs", bs), ("bptt", bptt)] where v <= 0 {
+            throw ValidationError("--\(name) must be positive, got \(v)")
+        }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() throws {
+        if let threads { BLAS.threads = threads }
+        print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
+        print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
+        let peak = measureSgemmPeak()
+        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (1536×1536×1536)", peak.wall, peak.cpu))
+
+        let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
+        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
+        var rng = SeededGenerator(seed: 2)
+        func batch() throws -> TokenIDs {
+            try TokenIDs(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
+        }
+        let batches = try (0..<4).map { _ in (try batch(), try batch()) }
+        let adam = Adam(lm.parameters)
+        let tokens = Double(bs * bptt)
+        let flops = lm.forwardFlops(tokens: bs * bptt)
+
+        lm.isTraining = true
+        lm.reset()
+        func trainStep(_ i: Int) throws {
+            let (x, y) = batches[i % batches.count]
+            lm.zeroGrad()
+            try lm.lossAndBackward(x: x, y: y)
+            adam.step()
+        }
+        try trainStep(0)  // warm-up: buffers reach their size
+        let (trainSteps, trainTime, trainCPU) = try timed(seconds) { try trainStep($0) }
+        // Backward ≈ twice the forward's GEMM work (input and weight gradients).
+        report("train", steps: trainSteps, wall: trainTime, cpu: trainCPU, tokens: tokens, flops: 3 * flops, peak: peak)
+
+        lm.isTraining = false
+        lm.reset()
+        _ = try lm.loss(x: batches[0].0, y: batches[0].1)
+        let (evalSteps, evalTime, evalCPU) = try timed(seconds) { i in
+            let (x, y) = batches[i % batches.count]
+            _ = try lm.loss(x: x, y: y)
+        }
+        report("eval", steps: evalSteps, wall: evalTime, cpu: evalCPU, tokens: tokens, flops: flops, peak: peak)
+        print(String(format: "peak memory (maxrss): %.2f GB", peakResidentBytes() / 1e9))
+    }
+
+    /// Prints wall-clock throughput and, because the machine may be shared, the CPU time the
+    /// process actually got (tokens per CPU-second is what an idle core would deliver).
+    private func report(_ what: String, steps: Int, wall: Double, cpu: Double, tokens: Double, flops: Double, peak: (wall: Double, cpu: Double)) {
+        let n = Double(steps)
+        let gfWall = flops * n / wall / 1e9, gfCPU = flops * n / cpu / 1e9
+        print(String(format: "%@: %d steps, %.3f s/step wall, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm peak)",
+                     what, steps, wall / n, tokens * n / wall, gfWall, 100 * gfWall / peak.wall))
+        print(String(format: "%@  CPU time %.3f s/step (%.0f%% of wall), %.0f tokens per CPU-second, %.1f GFLOP per CPU-second (%.0f%% of sgemm's)",
+                     String(repeating: " ", count: what.count), cpu / n, 100 * cpu / wall, tokens * n / cpu, gfCPU, 100 * gfCPU / peak.cpu))
+    }
+
+    /// Runs `body(i)` until `seconds` have passed (at least once); returns steps, wall and CPU seconds.
+    private func timed(_ seconds: Double, _ body: (Int) throws -> Void) rethrows -> (Int, Double, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = cpuSeconds()
+        var steps = 0
+        var elapsed = 0.0
+        repeat {
+            try body(steps)
+            steps += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds
+        return (steps, elapsed, cpuSeconds() - cpuStart)
+    }
+
+    /// User + system CPU seconds of this process (all threads).
+    private func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// GFLOP/s (per wall second and per CPU second) of a large square sgemm, timed for about a second.
+    private func measureSgemmPeak() -> (wall: Double, cpu: Double) {
+        let n = 1536
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        func once() {
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                BLAS.sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+            } } }
+        }
+        once()
+        let (reps, wall, cpu) = timed(1.0) { _ in once() }
+        let work = 2 * Double(n * n * n) * Double(reps) / 1e9
+        return (work / wall, work / cpu)
+    }
+
+    private func peakResidentBytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) * 1024   // Linux reports kilobytes
+    }
+}
+
+/// A plain Adam (β 0.9/0.99, eps 1e-5 as fastai) so a timed training step includes an optimizer
+/// update like the PyTorch reference; the real optimizer lives in Learn.
+private final class Adam {
+    let params: [Parameter]
+    var m: [[Float]], v: [[Float]]
+    var t = 0
+
+    init(_ params: [Parameter]) {
+        self.params = params
+        m = params.map { [Float](repeating: 0, count: $0.value.count) }
+        v = m
+    }
+
+    func step(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.99, eps: Float = 1e-5) {
+        t += 1
+        let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
+        for (k, p) in params.enumerated() where p.requiresGrad {
+            let g = p.grad.data
+            m[k].withUnsafeMutableBufferPointer { mp in v[k].withUnsafeMutableBufferPointer { vp in
+                p.value.data.withUnsafeMutableBufferPointer { w in
+                    for i in 0..<w.count {
+                        mp[i] = beta1 * mp[i] + (1 - beta1) * g[i]
+                        vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i]
+                        w[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
+                    }
+                }
+            } }
+        }
+    }
+}
