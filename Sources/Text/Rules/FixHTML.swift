@@ -10,10 +10,18 @@ enum FixHTML {
         (" @-@ ", "-"), ("...", " \u{2026}"),
     ].map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
 
+    /// For each replacement, a character it needs (its rarest), so most passes are skipped
+    /// after one scan of the text.
+    private static let guards: [Unicode.Scalar] = [";", ";", ";", ";", ";", "\\", ";", "<", "\\", "<", "@", "@", "."]
+
     static func apply(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var text = s
-        for (pattern, replacement) in replacements {
+        var present = Set<Unicode.Scalar>()
+        for c in text where c == ";" || c == "\\" || c == "<" || c == "@" || c == "." { present.insert(c) }
+        for (k, (pattern, replacement)) in replacements.enumerated() where present.contains(guards[k]) {
             replaceAll(&text, pattern, replacement)
+            // ` @.@ ` → `.` can create a `...`.
+            if k == 10 { present.insert(".") }
         }
         return HTMLUnescape.unescape(text)
     }

@@ -11,7 +11,11 @@ public final class WordTokenizer {
     /// The shared, immutable tables.
     public let rules: SpacyRules
     private let spans: SpanTokenizer
-    private var cache: [String: [String]] = [:]
+    /// Span text → its tokens, plus the positions (within them) of tokens that start a
+    /// matcher pattern, so the final pass needs no per-token lookup.
+    private var cache: [String: (tokens: [String], patternStarts: [Int])] = [:]
+    /// Positions of pattern-starting tokens in the document being tokenized.
+    private var patternStarts: [Int] = []
     /// Spans longer than this are not cached (they rarely repeat) and the cache is cleared when
     /// it reaches `cacheLimit` entries, so memory stays bounded on any input.
     private let cacheableLength = 48
@@ -36,6 +40,7 @@ public final class WordTokenizer {
         var spaceAfter: [Bool] = []
         texts.reserveCapacity(scalars.count / 4 + 4)
         spaceAfter.reserveCapacity(scalars.count / 4 + 4)
+        patternStarts.removeAll(keepingCapacity: true)
         scalars.withUnsafeBufferPointer { buf in
             spans.splitSpans(buf, texts: &texts, spaceAfter: &spaceAfter) { r, out in
                 cachedSpan(buf, r, into: &out)
@@ -45,10 +50,18 @@ public final class WordTokenizer {
     }
 
     private func cachedSpan(_ text: UnsafeBufferPointer<Unicode.Scalar>, _ r: Range<Int>, into out: inout [String]) {
-        guard r.count <= cacheableLength else { spans.tokenizeSpan(text, r, into: &out); return }
-        let key = String(scalars: text[r])
-        if let hit = cache[key] { out.append(contentsOf: hit); return }
         let before = out.count
+        guard r.count <= cacheableLength else {
+            spans.tokenizeSpan(text, r, into: &out)
+            for k in before..<out.count where rules.matcherPatterns[out[k]] != nil { patternStarts.append(k) }
+            return
+        }
+        let key = String(scalars: text[r])
+        if let hit = cache[key] {
+            out.append(contentsOf: hit.tokens)
+            for k in hit.patternStarts { patternStarts.append(before + k) }
+            return
+        }
         if isPlainWord(text, r) {
             // Only ASCII letters: no affix rule can match (they all need punctuation, a digit
             // or a dot), so the span is a special case or one token.
@@ -56,8 +69,13 @@ public final class WordTokenizer {
         } else {
             spans.tokenizeSpan(text, r, into: &out)
         }
+        var starts: [Int] = []
+        for k in before..<out.count where rules.matcherPatterns[out[k]] != nil {
+            starts.append(k - before)
+            patternStarts.append(k)
+        }
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[key] = Array(out[before...])
+        cache[key] = (Array(out[before...]), starts)
     }
 
     @inline(__always)
@@ -77,7 +95,7 @@ public final class WordTokenizer {
     private func applySpecialMatcher(_ texts: [String], _ spaceAfter: [Bool]) -> [String] {
         let patterns = rules.matcherPatterns
         var candidates: [(start: Int, count: Int)] = []
-        for i in texts.indices {
+        for i in patternStarts {
             guard let list = patterns[texts[i]] else { continue }
             for p in list where i + p.count <= texts.count {
                 var ok = true
