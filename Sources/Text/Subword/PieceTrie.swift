@@ -77,3 +77,44 @@ struct PieceTrie: Sendable {
         return best
     }
 }
+
+extension PieceTrie {
+    /// Unsafe read-only access for hot loops: the arrays' buffers obtained once.
+    struct View {
+        let values: UnsafeBufferPointer<Int32>
+        let childStart: UnsafeBufferPointer<Int32>
+        let childLabels: UnsafeBufferPointer<UInt8>
+        let childNodes: UnsafeBufferPointer<Int32>
+        let rootTable: UnsafeBufferPointer<Int32>
+
+        /// The child of `node` along `label`, or -1 (same as `PieceTrie.child`).
+        @inline(__always) func child(_ node: Int, _ label: UInt8) -> Int {
+            if node == 0 { return Int(rootTable[Int(label)]) }
+            var k = Int(childStart[node])
+            let end = Int(childStart[node + 1])
+            while k < end {
+                let l = childLabels[k]
+                if l == label { return Int(childNodes[k]) }
+                if l > label { return -1 }
+                k += 1
+            }
+            return -1
+        }
+
+        @inline(__always) func value(_ node: Int) -> Int { Int(values[node]) }
+    }
+
+    func withView<R>(_ body: (View) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { v in
+            try childStart.withUnsafeBufferPointer { cs in
+                try childLabels.withUnsafeBufferPointer { cl in
+                    try childNodes.withUnsafeBufferPointer { cn in
+                        try rootTable.withUnsafeBufferPointer { rt in
+                            try body(View(values: v, childStart: cs, childLabels: cl, childNodes: cn, rootTable: rt))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -66,6 +66,12 @@ struct PrecompiledCharsMap: Sendable {
         }
     }
 
+    /// Whether some rule's key starts with `byte` (if not, that byte is never rewritten).
+    func hasKey(startingWith byte: UInt8) -> Bool {
+        let pos = Self.offset(units[0]) ^ Int(byte)
+        return pos < units.count && Self.label(units[pos]) == UInt32(byte)
+    }
+
     /// The replacement bytes stored at `value` (up to the NUL); empty when out of range.
     func replacement(at value: Int) -> ArraySlice<UInt8> {
         guard value < normalized.count else { return [] }

@@ -24,6 +24,8 @@ public struct SentencePieceModel: Sendable {
 
     let normalizer: SentencePieceNormalizer
     let trie: PieceTrie
+    /// `EdgeKind` of each id, read in the Viterbi loop.
+    let edgeKinds: [UInt8]
     /// Smallest/largest score over NORMAL pieces; the largest starts at FLT_MIN as in
     /// sentencepiece, so with negative scores it stays ≈ 0.
     let minScore: Float
@@ -101,6 +103,13 @@ public struct SentencePieceModel: Sendable {
         self.minScore = minScore
         self.maxScore = maxScore
         trie = PieceTrie(trieEntries)
+        edgeKinds = proto.pieces.map {
+            switch $0.type {
+            case .userDefined: EdgeKind.userDefined
+            case .unused: EdgeKind.unused
+            default: EdgeKind.normal
+            }
+        }
         normalizer = try SentencePieceNormalizer(spec: proto.normalizerSpec,
                                                  treatWhitespaceAsSuffix: proto.trainerSpec.treatWhitespaceAsSuffix,
                                                  userDefinedSymbols: userDefined)
@@ -128,7 +137,16 @@ public struct SentencePieceModel: Sendable {
     public func encodeAsPieces(_ text: String) -> [String] { encode(text).map(\.piece) }
 
     /// Segments `text` into piece ids, like `EncodeAsIds`.
-    public func encodeAsIds(_ text: String) -> [Int] { encode(text).map(\.id) }
+    public func encodeAsIds(_ text: String) -> [Int] {
+        var text = text
+        var normalized: [UInt8] = []
+        text.withUTF8 { normalizer.normalize($0, into: &normalized) }
+        let path = normalized.withUnsafeBufferPointer { viterbi($0) }
+        var ids: [Int] = []
+        ids.reserveCapacity(path.count)
+        for (_, id) in path where !(id == unkId && ids.last == unkId) { ids.append(id) }
+        return ids
+    }
 
     /// Segments `text` into (piece, id) pairs. Consecutive unknown characters are merged into
     /// one `<unk>`-id piece whose text is the characters themselves.
@@ -168,13 +186,20 @@ public struct SentencePieceModel: Sendable {
     func viterbi(_ s: UnsafeBufferPointer<UInt8>) -> [(start: Int, id: Int)] {
         let size = s.count
         if size == 0 { return [] }
+        // Best path ending at each byte position: its score, where its last piece starts
+        // (-1 = not reached yet) and that piece's id.
         var bestScore = [Float](repeating: 0, count: size + 1)
         var bestStart = [Int32](repeating: -1, count: size + 1)
         var bestId = [Int32](repeating: -1, count: size + 1)
         let unkScore = self.unkScore
         let maxScore = self.maxScore
+        let unkId = Int32(self.unkId)
+        bestScore.withUnsafeMutableBufferPointer { bestScore in
+        bestStart.withUnsafeMutableBufferPointer { bestStart in
+        bestId.withUnsafeMutableBufferPointer { bestId in
         scores.withUnsafeBufferPointer { scores in
-        types.withUnsafeBufferPointer { types in
+        edgeKinds.withUnsafeBufferPointer { kinds in
+        trie.withView { trie in
             var start = 0
             while start < size {
                 let here = bestScore[start]
@@ -188,10 +213,10 @@ public struct SentencePieceModel: Sendable {
                     pos += 1
                     let id = trie.value(node)
                     if id < 0 { continue }
-                    let type = types[id]
-                    if type == .unused { continue }
+                    let kind = kinds[id]
+                    if kind == EdgeKind.unused { continue }
                     let length = pos - start
-                    let edge: Float = type == .userDefined
+                    let edge: Float = kind == EdgeKind.userDefined
                         ? Float(Double(Float(length) * maxScore) - 0.1)
                         : scores[id]
                     let candidate = edge + here
@@ -208,11 +233,15 @@ public struct SentencePieceModel: Sendable {
                     if bestStart[target] == -1 || candidate > bestScore[target] {
                         bestScore[target] = candidate
                         bestStart[target] = Int32(start)
-                        bestId[target] = Int32(unkId)
+                        bestId[target] = unkId
                     }
                 }
                 start += charLength
             }
+        }
+        }
+        }
+        }
         }
         }
         var path: [(start: Int, id: Int)] = []
@@ -224,6 +253,13 @@ public struct SentencePieceModel: Sendable {
         }
         path.reverse()
         return path
+    }
+
+    /// How a trie match is scored in the Viterbi.
+    enum EdgeKind {
+        static let normal: UInt8 = 0
+        static let userDefined: UInt8 = 1
+        static let unused: UInt8 = 2
     }
 
     // MARK: Decoding

@@ -24,7 +24,18 @@ struct SentencePieceNormalizer: Sendable {
         removeExtraWhitespaces = spec.removeExtraWhitespaces
         escapeWhitespaces = spec.escapeWhitespaces
         self.treatWhitespaceAsSuffix = treatWhitespaceAsSuffix
+        // ASCII bytes (other than space) that no rule or user symbol starts with are copied
+        // unchanged; the normalising loop takes a shortcut for them.
+        var passThrough = [Bool](repeating: false, count: 128)
+        for b in 0..<128 where b != 0x20 {
+            let byte = UInt8(b)
+            passThrough[b] = userDefined.child(0, byte) < 0 && !(charsMap?.hasKey(startingWith: byte) ?? false)
+        }
+        asciiPassThrough = passThrough
     }
+
+    /// See `init`: ASCII bytes copied verbatim.
+    let asciiPassThrough: [Bool]
 
     /// Length of one UTF-8 character by its lead byte, as sentencepiece counts it
     /// (continuation and invalid lead bytes count as 1).
@@ -107,6 +118,13 @@ struct SentencePieceNormalizer: Sendable {
         if !treatWhitespaceAsSuffix && addDummyPrefix { output += space }
         var isPrevSpace = removeExtraWhitespaces
         while i < end {
+            let byte = input[i]
+            if byte < 0x80 && asciiPassThrough[Int(byte)] {
+                output.append(byte)
+                isPrevSpace = false
+                i += 1
+                continue
+            }
             let n = normalizePrefix(input, i, end) { piece in
                 var k = 0
                 if isPrevSpace { while k < piece.count, piece[k] == 0x20 { k += 1 } }
