@@ -15,6 +15,8 @@ public final class AWDLSTM {
     /// `encoder.weight [V, E]` (also `encoder_dp.emb.weight`; the LM's tied decoder weight).
     public let embedding: Parameter
     public let layers: [LSTMLayer]
+    /// Prefix of every parameter name (`"0."` in the LM, `"0.module."` in the classifier, `""` alone).
+    public let namePrefix: String
     /// Training mode: dropouts active. Eval: every dropout is the identity.
     public var isTraining = true
     /// Random source for every dropout mask of this encoder.
@@ -50,6 +52,7 @@ public final class AWDLSTM {
         }
         self.config = config
         self.vocabSize = vocabSize
+        self.namePrefix = namePrefix
         embedding = Parameter(namePrefix + "encoder.weight",
                               Tensor.uniform([vocabSize, config.embSize], low: -0.1, high: 0.1, using: &rng))
         var ls: [LSTMLayer] = []
@@ -69,6 +72,41 @@ public final class AWDLSTM {
 
     /// fastai's `named_parameters` order: embedding, then per layer raw W_hh, W_ih, b_ih, b_hh.
     public var parameters: [Parameter] { [embedding] + layers.flatMap(\.parameters) }
+
+    /// The encoder's own state-dict keys in fastai's order (`encoder.weight`,
+    /// `encoder_dp.emb.weight`, then per layer `rnns.l.…`), with `namePrefix`.
+    public var stateDictKeys: [String] {
+        [namePrefix + "encoder.weight", namePrefix + "encoder_dp.emb.weight"] + layers.flatMap { $0.parameters.map(\.name) }
+    }
+
+    /// The encoder's state dict (fastai `save_encoder` writes it with an empty prefix).
+    public func stateDict() -> [String: Tensor] {
+        var d: [String: Tensor] = [:]
+        for p in parameters { d[p.name] = p.value }
+        d[namePrefix + "encoder_dp.emb.weight"] = embedding.value
+        return d
+    }
+
+    /// Loads the encoder's state dict: every key present with the right shape, nothing unknown,
+    /// `encoder_dp.emb.weight` equal to `encoder.weight`. Nothing changes when it throws.
+    public func load(stateDict: [String: Tensor]) throws {
+        let keys = stateDictKeys
+        let known = Set(keys)
+        if let extra = stateDict.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ModelError("load encoder: unexpected key '\(extra)' in state dict")
+        }
+        if let missing = keys.first(where: { stateDict[$0] == nil }) {
+            throw ModelError("load encoder: missing key '\(missing)' in state dict")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
+        for p in parameters where stateDict[p.name]!.shape != p.shape {
+            throw ModelError("load encoder: '\(p.name)' has shape \(stateDict[p.name]!.shape), the model expects \(p.shape)")
+        }
+        guard stateDict[keys[1]]! == stateDict[keys[0]]! else {
+            throw ModelError("load encoder: '\(keys[1])' differs from '\(keys[0])' but they are the same tensor in fastai")
+        }
+        for (name, p) in byName { p.value = stateDict[name]! }
+    }
 
     /// Zeros every layer's carried state (fastai `reset()`).
     public func reset() { for l in layers { l.reset() } }

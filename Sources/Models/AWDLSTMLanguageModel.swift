@@ -101,6 +101,8 @@ public final class AWDLSTMLanguageModel {
     // MARK: forward
 
     /// Logits, raw and dropped outputs for `x [bs, T]`, continuing from the carried state.
+    /// This materialises the full `[bs, T, V]` logits (1.1 GB for 64×72 at V = 60k): training and
+    /// validation should use `lossAndBackward` / `loss`, which never do.
     public func forward(_ x: TokenIDs) throws -> LMOutput {
         try encoder.run(x)
         let T = x.seqLen, bs = x.batchSize, V = vocabSize, E = config.embSize

@@ -41,7 +41,7 @@ struct BenchLM: ParsableCommand {
         print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
         print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
         let peak = measureSgemmPeak()
-        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (1536×1536×1536)", peak.wall, peak.cpu))
+        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (1536³, best of 5)", peak.wall, peak.cpu))
 
         let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
@@ -111,7 +111,8 @@ struct BenchLM: ParsableCommand {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// GFLOP/s (per wall second and per CPU second) of a large square sgemm, timed for about a second.
+    /// GFLOP/s (per wall second and per CPU second) of a large square sgemm: the best of five
+    /// runs of about 0.4 s each, so a burst of load from other processes does not lower the peak.
     private func measureSgemmPeak() -> (wall: Double, cpu: Double) {
         let n = 1536
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
@@ -122,9 +123,13 @@ struct BenchLM: ParsableCommand {
             } } }
         }
         once()
-        let (reps, wall, cpu) = timed(1.0) { _ in once() }
-        let work = 2 * Double(n * n * n) * Double(reps) / 1e9
-        return (work / wall, work / cpu)
+        var best = (wall: 0.0, cpu: 0.0)
+        for _ in 0..<5 {
+            let (reps, wall, cpu) = timed(0.4) { _ in once() }
+            let work = 2 * Double(n * n * n) * Double(reps) / 1e9
+            best = (max(best.wall, work / wall), max(best.cpu, work / max(cpu, 1e-9)))
+        }
+        return best
     }
 
     private func peakResidentBytes() -> Double {

@@ -57,6 +57,22 @@ import TestSupport
                              "0.rnns.1.module.bias_ih_l0", "0.rnns.1.module.bias_hh_l0"])
     }
 
+    @Test func encoderStateDictRoundTripsWithAnyPrefix() throws {
+        let fx = try LMFixture()
+        let lm = try fx.model()
+        // save_encoder: the AWD_LSTM keys without the "0." prefix.
+        var encoderDict: [String: Tensor] = [:]
+        for (k, v) in lm.encoder.stateDict() { encoderDict[String(k.dropFirst(2))] = v }
+        let enc = try AWDLSTM(config: fx.config, vocabSize: fx.vocab, namePrefix: "", seed: 4)
+        #expect(Set(enc.stateDictKeys) == Set(encoderDict.keys))
+        try enc.load(stateDict: encoderDict)
+        #expect(enc.stateDict() == encoderDict)
+        encoderDict.removeValue(forKey: "rnns.0.module.weight_ih_l0")
+        #expect(throws: ModelError("load encoder: missing key 'rnns.0.module.weight_ih_l0' in state dict")) {
+            try enc.load(stateDict: encoderDict)
+        }
+    }
+
     @Test func loadErrorsNameTheTensor() throws {
         let fx = try LMFixture()
         let lm = try fx.model()
