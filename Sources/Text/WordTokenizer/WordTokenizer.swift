@@ -54,9 +54,10 @@ public final class WordTokenizer {
                 let key = UnsafeBufferPointer(rebasing: buf[r])
                 let h = SpanCache.hash(key)
                 if let k = cache.find(key, hash: h) {
-                    let hit = cache.entries[k]
-                    out.append(contentsOf: hit.tokens)
-                    for k in hit.patternStarts { patternStarts.append(before + k) }
+                    out.append(contentsOf: cache.entries[k].tokens)
+                    if !cache.entries[k].patternStarts.isEmpty {
+                        for j in cache.entries[k].patternStarts { patternStarts.append(before + j) }
+                    }
                     return
                 }
                 if isPlainWord(buf, r) {
