@@ -1,5 +1,10 @@
 /// Span text (code points) → its tokens: an open-addressing hash table keyed directly by the
-/// scalars, so a hit costs one FNV-1a hash and one memory compare, with no String made.
+/// scalars, so a hit costs one FNV-1a hash and one compare, with no String made.
+///
+/// Lookups are dominated by memory latency (the table outgrows the CPU caches on a real
+/// corpus), so a probe touches only two places: the slot, which packs a 16-bit hash tag, the
+/// key length and the key's offset in `arena`; and the arena, which stores the entry index
+/// right before the key's scalars.
 struct SpanCache {
     struct Entry {
         var tokens: [String]
@@ -7,18 +12,16 @@ struct SpanCache {
         var patternStarts: [Int]
     }
 
-    /// 0 = empty, else (high 32 bits of the hash) << 32 | (entry index + 1): a probe compares
-    /// hashes without touching the other arrays (lookups are dominated by cache misses).
-    private var slots: [UInt64]
-    private var keys: [(start: Int, length: Int)] = []
-    private var arena: [Unicode.Scalar] = []
+    private var slots: [UInt64] = []  // 0 = empty; tag:16 | length:8 | (offset + 1):40
+    private var arena: [UInt32] = []  // per key: entry index, then the key's scalars
+    private var hashes: [UInt64] = []  // per entry, for growing
+    private var offsets: [Int] = []  // per entry, for growing
     private(set) var entries: [Entry] = []
     private let limit: Int
+    /// Longest key that can be stored (the slot keeps 8 bits of length).
+    static let maxKeyLength = 255
 
-    init(limit: Int) {
-        self.limit = limit
-        slots = []  // allocated on first insert
-    }
+    init(limit: Int) { self.limit = limit }
 
     var count: Int { entries.count }
 
@@ -27,71 +30,77 @@ struct SpanCache {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for s in key { h = (h ^ UInt64(s.value)) &* 0x100_0000_01b3 }
         // FNV's low bits depend only on the inputs' low bits: finish with a multiplicative
-        // mix and index by the high bits (see `slot`).
+        // mix and use the high bits (slot index and tag).
         return h &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    @inline(__always)
+    private func slotIndex(_ h: UInt64) -> Int {
+        Int(truncatingIfNeeded: h >> UInt64(64 - slots.count.trailingZeroBitCount))
+    }
+
+    @inline(__always)
+    private static func tagAndLength(_ h: UInt64, _ length: Int) -> UInt64 {
+        (h & 0xFFFF_0000_0000_0000) | (UInt64(length) << 40)
     }
 
     /// The entry index for `key`, if cached.
     func find(_ key: UnsafeBufferPointer<Unicode.Scalar>, hash h: UInt64) -> Int? {
-        if slots.isEmpty { return nil }
+        if slots.isEmpty || key.count > Self.maxKeyLength { return nil }
         let mask = slots.count - 1
-        var i = slot(h)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        while true {
-            let e = slots[i]
-            if e == 0 { return nil }
-            if e & 0xFFFF_FFFF_0000_0000 == tag {
-                let k = Int(e & 0xFFFF_FFFF) - 1
-                if keys[k].length == key.count && equal(k, key) { return k }
+        let want = Self.tagAndLength(h, key.count)
+        return slots.withUnsafeBufferPointer { slot in
+            arena.withUnsafeBufferPointer { a in
+                var i = slotIndex(h)
+                while true {
+                    let e = slot[i]
+                    if e == 0 { return nil }
+                    if e & 0xFFFF_FF00_0000_0000 == want {
+                        let offset = Int(e & 0xFF_FFFF_FFFF) - 1
+                        var same = true
+                        for j in 0..<key.count where a[offset + 1 + j] != key[j].value { same = false; break }
+                        if same { return Int(a[offset]) }
+                    }
+                    i = (i + 1) & mask
+                }
             }
-            i = (i + 1) & mask
-        }
-    }
-
-    private func equal(_ k: Int, _ key: UnsafeBufferPointer<Unicode.Scalar>) -> Bool {
-        arena.withUnsafeBufferPointer { a in
-            let start = keys[k].start
-            for j in 0..<key.count where a[start + j] != key[j] { return false }
-            return true
         }
     }
 
     mutating func insert(_ key: UnsafeBufferPointer<Unicode.Scalar>, hash h: UInt64, _ entry: Entry) {
+        guard key.count <= Self.maxKeyLength else { return }
         if entries.count >= limit { removeAll() }
         if (entries.count + 1) * 2 > slots.count { grow() }
         let k = entries.count
-        keys.append((arena.count, key.count))
-        arena.append(contentsOf: key)
+        let offset = arena.count
+        arena.append(UInt32(k))
+        for s in key { arena.append(s.value) }
         entries.append(entry)
-        place(k, h)
+        hashes.append(h)
+        offsets.append(offset)
+        place(h, key.count, offset)
     }
 
-    @inline(__always)
-    private func slot(_ h: UInt64) -> Int {
-        Int(truncatingIfNeeded: h >> UInt64(64 - slots.count.trailingZeroBitCount))
-    }
-
-    private mutating func place(_ k: Int, _ h: UInt64) {
+    private mutating func place(_ h: UInt64, _ length: Int, _ offset: Int) {
         let mask = slots.count - 1
-        var i = slot(h)
+        var i = slotIndex(h)
         while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(k + 1)
+        slots[i] = Self.tagAndLength(h, length) | UInt64(offset + 1)
     }
 
     private mutating func grow() {
-        let old = slots
         slots = [UInt64](repeating: 0, count: max(1024, slots.count * 2))
-        for e in old where e != 0 {
-            // Re-derive the slot from the stored tag: the tag is the hash's high 32 bits,
-            // exactly the bits `slot` uses for tables up to 2^32 slots.
-            place(Int(e & 0xFFFF_FFFF) - 1, e & 0xFFFF_FFFF_0000_0000)
+        for k in 0..<entries.count {
+            let length = (k + 1 < offsets.count ? offsets[k + 1] : arena.count) - offsets[k] - 1
+            place(hashes[k], length, offsets[k])
         }
     }
 
     mutating func removeAll() {
         for i in slots.indices { slots[i] = 0 }
-        keys.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
     }
 }
