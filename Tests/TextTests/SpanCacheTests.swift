@@ -13,7 +13,7 @@ import Testing
         #expect(cache.count == keys.count)
         for (k, key) in keys.enumerated() {
             let found = key.withUnsafeBufferPointer { cache.find($0, hash: SpanCache.hash($0)) }
-            #expect(found.map { cache.entries[$0].tokens } == ["\(k)"])
+            #expect(found.map { Array(cache.tokens[$0.start..<($0.start + $0.count)]) } == ["\(k)"])
         }
         let absent = Array("w4000·é\u{1F600}".unicodeScalars)
         #expect(absent.withUnsafeBufferPointer { cache.find($0, hash: SpanCache.hash($0)) } == nil)
@@ -21,5 +21,10 @@ import Testing
             key.withUnsafeBufferPointer { cache.insert($0, hash: SpanCache.hash($0), .init(tokens: ["again"], patternStarts: [])) }
         }
         #expect(cache.count == 1)  // cleared on reaching the limit, then one inserted
+        // Pattern-start positions come back as a bit mask.
+        let key = Array("x:)".unicodeScalars)
+        key.withUnsafeBufferPointer { cache.insert($0, hash: SpanCache.hash($0), .init(tokens: ["x", ":", ")"], patternStarts: [1])) }
+        let hit = key.withUnsafeBufferPointer { cache.find($0, hash: SpanCache.hash($0)) }
+        #expect(hit?.count == 3 && hit?.patternMask == 0b10)
     }
 }

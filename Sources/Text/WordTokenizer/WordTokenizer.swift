@@ -23,7 +23,7 @@ public final class WordTokenizer {
     /// A tokenizer sharing already loaded tables (cheap: use one per thread).
     public init(rules: SpacyRules) {
         self.rules = rules
-        cache = SpanCache(limit: 200_000)
+        cache = SpanCache(limit: 500_000)
         spans = SpanTokenizer(specialCases: rules.specialCases, maxSpecialLength: rules.maxSpecialLength,
                               affixes: rules.affixes)
     }
@@ -53,10 +53,12 @@ public final class WordTokenizer {
                 }
                 let key = UnsafeBufferPointer(rebasing: buf[r])
                 let h = SpanCache.hash(key)
-                if let k = cache.find(key, hash: h) {
-                    out.append(contentsOf: cache.entries[k].tokens)
-                    if !cache.entries[k].patternStarts.isEmpty {
-                        for j in cache.entries[k].patternStarts { patternStarts.append(before + j) }
+                if let hit = cache.find(key, hash: h) {
+                    out.append(contentsOf: cache.tokens[hit.start..<(hit.start + hit.count)])
+                    var mask = hit.patternMask
+                    while mask != 0 {
+                        patternStarts.append(before + mask.trailingZeroBitCount)
+                        mask &= mask - 1
                     }
                     return
                 }
