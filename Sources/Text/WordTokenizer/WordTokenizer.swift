@@ -54,7 +54,8 @@ public final class WordTokenizer {
                 let key = UnsafeBufferPointer(rebasing: buf[r])
                 let h = SpanCache.hash(key)
                 if let hit = cache.find(key, hash: h) {
-                    out.append(contentsOf: cache.tokens[hit.start..<(hit.start + hit.count)])
+                    // Element by element: appending the slice goes through a generic copy.
+                    for j in hit.start..<(hit.start + hit.count) { out.append(cache.tokens[j]) }
                     var mask = hit.patternMask
                     while mask != 0 {
                         patternStarts.append(before + mask.trailingZeroBitCount)
