@@ -55,13 +55,14 @@ struct BenchTokenizeCommand: ParsableCommand {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
             var paths: [String] = []
-            if let e = fm.enumerator(atPath: dir) {
+            let root = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+            if let e = fm.enumerator(atPath: root) {
                 for case let p as String in e where p.hasSuffix(".txt") { paths.append(p) }
             }
             paths.sort()
             var texts: [String] = []
             for p in paths.prefix(limit) {
-                let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent(p))
+                let data = try Data(contentsOf: URL(fileURLWithPath: root).appendingPathComponent(p))
                 texts.append(String(decoding: data, as: UTF8.self))
             }
             if !texts.isEmpty { return (dir, texts) }

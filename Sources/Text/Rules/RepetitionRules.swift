@@ -7,9 +7,16 @@ enum RepetitionRules {
     /// `(\S)(\1{2,})` → ` xxrep {n} {c} `: every run of ≥ 3 identical non-space code points.
     static func replaceRep(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
         let n = s.count
+        // Most texts have no run: find the first one before copying anything.
+        var first = 0
+        while first + 2 < n && !(s[first] == s[first + 1] && s[first] == s[first + 2] && !PythonUnicode.isSpace(s[first])) {
+            first += 1
+        }
+        if first + 2 >= n { return s }
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(n + 16)
-        var i = 0
+        out.append(contentsOf: s[0..<first])
+        var i = first
         while i < n {
             let c = s[i]
             if PythonUnicode.isSpace(c) { out.append(c); i += 1; continue }

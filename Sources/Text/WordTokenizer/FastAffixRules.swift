@@ -45,32 +45,38 @@ final class FastAffixRules: AffixRules, @unchecked Sendable {
 
     func prefixLength(_ s: UnsafeBufferPointer<Unicode.Scalar>) -> Int {
         guard let c = s.first, prefixFirst.contains(c) else { return 0 }
-        for p in prefixes {
-            if let end = p.match(s, at: 0) { return end }
+        // Index through a buffer: iterating the array would copy each pattern (and retain
+        // its arrays) on every call.
+        return prefixes.withUnsafeBufferPointer { ps in
+            for k in ps.indices where ps[k].firstSet.contains(c) {
+                if let end = ps[k].match(s, at: 0) { return end }
+            }
+            return 0
         }
-        return 0
     }
 
     func suffixLength(_ s: UnsafeBufferPointer<Unicode.Scalar>) -> Int {
         let n = s.count
         guard n > 0, suffixLast.contains(s[n - 1]) else { return 0 }
         var best = n  // leftmost start found so far
-        for p in suffixes where p.lastSet.contains(s[n - 1]) {
-            let lowest: Int, highest = n - p.minLength
-            if p.maxLength == .max {
-                // The run covers [start + fixed, n): find where the trailing run begins.
-                guard case .run(let runSet) = p.body[p.body.count - 1] else { continue }
-                var t = n
-                while t > 0 && runSet.contains(s[t - 1]) { t -= 1 }
-                lowest = max(0, t - (p.body.count - 1))
-            } else {
-                lowest = max(0, n - p.maxLength)
-            }
-            guard highest >= lowest, lowest < best else { continue }
-            var start = lowest
-            while start <= highest && start < best {
-                if p.match(s, at: start) != nil { best = start; break }
-                start += 1
+        suffixes.withUnsafeBufferPointer { ps in
+            for k in ps.indices where ps[k].lastSet.contains(s[n - 1]) {
+                let lowest: Int, highest = n - ps[k].minLength
+                if ps[k].maxLength == .max {
+                    // The run covers [start + fixed, n): find where the trailing run begins.
+                    guard case .run(let runSet) = ps[k].body[ps[k].body.count - 1] else { continue }
+                    var t = n
+                    while t > 0 && runSet.contains(s[t - 1]) { t -= 1 }
+                    lowest = max(0, t - (ps[k].body.count - 1))
+                } else {
+                    lowest = max(0, n - ps[k].maxLength)
+                }
+                guard highest >= lowest, lowest < best else { continue }
+                var start = lowest
+                while start <= highest && start < best {
+                    if ps[k].match(s, at: start) != nil { best = start; break }
+                    start += 1
+                }
             }
         }
         return n - best
@@ -82,12 +88,16 @@ final class FastAffixRules: AffixRules, @unchecked Sendable {
         let n = s.count
         scan: while pos < n {
             if infixFirst.contains(s[pos]) {
-                for p in infixPatterns {
-                    if let end = p.match(s, at: pos) {
-                        out.append(pos..<end)
-                        pos = max(end, pos + 1)
-                        continue scan
+                let end: Int? = infixPatterns.withUnsafeBufferPointer { ps in
+                    for k in ps.indices {
+                        if let end = ps[k].match(s, at: pos) { return end }
                     }
+                    return nil
+                }
+                if let end {
+                    out.append(pos..<end)
+                    pos = max(end, pos + 1)
+                    continue scan
                 }
             }
             pos += 1

@@ -9,8 +9,17 @@ import Foundation
 ///
 /// Not thread-safe (the word tokenizer caches spans); `tokenizeDataset` makes one per thread.
 ///
-/// Known differences from Python, none of which occur in IMDb: Python `re`'s `\w`/`\s` and
-/// `str.lower()` follow Python 3.11's Unicode tables while we use Swift's (newer) ones.
+/// Fidelity: we reproduce fastai's behaviour including its quirks, on purpose, because the
+/// vocabulary and the pretrained models depend on them: `fix_html` matches entity bodies
+/// without `&` (`&amp;` → `& &`), `...` → ` …`, only the exact `<br />` is replaced;
+/// `replace_rep` mangles numbers (`1000` → `1 xxrep 3 0`); the case rules see whitespace-
+/// delimited words with punctuation attached and ASCII A–Z only (`(Hello` and `ÉCOLE` get no
+/// marker); `xxup` precedes only the first sub-token of `DON'T`; URLs are broken up by
+/// `spec_add_spaces`; the single-text path skips `replace_space` while the dataset path applies
+/// it. Decoding `xxrep`/`xxwrep` back to text is not done here.
+/// Known differences from Python, none of which occur in IMDb: `\w`, `\s`-adjacent categories
+/// and `lower()` come from Swift's Unicode tables (newer than Python 3.11's), so code points
+/// assigned or re-categorised since Unicode 14 may be classed differently.
 public final class FastaiTokenizer {
     /// The rules, applied in order to the whole raw string.
     public let rules: [TextRule]
@@ -50,7 +59,9 @@ public final class FastaiTokenizer {
 
     /// The TextBlock/`tokenize_df` path: rules, spaCy, then `replace_space` on each token.
     public func tokenizeForDataset(_ text: String) -> [String] {
-        self(text).map(TextRule.replaceSpace)
+        var tokens = self(text)
+        for i in tokens.indices where tokens[i].utf8.contains(0x20) { tokens[i] = TextRule.replaceSpace(tokens[i]) }
+        return tokens
     }
 
     /// The text after all rules (what spaCy sees).

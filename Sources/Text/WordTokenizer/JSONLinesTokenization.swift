@@ -76,49 +76,46 @@ public enum JSONLinesTokenization {
         return text
     }
 
-    /// `{"tokens":[…]}` with minimal JSON escaping (non-ASCII written as UTF-8).
+    /// `{"tokens":[…]}` with minimal JSON escaping (non-ASCII written as UTF-8). Built as
+    /// bytes: appending to a String piecewise can copy it each time (quadratic on huge lines).
     public static func encodeTokensLine(_ tokens: [String]) -> String {
-        var out = "{\"tokens\":["
+        var out: [UInt8] = []
+        out.reserveCapacity(tokens.reduce(16) { $0 + $1.utf8.count + 3 })
+        out.append(contentsOf: #"{"tokens":["#.utf8)
         for (k, t) in tokens.enumerated() {
-            if k > 0 { out += "," }
+            if k > 0 { out.append(UInt8(ascii: ",")) }
             appendJSONString(t, to: &out)
         }
-        out += "]}"
-        return out
+        out.append(contentsOf: "]}".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func appendJSONString(_ s: String, to out: inout String) {
-        out += "\""
-        var plainStart = s.unicodeScalars.startIndex
-        var i = plainStart
-        let scalars = s.unicodeScalars
-        while i < scalars.endIndex {
-            let c = scalars[i]
-            let escape: String?
-            switch c {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case "\u{2028}": escape = "\\u2028"
-            case "\u{2029}": escape = "\\u2029"
-            default:
-                if c.value < 0x20 || c.value == 0x7F {
-                    let hex = String(c.value, radix: 16)
-                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var utf8 = s.utf8.makeIterator()
+        while let b = utf8.next() {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0x00..<0x20, 0x7F:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            case 0xE2:
+                // U+2028 / U+2029 (E2 80 A8 / E2 80 A9) are escaped: some JSON readers split on them.
+                guard let b1 = utf8.next() else { out.append(b); break }
+                guard let b2 = utf8.next() else { out.append(b); out.append(b1); break }
+                if b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9) {
+                    out.append(contentsOf: (b2 == 0xA8 ? #"\u2028"# : #"\u2029"#).utf8)
                 } else {
-                    escape = nil
+                    out.append(b); out.append(b1); out.append(b2)
                 }
+            default: out.append(b)
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[plainStart..<i])
-                out += escape
-                plainStart = scalars.index(after: i)
-            }
-            i = scalars.index(after: i)
         }
-        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

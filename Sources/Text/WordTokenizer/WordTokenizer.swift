@@ -11,15 +11,11 @@ public final class WordTokenizer {
     /// The shared, immutable tables.
     public let rules: SpacyRules
     private let spans: SpanTokenizer
-    /// Span text → its tokens, plus the positions (within them) of tokens that start a
-    /// matcher pattern, so the final pass needs no per-token lookup.
-    private var cache: [String: (tokens: [String], patternStarts: [Int])] = [:]
-    /// Positions of pattern-starting tokens in the document being tokenized.
-    private var patternStarts: [Int] = []
+    /// Span text → its tokens (and where matcher patterns may start among them).
+    private var cache: SpanCache
     /// Spans longer than this are not cached (they rarely repeat) and the cache is cleared when
-    /// it reaches `cacheLimit` entries, so memory stays bounded on any input.
+    /// it reaches its limit, so memory stays bounded on any input.
     private let cacheableLength = 48
-    private let cacheLimit = 200_000
 
     /// A tokenizer over the bundled English tables.
     public convenience init() throws { self.init(rules: try SpacyRules.english()) }
@@ -27,6 +23,7 @@ public final class WordTokenizer {
     /// A tokenizer sharing already loaded tables (cheap: use one per thread).
     public init(rules: SpacyRules) {
         self.rules = rules
+        cache = SpanCache(limit: 500_000)
         spans = SpanTokenizer(specialCases: rules.specialCases, maxSpecialLength: rules.maxSpecialLength,
                               affixes: rules.affixes)
     }
@@ -40,42 +37,50 @@ public final class WordTokenizer {
         var spaceAfter: [Bool] = []
         texts.reserveCapacity(scalars.count / 4 + 4)
         spaceAfter.reserveCapacity(scalars.count / 4 + 4)
-        patternStarts.removeAll(keepingCapacity: true)
+        // Work on local copies (moved out of self, so no copy-on-write and no exclusivity
+        // checks per span), put back at the end.
+        var cache = self.cache
+        self.cache = SpanCache(limit: 0)
+        var patternStarts: [Int] = []
+        let patterns = rules.matcherPatterns
         scalars.withUnsafeBufferPointer { buf in
             spans.splitSpans(buf, texts: &texts, spaceAfter: &spaceAfter) { r, out in
-                cachedSpan(buf, r, into: &out)
+                let before = out.count
+                guard r.count <= cacheableLength else {
+                    spans.tokenizeSpan(buf, r, into: &out)
+                    for k in before..<out.count where patterns[out[k]] != nil { patternStarts.append(k) }
+                    return
+                }
+                let key = UnsafeBufferPointer(rebasing: buf[r])
+                let h = SpanCache.hash(key)
+                if let hit = cache.find(key, hash: h) {
+                    // Element by element: appending the slice goes through a generic copy.
+                    for j in hit.start..<(hit.start + hit.count) { out.append(cache.tokens[j]) }
+                    var mask = hit.patternMask
+                    while mask != 0 {
+                        patternStarts.append(before + mask.trailingZeroBitCount)
+                        mask &= mask - 1
+                    }
+                    return
+                }
+                if isPlainWord(buf, r) {
+                    // Only ASCII letters: no affix rule can match (they all need punctuation, a
+                    // digit or a dot), so the span is a special case or one token.
+                    let word = String(scalars: key)
+                    out.append(contentsOf: rules.specialCases[word] ?? [word])
+                } else {
+                    spans.tokenizeSpan(buf, r, into: &out)
+                }
+                var starts: [Int] = []
+                for k in before..<out.count where patterns[out[k]] != nil {
+                    starts.append(k - before)
+                    patternStarts.append(k)
+                }
+                cache.insert(key, hash: h, SpanCache.Entry(tokens: Array(out[before...]), patternStarts: starts))
             }
         }
-        return applySpecialMatcher(texts, spaceAfter)
-    }
-
-    private func cachedSpan(_ text: UnsafeBufferPointer<Unicode.Scalar>, _ r: Range<Int>, into out: inout [String]) {
-        let before = out.count
-        guard r.count <= cacheableLength else {
-            spans.tokenizeSpan(text, r, into: &out)
-            for k in before..<out.count where rules.matcherPatterns[out[k]] != nil { patternStarts.append(k) }
-            return
-        }
-        let key = String(scalars: text[r])
-        if let hit = cache[key] {
-            out.append(contentsOf: hit.tokens)
-            for k in hit.patternStarts { patternStarts.append(before + k) }
-            return
-        }
-        if isPlainWord(text, r) {
-            // Only ASCII letters: no affix rule can match (they all need punctuation, a digit
-            // or a dot), so the span is a special case or one token.
-            out.append(contentsOf: rules.specialCases[key] ?? [key])
-        } else {
-            spans.tokenizeSpan(text, r, into: &out)
-        }
-        var starts: [Int] = []
-        for k in before..<out.count where rules.matcherPatterns[out[k]] != nil {
-            starts.append(k - before)
-            patternStarts.append(k)
-        }
-        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[key] = (Array(out[before...]), starts)
+        self.cache = cache
+        return applySpecialMatcher(texts, spaceAfter, patternStarts)
     }
 
     @inline(__always)
@@ -92,7 +97,7 @@ public final class WordTokenizer {
     /// tokenization; longest first, then earliest; a candidate whose first or last token was
     /// covered by an earlier-considered one is dropped; an accepted span whose surface text is
     /// a special-case key is replaced by that key's sub-tokens.
-    private func applySpecialMatcher(_ texts: [String], _ spaceAfter: [Bool]) -> [String] {
+    private func applySpecialMatcher(_ texts: [String], _ spaceAfter: [Bool], _ patternStarts: [Int]) -> [String] {
         let patterns = rules.matcherPatterns
         var candidates: [(start: Int, count: Int)] = []
         for i in patternStarts {
