@@ -61,6 +61,8 @@ import TestSupport
         let counter = ProgressCounter()
         let parallel = tkn.tokenizeDataset(texts, threads: 2) { done, total in counter.record(done, total) }
         #expect(parallel == sequential)
+        // A second call reuses the warm per-thread tokenizers and must not change anything.
+        #expect(tkn.tokenizeDataset(texts.reversed(), threads: 2) == sequential.reversed())
         #expect(counter.last == texts.count && counter.total == texts.count)
         #expect(tkn.tokenizeDataset([], threads: 2).isEmpty)
         #expect(tkn.tokenizeDataset(Array(texts.prefix(1)), threads: 2, postprocess: false) == [tkn(texts[0])])

@@ -6,7 +6,8 @@ extension FastaiTokenizer {
     /// to tokenizing one document at a time.
     ///
     /// Documents are handed out in small chunks; each thread has its own `WordTokenizer`
-    /// (sharing the tables) because span caches are per instance. `progress(done, total)` is
+    /// (sharing the tables) because span caches are per instance. Those per-thread tokenizers
+    /// are kept for later calls, so streaming in batches keeps warm caches. `progress(done, total)` is
     /// called after each chunk, from a worker thread, serialised by a lock.
     public func tokenizeDataset(_ texts: [String], threads: Int = 2, postprocess: Bool = true,
                                 progress: (@Sendable (Int, Int) -> Void)? = nil) -> [[String]] {
@@ -16,11 +17,15 @@ extension FastaiTokenizer {
         let chunk = max(1, min(64, total / (workers * 8)))
         var results = [[String]](repeating: [], count: total)
         let state = WorkState()
-        let rules = self.rules, tables = words.rules
+        while workerTokenizers.count < workers {
+            workerTokenizers.append(FastaiTokenizer(rules: rules, words: WordTokenizer(rules: words.rules)))
+        }
+        let pool = UnsafeSendableBox(Array(workerTokenizers.prefix(workers)))
         results.withUnsafeMutableBufferPointer { out in
             let slots = UnsafeSendableBuffer(out)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let local = FastaiTokenizer(rules: rules, words: WordTokenizer(rules: tables))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                // Iteration w runs on one thread only, so worker w is never shared.
+                let local = pool.value[w]
                 while let range = state.next(chunk: chunk, total: total) {
                     for i in range {
                         slots.buffer[i] = postprocess ? local.tokenizeForDataset(texts[i]) : local(texts[i])
@@ -52,6 +57,12 @@ private final class WorkState: @unchecked Sendable {
         done += count
         progress(done, total)
     }
+}
+
+/// Hands the per-thread tokenizers to the workers (each uses only its own).
+private struct UnsafeSendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Each worker writes only the slots of the ranges it was handed, so sharing is safe.

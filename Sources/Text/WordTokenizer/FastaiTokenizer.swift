@@ -25,6 +25,8 @@ public final class FastaiTokenizer {
     public let rules: [TextRule]
     /// The word tokenizer run on the rule-processed text.
     public let words: WordTokenizer
+    /// One tokenizer per worker thread for `tokenizeDataset`, kept warm between calls.
+    var workerTokenizers: [FastaiTokenizer] = []
 
     /// Everything the pipeline computes for one text (for the REPL and the parity tests).
     public struct Stages: Sendable {
