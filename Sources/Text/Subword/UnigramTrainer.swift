@@ -7,7 +7,7 @@ import Foundation
 /// the best pieces.
 ///
 ///     let options = UnigramTrainer.Options.fastai(vocabSize: 1000)
-///     let model = try UnigramTrainer(options: options).train(texts: reviews, normalizer: spec)
+///     let model = try UnigramTrainer(options: options).train(texts: reviews, normalizer: .nmtNFKC())
 ///     try model.write(to: url)
 ///
 /// The result is not bit-identical to sentencepiece's trainer (its multi-threaded float sums
