@@ -27,9 +27,6 @@ struct TokenizeCommand: ParsableCommand {
     var file: String?
 
     func run() throws {
-        if subword != nil {
-            throw CommandFailure("subword tokenization: not available yet")
-        }
         guard threads >= 1 else { throw CommandFailure("--threads must be at least 1") }
         let input: UnsafeMutablePointer<FILE>
         if let file {
@@ -41,10 +38,9 @@ struct TokenizeCommand: ParsableCommand {
         }
         defer { if file != nil { fclose(input) } }
         guard let output = fdopen(STDOUT_FILENO, "wb") else { throw CommandFailure("cannot write standard output") }
-        let tkn = try FastaiTokenizer()
-        let threads = self.threads
+        let tokenize = try makeTokenizer()
         do {
-            try JSONLinesTokenization.run(input: input, tokenize: { tkn.tokenizeDataset($0, threads: threads) }) { line in
+            try JSONLinesTokenization.run(input: input, tokenize: tokenize) { line in
                 var l = line
                 l.append("\n")
                 l.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, output) }
@@ -54,6 +50,24 @@ struct TokenizeCommand: ParsableCommand {
             throw CommandFailure("\(file ?? "<stdin>"): \(e)")
         }
         fflush(output)
+    }
+}
+
+extension TokenizeCommand {
+    /// Word tokens (rules + spaCy + replace_space), or with `--subword` fastai's
+    /// `Tokenizer(SubwordTokenizer)`: the default rules, then sentencepiece pieces.
+    func makeTokenizer() throws -> ([String]) -> [[String]] {
+        let threads = self.threads
+        guard let subword else {
+            let tkn = try FastaiTokenizer()
+            return { tkn.tokenizeDataset($0, threads: threads) }
+        }
+        let model: SentencePieceModel
+        do { model = try SentencePieceModel(contentsOf: URL(fileURLWithPath: subword)) }
+        catch { throw CommandFailure("\(error)") }
+        return { texts in
+            texts.map { model.encodeAsPieces(TextRule.apply(TextRule.defaults, to: $0)) }
+        }
     }
 }
 
