@@ -170,7 +170,15 @@ public final class Session {
 
     // MARK: Expressions
 
+    /// Evaluation depth; long operator chains build deep trees, and the stack of a worker
+    /// thread is small, so depth is bounded (as Python bounds recursion).
+    private var depth = 0
+    static let maxEvalDepth = 150
+
     func eval(_ e: Expr) throws -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Session.maxEvalDepth else { throw LabError("expression too long or nested too deeply", at: e.location) }
         do {
             return try evalUnlocated(e)
         } catch var err as LabError {
