@@ -151,7 +151,7 @@ enum CoreBuiltins {
             guard seconds >= 0, seconds <= 86_400 else { throw a.error("seconds must be between 0 and 86400") }
             let end = Date().addingTimeInterval(seconds)
             while Date() < end {
-                try Cancellation.shared.check()
+                try a.session.cancellation.check()
                 Thread.sleep(forTimeInterval: min(0.01, max(0, end.timeIntervalSinceNow)))
             }
             return .none

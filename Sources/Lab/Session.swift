@@ -57,6 +57,9 @@ public final class Session {
     public var rng = SeededGenerator(seed: 0)
     /// Called with each output as soon as it is produced (the REPL prints through it).
     public var onOutput: ((Output) -> Void)?
+    /// The flag Ctrl-C sets; checked between statements. Long builtins poll it too
+    /// (`try args.session.cancellation.check()`). Tests may give a session its own.
+    public var cancellation: Cancellation = .shared
     /// Directory relative file names are resolved against (`savefig`, `open`).
     public var directory: String = "."
     private var collected: [Output] = []
@@ -113,7 +116,7 @@ public final class Session {
         do {
             let statements = try Parser.parse(source)
             for s in statements {
-                if Cancellation.shared.consume() { throw LabError("interrupted") }
+                try cancellation.check()
                 try execute(s)
             }
         } catch let e as LabError {

@@ -84,9 +84,14 @@ final class FakeLearner {
 
     @Test func cancellationFlagStopsWork() {
         let s = Session()
-        Cancellation.shared.request()
+        s.cancellation = Cancellation()   // not the process-wide flag: tests run in parallel
+        s.cancellation.request()
         #expect(show("1 + 1", in: s) == "error: interrupted")
-        #expect(!Cancellation.shared.requested)
+        #expect(!s.cancellation.requested)
+        // A long job polls the flag: a request made while it runs stops it.
+        s.register(Builtin("press_ctrl_c", summary: "x", example: "") { a in a.session.cancellation.request(); return .none })
+        #expect(show("[press_ctrl_c(), sleep(30)]", in: s) == "error: interrupted")
+        #expect(show("1 + 1", in: s) == "2")
         #expect(show("1 + 1", in: s) == "2")
     }
 }
