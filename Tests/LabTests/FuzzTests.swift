@@ -85,6 +85,10 @@ import Testing
             // `sleep` waits for real; keep the run bounded.
             if source.contains("sleep") { continue }
             ran += 1
+            // The REPL also feeds every prefix of what is typed to these two.
+            let cut = source.index(source.startIndex, offsetBy: gen.int(source.count + 1))
+            _ = Session.needsMoreInput(String(source[..<cut]))
+            _ = Completion.candidates(for: String(source[..<cut]), in: session)
             let result = session.run(source)
             for case .error(let e) in result.outputs {
                 errors += 1
