@@ -52,14 +52,30 @@ import Testing
         @discardableResult
         func waitFor(_ ok: (String) -> Bool) -> String {
             var s = screen
-            for _ in 0..<200 where !ok(s) {
+            var tries = 0
+            while !ok(s) && tries < 200 {
                 usleep(50_000)
                 s = screen
+                tries += 1
             }
             return s
         }
 
         func count(_ needle: String, in s: String) -> Int { s.components(separatedBy: needle).count - 1 }
+
+        /// Prompts shown so far (`lmlab>` and `...>`).
+        var prompts: Int { promptCount(screen) }
+        func promptCount(_ s: String) -> Int { count("lmlab>", in: s) + count("...>", in: s) }
+
+        /// Presses keys that finish a line, then waits for the next prompt: libedit discards
+        /// input typed ahead before it is back at the prompt, and a person waits for it too.
+        func submit(_ keys: String...) throws {
+            let before = prompts
+            try tmux(["send-keys", "-t", "lab"] + keys)
+            let t0 = Date()
+            waitFor { self.promptCount($0) > before }
+            if ProcessInfo.processInfo.environment["LAB_TTY_TRACE"] != nil { print("submit \(keys) \(Date().timeIntervalSince(t0))") }
+        }
 
         func stop() {
             _ = try? tmux(["kill-server"])
@@ -76,40 +92,40 @@ import Testing
         #expect(t.waitFor { $0.contains("type help for the builtins") }.contains("type help for the builtins"))
 
         // Continuation prompt while a bracket is open.
-        try t.type("dls = [1, 2,"); try t.keys("Enter")
+        try t.type("dls = [1, 2,"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("lmlab> dls = [1, 2,\n...>") }.contains("lmlab> dls = [1, 2,\n...>"))
-        try t.type("3]"); try t.keys("Enter")
+        try t.type("3]"); try t.submit("Enter")
 
         // Completion of a variable, then of an attribute after '.'.
         try t.type("len(dl"); try t.keys("Tab")
         #expect(t.waitFor { $0.contains("len(dls") }.contains("len(dls"))
-        try t.type(")"); try t.keys("Enter")
+        try t.type(")"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("lmlab> len(dls)\n3\n") }.contains("lmlab> len(dls)\n3\n"))
-        try t.type("z = zeros(2, 3)"); try t.keys("Enter")
+        try t.type("z = zeros(2, 3)"); try t.submit("Enter")
         try t.type("z.sha"); try t.keys("Tab")
         #expect(t.waitFor { $0.contains("z.shape") }.contains("z.shape"))
-        try t.keys("Enter")
+        try t.submit("Enter")
         #expect(t.waitFor { $0.contains("lmlab> z.shape\n(2, 3)") }.contains("lmlab> z.shape\n(2, 3)"))
 
         // Editing: backspace, and moving left to insert.
-        try t.type("40 + 3"); try t.keys("BSpace"); try t.type("2"); try t.keys("Enter")
+        try t.type("40 + 3"); try t.keys("BSpace"); try t.type("2"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("lmlab> 40 + 2\n42\n") }.contains("lmlab> 40 + 2\n42\n"))
-        try t.type("print('helo')"); try t.keys("Left", "Left", "Left"); try t.type("l"); try t.keys("Enter")
+        try t.type("print('helo')"); try t.keys("Left", "Left", "Left"); try t.type("l"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("\nhello\n") }.contains("\nhello\n"))
 
         // History: Up recalls the previous line.
-        try t.keys("Up", "Enter")
+        try t.keys("Up"); try t.submit("Enter")
         #expect(t.waitFor { t.count("\nhello\n", in: $0) >= 2 } .components(separatedBy: "\nhello\n").count - 1 == 2)
 
         // File names complete inside strings.
         try t.type("'\(t.dir.path)/less"); try t.keys("Tab")
         #expect(t.waitFor { $0.contains("/lesson-notes.md") }.contains("/lesson-notes.md"))
-        try t.type("'"); try t.keys("Enter")
+        try t.type("'"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("lesson-notes.md'\n'") }.contains("lesson-notes.md'\n'"))
 
         // Ctrl-C drops the line being typed.
-        try t.type("unfinished_name"); try t.keys("C-c")
-        try t.type("1 + 1"); try t.keys("Enter")
+        try t.type("unfinished_name"); try t.submit("C-c")
+        try t.type("1 + 1"); try t.submit("Enter")
         let afterCancel = t.waitFor { $0.contains("lmlab> 1 + 1\n2\n") }
         #expect(afterCancel.contains("lmlab> 1 + 1\n2\n"))
         #expect(!afterCancel.contains("unknown name 'unfinished_name'"))
@@ -117,13 +133,13 @@ import Testing
         // Ctrl-C stops a running job; the session goes on.
         try t.type("sleep(60)"); try t.keys("Enter")
         usleep(300_000)
-        try t.keys("C-c")
+        try t.submit("C-c")
         #expect(t.waitFor { $0.contains("error: interrupted") }.contains("error: interrupted"))
-        try t.type("6 * 7"); try t.keys("Enter")
+        try t.type("6 * 7"); try t.submit("Enter")
         #expect(t.waitFor { t.count("\n42\n", in: $0) >= 2 }.contains("lmlab> 6 * 7\n42\n"))
 
         // An error is one line and leaves the session usable.
-        try t.type("dsl"); try t.keys("Enter")
+        try t.type("dsl"); try t.submit("Enter")
         #expect(t.waitFor { $0.contains("error: unknown name 'dsl' (did you mean 'dls'?)\nlmlab>") }.contains("error: unknown name 'dsl' (did you mean 'dls'?)\nlmlab>"))
 
         // Ctrl-D leaves; history was saved.
