@@ -95,7 +95,7 @@ import TestSupport
     @Test func helpListsSubcommandsAndFlagsAndVersionIsKept() throws {
         let help = try LMLabBinary.run(["--help"])
         #expect(help.status == 0)
-        for word in ["SUBCOMMANDS:", "play", "start", "--version"] { #expect(help.stdout.contains(word), "\(word)") }
+        for word in ["SUBCOMMANDS:", "play", "start", "--version", "-c <statements>", "--check", "--step", "--transcript"] { #expect(help.stdout.contains(word), "\(word)") }
         let start = try LMLabBinary.run(["start", "--help"])
         #expect(start.stdout.contains("-c <statements>"))
         let play = try LMLabBinary.run(["play", "--help"])
