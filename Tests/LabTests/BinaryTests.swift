@@ -34,6 +34,7 @@ import TestSupport
     @Test func scriptFileReportsFileLineAndColumn() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-bin-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let script = dir.appendingPathComponent("run.lmlab")
         try "t = zeros(2, 3)\nt.shape\n\nt[5]\n".write(to: script, atomically: true, encoding: .utf8)
         let r = try LMLabBinary.run([script.path])
@@ -60,6 +61,7 @@ import TestSupport
     @Test func playCheckFailsWithFileLineAndDiff() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-check-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let lesson = dir.appendingPathComponent("bad.md")
         try "# Bad\n\n```lmlab\n1 + 1\n```\n\n```output\n3\n```\n".write(to: lesson, atomically: true, encoding: .utf8)
         let r = try LMLabBinary.run(["play", "--check", lesson.path])
@@ -71,6 +73,7 @@ import TestSupport
     @Test func playWritesATranscriptWithPlots() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-tx-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let lesson = dir.appendingPathComponent("l.md")
         try "# L\n\n```lmlab\nplot([1, 2, 4])\n```\n".write(to: lesson, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("notes.md")
