@@ -128,6 +128,8 @@ import Tensor
 public enum Convert {
     /// Largest tensor or list the language will build in one go (guards against typos like `zeros(1e9)`).
     public static let maxElements = 50_000_000
+    /// Largest list or string built by `range`, repetition and the like.
+    public static let maxItems = 1_000_000
 
     public static func int(_ v: Value, _ what: String) throws -> Int {
         switch v {

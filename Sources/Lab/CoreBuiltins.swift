@@ -41,9 +41,12 @@ enum CoreBuiltins {
             if let second = try a.optionalInt("stop2", at: 1) { start = stop; stop = second }
             let step = try a.int("step", at: 2, default: 1)
             guard step != 0 else { throw a.error("step cannot be zero") }
-            let (span, o) = (stop.subtractingReportingOverflow(start))
-            guard !o, abs(span / step) <= Convert.maxElements else { throw a.error("range too large") }
-            return .list(Swift.stride(from: start, to: stop, by: step).map { .int($0) })
+            let (span, o) = stop.subtractingReportingOverflow(start)
+            let (n, o2) = span.dividedReportingOverflow(by: step)
+            guard !o, !o2, n.magnitude <= UInt(Convert.maxItems) else {
+                throw a.error("range too large (limit \(Convert.maxItems) items)")
+            }
+            return .list(rangeValues(start, stop, step))
         }
         add("slice", "slice(stop) | slice(start, stop, step=None)",
             "a slice; fastai reads slice(lo, hi) as learning rates spread over layer groups",
@@ -148,7 +151,7 @@ enum CoreBuiltins {
             guard seconds >= 0, seconds <= 86_400 else { throw a.error("seconds must be between 0 and 86400") }
             let end = Date().addingTimeInterval(seconds)
             while Date() < end {
-                try Cancellation.shared.check()
+                try a.session.cancellation.check()
                 Thread.sleep(forTimeInterval: min(0.01, max(0, end.timeIntervalSinceNow)))
             }
             return .none
@@ -183,6 +186,19 @@ enum CoreBuiltins {
         str.method("startswith", "startswith(prefix)", "True when the string starts with prefix") { v, a in
             .bool(v.str.hasPrefix(try a.string("prefix", at: 0)))
         }
+    }
+
+    /// `start, start + step, …` up to (excluding) `stop`, without overflowing.
+    static func rangeValues(_ start: Int, _ stop: Int, _ step: Int) -> [Value] {
+        var out: [Value] = []
+        var i = start
+        while step > 0 ? i < stop : i > stop {
+            out.append(.int(i))
+            let (next, overflow) = i.addingReportingOverflow(step)
+            if overflow { break }
+            i = next
+        }
+        return out
     }
 
     /// The items of a list-like value.

@@ -124,8 +124,8 @@ public enum Inspect {
             let line = row.map { x -> Character in
                 guard x.isFinite else { return "?" }
                 guard hi > lo else { return shades[2] }
-                let k = Int(((x - lo) / (hi - lo) * Float(shades.count - 1)).rounded())
-                return shades[max(0, min(shades.count - 1, k))]
+                let k = cell(((Double(x) - Double(lo)) / (Double(hi) - Double(lo)) * Double(shades.count - 1)).rounded(), shades.count)
+                return shades[k]
             }
             out.append("    │" + String(line) + "│")
         }
@@ -137,8 +137,8 @@ public enum Inspect {
         guard let lo = values.min(), let hi = values.max() else { return [] }
         var counts = [Int](repeating: 0, count: bins)
         for v in values {
-            let k = hi > lo ? Int((v - lo) / (hi - lo) * Float(bins)) : 0
-            counts[min(max(k, 0), bins - 1)] += 1
+            let k = hi > lo ? cell((Double(v) - Double(lo)) / (Double(hi) - Double(lo)) * Double(bins), bins) : 0
+            counts[k] += 1
         }
         let top = counts.max() ?? 1
         let edges = (0...bins).map { Tensor.format(lo + (hi - lo) * Float($0) / Float(bins)) }
@@ -153,6 +153,12 @@ public enum Inspect {
             out.append("    \(from) … \(to) │\(bar)\(String(repeating: " ", count: max(0, width - bar.count))) \(counts[b])")
         }
         return out
+    }
+
+    /// `x` truncated into `0..<n`; NaN (from infinite ranges) goes to 0 rather than trapping.
+    static func cell(_ x: Double, _ n: Int) -> Int {
+        guard x.isFinite else { return x == .infinity ? n - 1 : 0 }
+        return Swift.min(Swift.max(Int(Swift.max(Swift.min(x, 1e9), -1e9)), 0), n - 1)
     }
 
     static let partialBlocks: [Character] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]

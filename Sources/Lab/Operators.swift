@@ -48,7 +48,7 @@ enum Operators {
     private static func repeatCount(_ n: Int, _ size: Int) throws -> Int {
         let k = max(0, n)
         let (total, overflow) = k.multipliedReportingOverflow(by: max(size, 1))
-        guard !overflow, total <= Convert.maxElements else { throw LabError("repetition too large") }
+        guard !overflow, total <= Convert.maxItems else { throw LabError("repetition too large (limit \(Convert.maxItems) items)") }
         return k
     }
 
@@ -247,12 +247,22 @@ enum Operators {
             let start = try opt(a).map { clamp($0, 0, n) } ?? 0
             let stop = try opt(b).map { clamp($0, 0, n) } ?? n
             var i = start
-            while i < stop { out.append(i); i += step }
+            while i < stop {
+                out.append(i)
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
+            }
         } else {
             let start = try opt(a).map { clamp($0, -1, n - 1) } ?? n - 1
             let stop = try opt(b).map { clamp($0, -1, n - 1) } ?? -1
             var i = start
-            while i > stop { out.append(i); i += step }
+            while i > stop {
+                out.append(i)
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
+            }
         }
         return out
     }

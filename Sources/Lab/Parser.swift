@@ -46,7 +46,7 @@ struct Parser {
     private var p = 0
     private var depth = 0
     /// Deep nesting is refused rather than risking the stack.
-    static let maxDepth = 100
+    static let maxDepth = 50
 
     init(tokens: [Token]) { self.tokens = tokens }
 

@@ -43,9 +43,9 @@ public struct LinePlot {
         let pw = width * 2, ph = height * 4
         var dots = [[Bool]](repeating: [Bool](repeating: false, count: pw), count: ph)
         func pixel(_ p: (Double, Double)) -> (Int, Int) {
-            let px = Int(((p.0 - b.x0) / (b.x1 - b.x0) * Double(pw - 1)).rounded())
-            let py = Int(((b.y1 - p.1) / (b.y1 - b.y0) * Double(ph - 1)).rounded())
-            return (min(max(px, 0), pw - 1), min(max(py, 0), ph - 1))
+            let px = Inspect.cell(((p.0 - b.x0) / (b.x1 - b.x0) * Double(pw - 1)).rounded(), pw)
+            let py = Inspect.cell(((b.y1 - p.1) / (b.y1 - b.y0) * Double(ph - 1)).rounded(), ph)
+            return (px, py)
         }
         let p = points.map(pixel)
         if p.count == 1 { dots[p[0].1][p[0].0] = true }

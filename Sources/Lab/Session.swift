@@ -57,6 +57,9 @@ public final class Session {
     public var rng = SeededGenerator(seed: 0)
     /// Called with each output as soon as it is produced (the REPL prints through it).
     public var onOutput: ((Output) -> Void)?
+    /// The flag Ctrl-C sets; checked between statements. Long builtins poll it too
+    /// (`try args.session.cancellation.check()`). Tests may give a session its own.
+    public var cancellation: Cancellation = .shared
     /// Directory relative file names are resolved against (`savefig`, `open`).
     public var directory: String = "."
     private var collected: [Output] = []
@@ -113,7 +116,7 @@ public final class Session {
         do {
             let statements = try Parser.parse(source)
             for s in statements {
-                if Cancellation.shared.consume() { throw LabError("interrupted") }
+                try cancellation.check()
                 try execute(s)
             }
         } catch let e as LabError {
@@ -170,7 +173,15 @@ public final class Session {
 
     // MARK: Expressions
 
+    /// Evaluation depth; long operator chains build deep trees, and the stack of a worker
+    /// thread is small, so depth is bounded (as Python bounds recursion).
+    private var depth = 0
+    static let maxEvalDepth = 150
+
     func eval(_ e: Expr) throws -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Session.maxEvalDepth else { throw LabError("expression too long or nested too deeply", at: e.location) }
         do {
             return try evalUnlocated(e)
         } catch var err as LabError {

@@ -21,6 +21,11 @@ struct LMLabCommand: ParsableCommand {
         When stdin is not a terminal, runs the statements read from stdin. \
         `lmlab -c "a = randn(2, 3); a.shape"` runs statements; `lmlab FILE` runs a script of statements or a lesson (.md). \
         Any error stops a non-interactive run with exit status 1 and one line on stderr.
+
+        Default command (start): lmlab [-c <statements>] [<file>]
+          -c <statements>   run statements separated by ';' or new lines, then exit
+          <file>            a script of statements, or a lesson .md, to run
+        Lessons: lmlab play [--step] [--check] [--transcript <out.md>] <lesson.md>
         """,
         version: LabInfo.version,
         subcommands: subcommandList,

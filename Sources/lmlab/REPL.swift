@@ -36,6 +36,8 @@ struct REPL {
 
     func run(_ source: String) {
         Cancellation.shared.reset()
+        let previous = session.onOutput
+        defer { session.onOutput = previous }
         session.onOutput = { o in
             switch o {
             case .error(let e): FileHandle.standardError.write(("error: \(e.message)\n").data(using: .utf8)!)

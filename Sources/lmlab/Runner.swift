@@ -32,8 +32,16 @@ enum Runner {
         if path.hasSuffix(".md") {
             do {
                 let lesson = try Lesson.load(path)
-                for cell in lesson.cells where !runSource(cell.code, origin: path, lineOffset: cell.codeLine - 1, in: session) {
-                    return false
+                for cell in lesson.cells {
+                    // A lesson may show a mistake on purpose: an error its expected block
+                    // anticipates is printed like any output and the lesson goes on.
+                    let expectsError = cell.expected?.contains { $0.hasPrefix("error: ") || $0 == "~ error" } ?? false
+                    if expectsError {
+                        printOutputs(of: session)
+                        if let e = session.run(cell.code).error { print("error: \(e.message)") }
+                        continue
+                    }
+                    if !runSource(cell.code, origin: path, lineOffset: cell.codeLine - 1, in: session) { return false }
                 }
                 return true
             } catch {

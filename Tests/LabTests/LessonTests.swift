@@ -91,6 +91,7 @@ import TestSupport
     @Test func transcriptHasOutputsAndPlotFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-transcript-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let lesson = try Lesson.parse("# T\n\nProse.\n\n```lmlab\n1 + 1\nplot([1, 3, 2])\n```\n", path: "t.md")
         let run = LessonRun.run(lesson, in: Session())
         let out = dir.appendingPathComponent("notes.md").path

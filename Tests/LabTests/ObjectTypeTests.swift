@@ -84,9 +84,36 @@ final class FakeLearner {
 
     @Test func cancellationFlagStopsWork() {
         let s = Session()
-        Cancellation.shared.request()
+        s.cancellation = Cancellation()   // not the process-wide flag: tests run in parallel
+        s.cancellation.request()
         #expect(show("1 + 1", in: s) == "error: interrupted")
-        #expect(!Cancellation.shared.requested)
+        #expect(!s.cancellation.requested)
+        // A long job polls the flag: a request made while it runs stops it.
+        s.register(Builtin("press_ctrl_c", summary: "x", example: "") { a in a.session.cancellation.request(); return .none })
+        #expect(show("[press_ctrl_c(), sleep(30)]", in: s) == "error: interrupted")
+        #expect(show("1 + 1", in: s) == "2")
         #expect(show("1 + 1", in: s) == "2")
     }
 }
+
+@Suite struct IndexableObjectTests {
+    /// Data loaders opt in to `dls[i]`, `len(dls)` and `first(dls)` with `__getitem__` / `__len__`.
+    @Test func getitemLenAndFirst() {
+        let s = Session()
+        let batches: [(Tensor, Tensor)] = [(Tensor(shape: [2, 3], repeating: 1), Tensor(shape: [2, 3], repeating: 2))]
+        let dlType = ObjectType<[(Tensor, Tensor)]>("DataLoader", summary: "batches of (x, y)")
+            .method("__len__", "__len__()", "number of batches") { b, _ in .int(b.count) }
+            .method("__getitem__", "__getitem__(i)", "batch i") { b, a in
+                let i = try Operators.position(try a.required("i", at: 0), count: b.count, "DataLoader")
+                return .tuple([.tensor(b[i].0), .tensor(b[i].1)])
+            }
+        s.define("dls", dlType.wrap(batches))
+        #expect(show("len(dls)", in: s) == "1")
+        #expect(show("x, y = first(dls); x.shape, y.sum()", in: s) == "((2, 3), 12.0)")
+        #expect(show("dls[-1][0].shape", in: s) == "(2, 3)")
+        #expect(show("dls[3]", in: s) == "error: DataLoader index 3 out of range (size 1)")
+        #expect(Completion.candidates(for: "dls.", in: s) == [])   // dunder methods stay out of completion
+    }
+}
+
+import Tensor

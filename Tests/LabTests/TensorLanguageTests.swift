@@ -93,6 +93,7 @@ import Tensor
         #expect(svg.contains("<polyline") && svg.contains(">loss</text>"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-plot-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         s.directory = dir.path
         #expect(show("savefig(plot([1, 2]), 'a.svg')", in: s) == "wrote a.svg")
         #expect(try String(contentsOf: dir.appendingPathComponent("a.svg"), encoding: .utf8).contains("<polyline"))

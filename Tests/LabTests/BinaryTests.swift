@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The real executable: -c, stdin, script files, lessons, play, exit statuses.
+@Suite struct BinaryTests {
+    @Test func dashCRunsStatementsAndShowsValues() throws {
+        let r = try LMLabBinary.run(["-c", "a = randn(2, 3, seed=0); a.shape; print('hi'); 1e-2/2.6**4"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "(2, 3)\nhi\n0.00021882987290360977\n")
+        #expect(r.stderr == "")
+    }
+
+    @Test func dashCStopsAtTheFirstErrorWithOneLineOnStderr() throws {
+        let r = try LMLabBinary.run(["-c", "dls = 3; dls\ndsl; print('not reached')"])
+        #expect(r.status == 1)
+        #expect(r.stdout == "3\n")
+        #expect(r.stderr == "-c:2:1: unknown name 'dsl' (did you mean 'dls'?)\n")
+    }
+
+    @Test func stdinIsReadAsStatements() throws {
+        let ok = try LMLabBinary.run([], stdin: "x = [1,\n  2]\nlen(x)\nprint(x)\n")
+        #expect(ok.status == 0)
+        #expect(ok.stdout == "2\n[1, 2]\n")
+        let bad = try LMLabBinary.run([], stdin: "x = 1\n\nx.shape\nprint('not reached')\n")
+        #expect(bad.status == 1)
+        #expect(bad.stdout == "")
+        #expect(bad.stderr == "<stdin>:3:2: 'int' object has no attribute 'shape'\n")
+        let open = try LMLabBinary.run([], stdin: "x = (1,\n")
+        #expect(open.status == 1)
+        #expect(open.stderr == "<stdin>:1:5: '(' was never closed\n")
+    }
+
+    @Test func scriptFileReportsFileLineAndColumn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-bin-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("run.lmlab")
+        try "t = zeros(2, 3)\nt.shape\n\nt[5]\n".write(to: script, atomically: true, encoding: .utf8)
+        let r = try LMLabBinary.run([script.path])
+        #expect(r.status == 1)
+        #expect(r.stdout == "(2, 3)\n")
+        #expect(r.stderr == "\(script.path):4:2: dimension 0 index 5 out of range (size 2)\n")
+        let missing = try LMLabBinary.run([dir.appendingPathComponent("nope.lmlab").path])
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("lmlab: cannot read "))
+    }
+
+    @Test func lessonRunsAsScriptAndPlayCheckPasses() throws {
+        let lesson = Fixtures.packageRoot.appendingPathComponent("Lessons/00-tensors.md").path
+        let script = try LMLabBinary.run([lesson])
+        #expect(script.status == 0, "\(script.stderr)")
+        #expect(script.stdout.contains("error: unknown name 'wrods' (did you mean 'words'?)"))
+        let check = try LMLabBinary.run(["play", "--check", lesson])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.hasSuffix("cells, all outputs match\n"))
+        let play = try LMLabBinary.run(["play", lesson])
+        #expect(play.status == 0)
+        #expect(play.stdout.contains("lmlab> t.shape\n(2, 3)\n"))
+    }
+
+    @Test func playCheckFailsWithFileLineAndDiff() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-check-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lesson = dir.appendingPathComponent("bad.md")
+        try "# Bad\n\n```lmlab\n1 + 1\n```\n\n```output\n3\n```\n".write(to: lesson, atomically: true, encoding: .utf8)
+        let r = try LMLabBinary.run(["play", "--check", lesson.path])
+        #expect(r.status == 1)
+        #expect(r.stderr == "\(lesson.path):8: expected '3', got '2'\n  - 3\n  + 2\n")
+        #expect(r.stdout == "\(lesson.path): 1 cells, 1 differ\n")
+    }
+
+    @Test func playWritesATranscriptWithPlots() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-tx-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lesson = dir.appendingPathComponent("l.md")
+        try "# L\n\n```lmlab\nplot([1, 2, 4])\n```\n".write(to: lesson, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("notes.md")
+        let r = try LMLabBinary.run(["play", "--transcript", out.path, lesson.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOf: out, encoding: .utf8)
+        #expect(text.contains("```lmlab\nplot([1, 2, 4])\n```") && text.contains("![Plot 1](notes-1.svg)"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("notes-1.svg").path))
+    }
+
+    @Test func playStepRunsCommandsBetweenSteps() throws {
+        let lesson = Fixtures.packageRoot.appendingPathComponent("Lessons/00-tensors.md").path
+        // Enter after step 1, a command and Enter after step 2, then end of input.
+        let r = try LMLabBinary.run(["play", "--step", lesson], stdin: "\n6 * 7\n\n")
+        #expect(r.status == 0)
+        let out = r.stdout
+        let step2 = try #require(out.range(of: "lmlab> t[:, -1]\n"))
+        #expect(out[step2.upperBound...].contains("\n42\n"))
+        #expect(!out.contains("## Arithmetic"))   // stopped at end of input during step 3
+    }
+
+    @Test func helpListsSubcommandsAndFlagsAndVersionIsKept() throws {
+        let help = try LMLabBinary.run(["--help"])
+        #expect(help.status == 0)
+        for word in ["SUBCOMMANDS:", "play", "start", "--version", "-c <statements>", "--check", "--step", "--transcript"] { #expect(help.stdout.contains(word), "\(word)") }
+        let start = try LMLabBinary.run(["start", "--help"])
+        #expect(start.stdout.contains("-c <statements>"))
+        let play = try LMLabBinary.run(["play", "--help"])
+        for word in ["--step", "--check", "--transcript"] { #expect(play.stdout.contains(word), "\(word)") }
+        let version = try LMLabBinary.run(["--version"])
+        #expect(version.status == 0 && version.stdout.split(separator: ".").count == 3)
+    }
+}
