@@ -35,7 +35,7 @@ public final class WordDocumentTokenizer: DocumentTokenizer, @unchecked Sendable
 
     /// The default fastai pipeline, or the rules named (in order).
     public init(ruleNames: [String] = TextRule.defaults.map(\.name)) throws {
-        let known = Dictionary(uniqueKeysWithValues: (TextRule.defaults + [TextRule.lowercase]).map { ($0.name, $0) })
+        let known = Dictionary((TextRule.defaults + [TextRule.lowercase]).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let rules = try ruleNames.map { n -> TextRule in
             guard let r = known[n] else { throw LearnError.invalidArgument("unknown text rule '\(n)'") }
             return r

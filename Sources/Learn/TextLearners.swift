@@ -50,9 +50,6 @@ public func matchEmbeds(_ weights: [String: Tensor], oldVocab: [String], newVoca
         throw LearnError.invalidArgument("match_embeds: weights have no 2-d '0.encoder.weight'")
     }
     let (oldV, E) = (w.shape[0], w.shape[1])
-    guard oldV == oldVocab.count else {
-        throw LearnError.invalidArgument("match_embeds: embedding has \(oldV) rows, the old vocabulary \(oldVocab.count) tokens")
-    }
     var o2i: [String: Int] = [:]
     for (i, t) in oldVocab.enumerated() { o2i[t] = i }
     var mean = [Double](repeating: 0, count: E)
@@ -64,6 +61,11 @@ public func matchEmbeds(_ weights: [String: Tensor], oldVocab: [String], newVoca
     let biasMean = bias.map { Float($0.data.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) } ?? 0
     for (i, t) in newVocab.enumerated() {
         if let j = o2i[t] {
+            // fastai indexes the old rows directly; a vocabulary longer than the matrix only fails
+            // for a token that is actually needed (PyTorch raises an IndexError there).
+            guard j < oldV else {
+                throw LearnError.invalidArgument("match_embeds: '\(t)' has index \(j) in the old vocabulary but the embedding has \(oldV) rows")
+            }
             for k in 0..<E { out[i * E + k] = w.data[j * E + k] }
             if let bias { newBias[i] = bias.data[j] }
         } else {
