@@ -23,6 +23,8 @@ struct BenchRecipe: ParsableCommand {
     @Option(help: "Maximum vocabulary size.") var maxVocab: Int?
     @Option(help: "Epochs of the last classifier stage.") var clasEpochs: Int?
     @Option(help: "OpenBLAS threads.") var threads: Int?
+    @Option(help: "Pretrained fastai LM weights (.pth, e.g. from Scripts/fetch-wt103); needs --pretrained-vocab and matching sizes.") var pretrainedWeights: String?
+    @Option(help: "Vocabulary pickle of the pretrained weights (.pkl).") var pretrainedVocab: String?
 
     func run() throws {
         if let threads { BLAS.threads = threads }
@@ -35,6 +37,9 @@ struct BenchRecipe: ParsableCommand {
         if let clasBs { c.clasBS = clasBs }
         if let lmEpochs { c.lmEpochs = lmEpochs }
         if let maxVocab { c.maxVocab = maxVocab }
+        if let w = pretrainedWeights, let v = pretrainedVocab {
+            c.pretrained = PretrainedWeights(weights: URL(fileURLWithPath: w), vocab: URL(fileURLWithPath: v))
+        }
         if let clasEpochs, !c.clasStages.isEmpty { c.clasStages[c.clasStages.count - 1].epochs = clasEpochs }
         print("recipe: emb \(c.model.embSize), hid \(c.model.hiddenSize), layers \(c.model.layers), bs \(c.bs), seq_len \(c.seqLen), clas bs \(c.clasBS), LM epochs \(c.lmFirstEpochs)+\(c.lmEpochs), stages \(c.clasStages.map { "\($0.freezeTo):\($0.epochs)x\($0.lr)" })")
         let report = try ChapterRecipe.run(datasetPath: URL(fileURLWithPath: path), config: c,
