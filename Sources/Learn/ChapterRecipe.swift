@@ -36,6 +36,9 @@ public struct ChapterRecipeConfig: Sendable {
     /// Optional pretrained fastai weights for the LM.
     public var pretrained: PretrainedWeights?
     public var seed: UInt64 = 42
+    /// Skip the LM stages when `output/models/finetuned` exists (an earlier run with the same data
+    /// and vocabulary settings): lets a lesson or an experiment rerun only the classifier.
+    public var reuseSavedEncoder = false
 
     public init(model: AWDLSTMConfig) { self.model = model }
 
@@ -127,26 +130,32 @@ public enum ChapterRecipe {
         report.vocabSize = lmDls.vocab.count
         var lmData = LMLearnerData(lmDls, tokenizer: tokenizer.settings)
         lmData.path = output
+        let encoderBase = output.appendingPathComponent("models/finetuned")
+        let reuse = config.reuseSavedEncoder
+            && FileManager.default.fileExists(atPath: encoderBase.appendingPathExtension("safetensors").path)
         let lm = try languageModelLearner(dls: lmData, config: config.model, dropMult: config.lmDropMult,
                                           pretrained: config.pretrained, seed: config.seed)
         lm.progress = nil
         lm.tableOutput = log
-        try stage("LM fit_one_cycle(\(config.lmFirstEpochs), \(config.lmFirstLR))") {
-            ((), try lm.fitOneCycle(config.lmFirstEpochs, lrMax: .value(config.lmFirstLR)).rows)
+        if !reuse {
+            try stage("LM fit_one_cycle(\(config.lmFirstEpochs), \(config.lmFirstLR))") {
+                ((), try lm.fitOneCycle(config.lmFirstEpochs, lrMax: .value(config.lmFirstLR)).rows)
+            }
+            try lm.save("1epoch")
+            try lm.load("1epoch")
+            lm.unfreeze()
+            let lmRows = try stage("LM unfrozen fit_one_cycle(\(config.lmEpochs), \(config.lmLR))") {
+                let r = try lm.fitOneCycle(config.lmEpochs, lrMax: .value(config.lmLR)).rows
+                return (r, r)
+            }
+            if let last = lmRows.last ?? lm.recorder.rows.last {
+                report.lmValidLoss = last.validLoss ?? .nan
+                if let i = lm.metrics.firstIndex(of: .accuracy) { report.lmAccuracy = last.metrics[i] }
+            }
+            try lm.saveEncoder("finetuned")
+            report.generated = try lm.predict(text: "I liked this movie because", nWords: 20, temperature: 0.75,
+                                              seed: config.seed).text
         }
-        try lm.save("1epoch")
-        try lm.load("1epoch")
-        lm.unfreeze()
-        let lmRows = try stage("LM unfrozen fit_one_cycle(\(config.lmEpochs), \(config.lmLR))") {
-            let r = try lm.fitOneCycle(config.lmEpochs, lrMax: .value(config.lmLR)).rows
-            return (r, r)
-        }
-        if let last = lmRows.last ?? lm.recorder.rows.last {
-            report.lmValidLoss = last.validLoss ?? .nan
-            if let i = lm.metrics.firstIndex(of: .accuracy) { report.lmAccuracy = last.metrics[i] }
-        }
-        try lm.saveEncoder("finetuned")
-        report.generated = try lm.predict(text: "I liked this movie because", nWords: 20, temperature: 0.75, seed: config.seed).text
 
         let clasDls = try stage("classifier loaders") {
             (try ClassifierDataLoaders(corpus: lmDls.corpus, vocab: lmDls.vocab, seed: config.seed, bs: config.clasBS,

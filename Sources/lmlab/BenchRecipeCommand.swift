@@ -23,6 +23,10 @@ struct BenchRecipe: ParsableCommand {
     @Option(help: "Maximum vocabulary size.") var maxVocab: Int?
     @Option(help: "Epochs of the last classifier stage.") var clasEpochs: Int?
     @Option(help: "OpenBLAS threads.") var threads: Int?
+    @Option(help: "Classifier stages as freeze_to:epochs:lr, comma-separated (e.g. -1:1:2e-2,0:4:5e-3).") var clasStages: String?
+    @Option(help: "LM learning rate after unfreeze.") var lmLr: Double?
+    @Option(help: "Classifier drop_mult.") var clasDropMult: Float?
+    @Flag(help: "Reuse output/models/finetuned from an earlier run (classifier stages only).") var reuseEncoder = false
     @Option(help: "Pretrained fastai LM weights (.pth, e.g. from Scripts/fetch-wt103); needs --pretrained-vocab and matching sizes.") var pretrainedWeights: String?
     @Option(help: "Vocabulary pickle of the pretrained weights (.pkl).") var pretrainedVocab: String?
 
@@ -40,6 +44,18 @@ struct BenchRecipe: ParsableCommand {
         if let w = pretrainedWeights, let v = pretrainedVocab {
             c.pretrained = PretrainedWeights(weights: URL(fileURLWithPath: w), vocab: URL(fileURLWithPath: v))
         }
+        if let clasStages {
+            c.clasStages = try clasStages.split(separator: ",").map { item in
+                let f = item.split(separator: ":")
+                guard f.count == 3, let a = Int(f[0]), let b = Int(f[1]), let lr = Double(f[2]) else {
+                    throw ValidationError("--clas-stages: '\(item)' is not freeze_to:epochs:lr")
+                }
+                return (a, b, lr)
+            }
+        }
+        if let lmLr { c.lmLR = lmLr }
+        if let clasDropMult { c.clasDropMult = clasDropMult }
+        c.reuseSavedEncoder = reuseEncoder
         if let clasEpochs, !c.clasStages.isEmpty { c.clasStages[c.clasStages.count - 1].epochs = clasEpochs }
         print("recipe: emb \(c.model.embSize), hid \(c.model.hiddenSize), layers \(c.model.layers), bs \(c.bs), seq_len \(c.seqLen), clas bs \(c.clasBS), LM epochs \(c.lmFirstEpochs)+\(c.lmEpochs), stages \(c.clasStages.map { "\($0.freezeTo):\($0.epochs)x\($0.lr)" })")
         let report = try ChapterRecipe.run(datasetPath: URL(fileURLWithPath: path), config: c,
