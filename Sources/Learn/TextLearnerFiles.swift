@@ -1,0 +1,183 @@
+import Foundation
+import Models
+import Tensor
+import Text
+
+/// What a saved file describes, checked before any weight is touched.
+public struct SavedModelDescription: Codable, Sendable, Equatable {
+    /// `language_model`, `classifier` or `encoder`.
+    public var kind: String
+    public var vocabSize: Int
+    public var config: ModelConfigRecord
+    public var classes: Int?
+
+    /// Throws a one-line error naming the first difference from `expected`.
+    func check(against expected: SavedModelDescription, file: URL) throws {
+        let name = file.lastPathComponent
+        guard kind == expected.kind else {
+            throw LearnError.checkpointMismatch("\(name) holds a \(kind), this learner needs a \(expected.kind)")
+        }
+        guard config.sameArchitecture(expected.config) else {
+            throw LearnError.checkpointMismatch("\(name) is an \(config.summary), this learner is an \(expected.config.summary)")
+        }
+        guard vocabSize == expected.vocabSize else {
+            throw LearnError.checkpointMismatch("\(name) has a vocabulary of \(vocabSize) tokens, this learner has \(expected.vocabSize)")
+        }
+        guard classes == expected.classes else {
+            throw LearnError.checkpointMismatch("\(name) has \(classes ?? 0) classes, this learner has \(expected.classes ?? 0)")
+        }
+    }
+}
+
+/// The JSON written next to every `.safetensors` file by `save`, `saveEncoder` and `export`.
+struct SavedFileHeader: Codable {
+    var format: String
+    var version = 1
+    var model: SavedModelDescription
+    /// CRC-32 of the `.safetensors` file, verified on load (catches truncation and corruption).
+    var crc32: UInt32
+    var checkpoint: CheckpointMetadata?
+}
+
+enum SavedFiles {
+    static func writePair(tensors: [String: Tensor], header: (UInt32) -> SavedFileHeader, base: URL) throws {
+        try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let crc = try AtomicFile.write(SafeTensors(floats: tensors).serialized(), to: base.appendingPathExtension("safetensors"))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(try e.encode(header(crc)), to: base.appendingPathExtension("json"))
+    }
+
+    /// Reads the header, checks the format, then verifies and reads the tensors.
+    static func readPair(base: URL, format: String) throws -> (SavedFileHeader, [String: Tensor]) {
+        let json = base.appendingPathExtension("json"), st = base.appendingPathExtension("safetensors")
+        guard FileManager.default.fileExists(atPath: json.path), FileManager.default.fileExists(atPath: st.path) else {
+            throw LearnError.invalidArgument("no saved model at \(base.path) (expected \(json.lastPathComponent) and \(st.lastPathComponent))")
+        }
+        let header: SavedFileHeader
+        do { header = try JSONDecoder().decode(SavedFileHeader.self, from: Data(contentsOf: json)) } catch {
+            throw LearnError.checkpointMismatch("\(json.lastPathComponent) is not an LMLab model header")
+        }
+        guard header.format == format else {
+            throw LearnError.checkpointMismatch("\(json.lastPathComponent) is a '\(header.format)' file, expected '\(format)'")
+        }
+        do { try AtomicFile.verify(st, crc32: header.crc32) } catch {
+            throw LearnError.checkpointMismatch("\(st.lastPathComponent) is damaged or truncated (\(error))")
+        }
+        let file = try SafeTensors(contentsOf: st)
+        return (header, file.floats)
+    }
+}
+
+// MARK: save / load (model + optimizer)
+
+extension Learner where Data: TextLearnerDataProtocol {
+    /// `path/models/` (fastai's `learn.path/learn.model_dir`).
+    public var modelsDirectory: URL { data.path.appendingPathComponent("models") }
+
+    /// fastai `learn.save(name)`: model + optimizer state (+ schedule position) as
+    /// `models/<name>.safetensors` and `models/<name>.json`. A path with a `/` is used as given.
+    @discardableResult
+    public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
+        let base = resolve(name)
+        let cp = checkpoint(withOptimizer: withOptimizer)
+        let desc = describeModel()
+        var tensors = cp.tensors
+        // BatchNorm running statistics are state, not parameters: saved beside them.
+        if let c = model as? TextClassifierModel {
+            for b in c.head.blocks {
+                tensors["buffers.\(b.batchNorm.prefix).running_mean"] = b.batchNorm.runningMean
+                tensors["buffers.\(b.batchNorm.prefix).running_var"] = b.batchNorm.runningVar
+            }
+        }
+        try SavedFiles.writePair(tensors: tensors, header: {
+            SavedFileHeader(format: "lmlab-learner-save", model: desc, crc32: $0, checkpoint: cp.metadata)
+        }, base: base)
+        return base
+    }
+
+    /// fastai `learn.load(name)`: restores weights and optimizer state saved by `save`. A file of
+    /// another architecture, vocabulary or a damaged file gives a one-line error and changes nothing.
+    public func load(_ name: String) throws {
+        let base = resolve(name)
+        var (header, tensors) = try SavedFiles.readPair(base: base, format: "lmlab-learner-save")
+        try header.model.check(against: describeModel(), file: base.appendingPathExtension("json"))
+        guard let meta = header.checkpoint else { throw LearnError.checkpointMismatch("\(name): no checkpoint metadata") }
+        var buffers: [String: Tensor] = [:]
+        for k in tensors.keys where k.hasPrefix("buffers.") { buffers[String(k.dropFirst(8))] = tensors.removeValue(forKey: k) }
+        if let c = model as? TextClassifierModel {
+            for b in c.head.blocks {
+                let bn = b.batchNorm
+                for key in [bn.prefix + ".running_mean", bn.prefix + ".running_var"] {
+                    guard let t = buffers[key], t.shape == [bn.features] else {
+                        throw LearnError.checkpointMismatch("\(name): missing or misshapen buffer '\(key)'")
+                    }
+                }
+            }
+        }
+        try restore(TrainingCheckpoint(tensors: tensors, metadata: meta))
+        if let c = model as? TextClassifierModel {
+            for b in c.head.blocks {
+                b.batchNorm.runningMean = buffers[b.batchNorm.prefix + ".running_mean"]!
+                b.batchNorm.runningVar = buffers[b.batchNorm.prefix + ".running_var"]!
+            }
+        }
+    }
+
+    func resolve(_ name: String) -> URL {
+        name.contains("/") ? URL(fileURLWithPath: name) : modelsDirectory.appendingPathComponent(name)
+    }
+}
+
+/// What the text learners' data adapters share (vocabulary, tokenizer, folder).
+public protocol TextLearnerDataProtocol: LearnerData {
+    var vocab: Vocab { get }
+    var tokenizer: TextTokenizerSettings { get }
+    var path: URL { get }
+}
+extension LMLearnerData: TextLearnerDataProtocol {}
+extension ClassifierLearnerData: TextLearnerDataProtocol {}
+
+extension Learner where Data: TextLearnerDataProtocol {
+    func describeModel() -> SavedModelDescription {
+        if let lm = model as? AWDLSTMLanguageModel {
+            return SavedModelDescription(kind: "language_model", vocabSize: lm.vocabSize, config: ModelConfigRecord(lm.config))
+        }
+        if let c = model as? TextClassifierModel {
+            return SavedModelDescription(kind: "classifier", vocabSize: c.vocabSize, config: ModelConfigRecord(c.config),
+                                         classes: c.classes)
+        }
+        return SavedModelDescription(kind: String(describing: Model.self), vocabSize: data.vocab.count,
+                                     config: ModelConfigRecord(AWDLSTMConfig()))
+    }
+}
+
+// MARK: encoder
+
+extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {
+    /// fastai `save_encoder(name)`: the AWD-LSTM weights only (LM names `0.encoder.weight`,
+    /// `0.rnns.…`), no decoder, no optimizer.
+    @discardableResult
+    public func saveEncoder(_ name: String) throws -> URL {
+        let base = resolve(name)
+        var t: [String: Tensor] = [:]
+        for p in model.encoder.parameters { t[p.name] = p.value }
+        let desc = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
+        try SavedFiles.writePair(tensors: t, header: { SavedFileHeader(format: "lmlab-encoder", model: desc, crc32: $0) },
+                                 base: base)
+        return base
+    }
+}
+
+extension Learner where Model == TextClassifierModel, Data == ClassifierLearnerData {
+    /// fastai `load_encoder(name)`: loads an encoder saved by `saveEncoder` (same vocabulary and
+    /// sizes) into the SentenceEncoder and freezes the learner.
+    public func loadEncoder(_ name: String) throws {
+        let base = resolve(name)
+        let (header, tensors) = try SavedFiles.readPair(base: base, format: "lmlab-encoder")
+        let mine = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
+        try header.model.check(against: mine, file: base.appendingPathExtension("json"))
+        try model.loadEncoder(lmStateDict: tensors)
+        freeze()
+    }
+}

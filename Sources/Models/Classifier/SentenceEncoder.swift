@@ -1,0 +1,123 @@
+import Tensor
+
+/// fastai's `SentenceEncoder`: runs an `AWDLSTM` over a padded classifier batch `[bs, T]` in
+/// chunks of `bptt` columns and keeps the outputs of the chunks that start within the last
+/// `maxLen` columns (spec/model.md 3.1).
+///
+/// Each chunk runs on the **first** `k` rows, `k` = number of rows whose token at the chunk's
+/// first column is not padding (fastai's rule, reproduced literally). The state is carried from
+/// chunk to chunk but detached, so the gradient of a kept chunk stops at its first column;
+/// `backward` recomputes earlier kept chunks from a snapshot of their entry state (same state,
+/// same dropout generator, hence identical activations and masks) instead of keeping every
+/// chunk's activations.
+///
+///     let enc = SentenceEncoder(module: awd, bptt: 72, maxLen: 72 * 20)
+///     let (outs, mask) = try enc.forward(x)          // [bs, T', E], [bs*T']
+///     try enc.backward(outputGradient: dOuts)         // into awd's parameters
+public final class SentenceEncoder {
+    /// The wrapped encoder (fastai `module`; parameters named `0.module.…` in the classifier).
+    public let module: AWDLSTM
+    public let bptt: Int
+    public let maxLen: Int
+    public let padIndex: Int
+
+    /// One chunk of the last forward call.
+    struct Chunk {
+        let start: Int, end: Int, rows: Int
+        /// Column offset in the kept outputs, nil when the chunk's output was dropped.
+        let keptOffset: Int?
+        /// Encoder state and generator before the chunk (kept chunks only).
+        let entry: AWDLSTM.Snapshot?
+    }
+    private var chunks: [Chunk] = []
+    private var input: TokenIDs?
+    private var keptLength = 0
+
+    public init(module: AWDLSTM, bptt: Int, maxLen: Int, padIndex: Int? = nil) {
+        self.module = module
+        self.bptt = max(1, bptt)
+        self.maxLen = maxLen
+        self.padIndex = padIndex ?? module.config.padToken
+    }
+
+    /// Outputs of the kept chunks `[bs, T', E]` (zero rows where a chunk did not run a row) and
+    /// the pad mask of the same columns, row-major `[bs*T']` (true = pad).
+    public func forward(_ x: TokenIDs) throws -> (outputs: Tensor, padMask: [Bool]) {
+        try x.validate(vocabSize: module.vocabSize)
+        let bs = x.batchSize, T = x.seqLen, E = module.config.embSize
+        module.reset()
+        chunks = []
+        input = x
+        let firstKept = stride(from: 0, to: T, by: bptt).first { T - $0 <= maxLen } ?? T
+        keptLength = T - firstKept
+        var outs = [Float](repeating: 0, count: bs * keptLength * E)
+        var mask = [Bool](repeating: false, count: bs * keptLength)
+        for b in 0..<bs { for j in 0..<keptLength { mask[b * keptLength + j] = x.ids[b * T + firstKept + j] == padIndex } }
+        for start in stride(from: 0, to: T, by: bptt) {
+            let end = min(start + bptt, T), w = end - start
+            var k = 0
+            for b in 0..<bs where x.ids[b * T + start] != padIndex { k += 1 }
+            let kept = start >= firstKept
+            let entry = kept ? module.snapshot() : nil
+            chunks.append(Chunk(start: start, end: end, rows: k, keptOffset: kept ? start - firstKept : nil, entry: entry))
+            guard k > 0 else { continue }
+            let out = try module.forward(subBatch(x, rows: k, start: start, end: end))
+            guard kept else { continue }
+            let off = start - firstKept
+            out.data.withUnsafeBufferPointer { src in
+                for b in 0..<k {
+                    for t in 0..<w {
+                        let s = (b * w + t) * E, d = (b * keptLength + off + t) * E
+                        for f in 0..<E { outs[d + f] = src[s + f] }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: [bs, keptLength, E], data: outs), mask)
+    }
+
+    /// Backpropagates `outputGradient [bs, T', E]` (gradient w.r.t. the last forward's outputs)
+    /// into the encoder's parameters, chunk by chunk, last chunk first.
+    public func backward(outputGradient: Tensor) throws {
+        guard let x = input else { throw ModelError("sentence encoder: backward before forward") }
+        let bs = x.batchSize, E = module.config.embSize
+        guard outputGradient.shape == [bs, keptLength, E] else {
+            throw ModelError("sentence encoder backward: gradient shape \(outputGradient.shape), expected [\(bs), \(keptLength), \(E)]")
+        }
+        let after = module.snapshot()
+        defer { module.restore(after) }
+        var activationsCurrent = true   // the encoder holds the activations of the last chunk run
+        for (n, c) in chunks.enumerated().reversed() {
+            guard c.rows > 0 else { continue }
+            guard let off = c.keptOffset, let entry = c.entry else { break }
+            let w = c.end - c.start
+            if !(activationsCurrent && n == chunks.count - 1) {
+                module.restore(entry)
+                try module.forward(subBatch(x, rows: c.rows, start: c.start, end: c.end))
+            }
+            activationsCurrent = false
+            var g = [Float](repeating: 0, count: c.rows * w * E)
+            outputGradient.data.withUnsafeBufferPointer { src in
+                for b in 0..<c.rows {
+                    for t in 0..<w {
+                        let s = (b * keptLength + off + t) * E, d = (b * w + t) * E
+                        for f in 0..<E { g[d + f] = src[s + f] }
+                    }
+                }
+            }
+            try module.backward(outputGradient: Tensor(shape: [c.rows, w, E], data: g))
+        }
+    }
+
+    /// `(start, end, rows, kept)` of every chunk of the last forward (as the fixture lists them).
+    public var lastChunks: [(start: Int, end: Int, rows: Int, kept: Bool)] {
+        chunks.map { ($0.start, $0.end, $0.rows, $0.keptOffset != nil) }
+    }
+
+    private func subBatch(_ x: TokenIDs, rows: Int, start: Int, end: Int) throws -> TokenIDs {
+        let T = x.seqLen, w = end - start
+        var ids = [Int](repeating: 0, count: rows * w)
+        for b in 0..<rows { for t in 0..<w { ids[b * w + t] = x.ids[b * T + start + t] } }
+        return try TokenIDs(batchSize: rows, seqLen: w, ids: ids)
+    }
+}

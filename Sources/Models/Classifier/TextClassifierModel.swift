@@ -1,0 +1,181 @@
+import Foundation
+import Tensor
+
+/// fastai's text classifier, `SequentialRNN(SentenceEncoder(AWD_LSTM), PoolingLinearClassifier)`,
+/// with forward, cross-entropy (+ AR/TAR on the encoder outputs, as TextLearner does) and backward.
+///
+/// Parameter names are fastai's classifier state-dict keys: `0.module.encoder.weight`,
+/// `0.module.rnns.<l>.…`, `1.layers.<j>.<k>.…`.
+///
+///     let clas = try TextClassifierModel(config: .classifier.scaled(dropMult: 0.5), vocabSize: v, classes: 2)
+///     let loss = try clas.lossAndBackward(x: x, y: labels, arAlpha: 2, tarBeta: 1)
+public final class TextClassifierModel {
+    public let config: AWDLSTMConfig
+    public let vocabSize: Int
+    public let classes: Int
+    public let encoder: SentenceEncoder
+    public let head: PoolingLinearClassifier
+    /// Random source of the head's dropouts.
+    public var rng: SeededGenerator
+    private var headCache: PoolingLinearClassifier.Cache?
+    private var lastOutputs: Tensor?
+
+    /// - Parameters:
+    ///   - config: the encoder config, already scaled by `drop_mult` (its `outputP` is the
+    ///     first head dropout; the others are 0.1 each, not scaled, as fastai).
+    ///   - bptt: chunk length (fastai `seq_len`, 72); `maxLen` defaults to `20·bptt`.
+    ///   - linFtrs: hidden sizes of the head (fastai default `[50]`).
+    public init(config: AWDLSTMConfig, vocabSize: Int, classes: Int, bptt: Int = 72, maxLen: Int? = nil,
+                linFtrs: [Int] = [50], seed: UInt64 = 0) throws {
+        guard classes >= 1 else { throw ModelError("classifier: need at least one class, got \(classes)") }
+        guard bptt >= 1 else { throw ModelError("classifier: bptt must be positive, got \(bptt)") }
+        guard linFtrs.allSatisfy({ $0 > 0 }) else { throw ModelError("classifier: lin_ftrs must be positive, got \(linFtrs)") }
+        var r = SeededGenerator(seed: seed)
+        self.config = config
+        self.vocabSize = vocabSize
+        self.classes = classes
+        let awd = try AWDLSTM(config: config, vocabSize: vocabSize, namePrefix: "0.module.", rng: &r)
+        encoder = SentenceEncoder(module: awd, bptt: bptt, maxLen: maxLen ?? 20 * bptt)
+        head = PoolingLinearClassifier(embeddingSize: config.embSize, hidden: linFtrs, classes: classes,
+                                       dropouts: [config.outputP] + linFtrs.map { _ in Float(0.1) },
+                                       bptt: bptt, rng: &r)
+        rng = SeededGenerator(seed: r.next())
+    }
+
+    /// Training mode (dropouts, BatchNorm batch statistics) or eval mode.
+    public var isTraining: Bool = true {
+        didSet { encoder.module.isTraining = isTraining }
+    }
+
+    /// fastai's `named_parameters` order: encoder, then head.
+    public var parameters: [Parameter] { encoder.module.parameters + head.parameters }
+
+    /// The parameter with this fastai name (`0.module.encoder_dp.emb.weight` resolves to the embedding).
+    public func parameter(named name: String) -> Parameter? {
+        if name == "0.module.encoder_dp.emb.weight" { return encoder.module.embedding }
+        return parameters.first { $0.name == name }
+    }
+
+    /// Resets the encoder state (the SentenceEncoder also resets at every forward).
+    public func reset() { encoder.module.reset() }
+
+    // MARK: forward / backward
+
+    /// Logits `[bs, classes]` for a padded batch; keeps what `backward` needs.
+    public func forward(_ x: TokenIDs) throws -> Tensor {
+        let (outs, mask) = try encoder.forward(x)
+        let (logits, cache) = try head.forward(outs, padMask: mask, training: isTraining, rng: &rng)
+        headCache = cache
+        lastOutputs = outs
+        return logits
+    }
+
+    /// Pooled features `[bs, 3E]` of the last forward.
+    public var lastPooled: Tensor? { headCache?.pooled }
+    /// SentenceEncoder outputs `[bs, T', E]` of the last forward.
+    public var lastEncoderOutputs: Tensor? { lastOutputs }
+
+    /// Mean cross-entropy of `y` (one class id per row) under the last forward's logits, and its
+    /// gradient w.r.t. the logits.
+    public static func crossEntropy(logits: Tensor, targets y: [Int]) throws -> (loss: Float, grad: Tensor) {
+        let bs = logits.shape[0], c = logits.shape[1]
+        guard y.count == bs else { throw ModelError("classifier: \(y.count) targets for \(bs) rows") }
+        if let bad = y.first(where: { $0 < 0 || $0 >= c }) {
+            throw ModelError("classifier: target \(bad) outside 0..<\(c)")
+        }
+        var g = [Float](repeating: 0, count: bs * c)
+        var total = 0.0
+        for b in 0..<bs {
+            let row = Array(logits.data[(b * c)..<((b + 1) * c)])
+            let m = row.max() ?? 0
+            var s = 0.0
+            for v in row { s += Foundation.exp(Double(v - m)) }
+            let lse = Double(m) + Foundation.log(s)
+            total += lse - Double(row[y[b]])
+            for k in 0..<c {
+                g[b * c + k] = Float(Foundation.exp(Double(row[k]) - lse) - (k == y[b] ? 1 : 0)) / Float(bs)
+            }
+        }
+        return (Float(total / Double(bs)), Tensor(shape: [bs, c], data: g))
+    }
+
+    /// Forward + backward on one batch: returns the mean cross-entropy and **accumulates** the
+    /// gradient of `CE + α·mean(outs²) + β·mean(Δ_t outs²)` into every parameter that requires it
+    /// (AR and TAR act on the kept encoder outputs, as fastai's callbacks on the classifier; TAR
+    /// is skipped for a single-row batch, fastai's quirk).
+    @discardableResult
+    public func lossAndBackward(x: TokenIDs, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+        let logits = try forward(x)
+        let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
+        guard let cache = headCache, let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
+        var dOuts = head.backward(dLogits, cache)
+        let bs = outs.shape[0], T = outs.shape[1], E = outs.shape[2], n = bs * T * E
+        if arAlpha != 0 && n > 0 {
+            let k = 2 * arAlpha / Float(n)
+            for i in 0..<n { dOuts.data[i] += k * outs.data[i] }
+        }
+        if tarBeta != 0 && bs > 1 && T > 1 {
+            let k = 2 * tarBeta / Float(bs * (T - 1) * E)
+            outs.data.withUnsafeBufferPointer { o in
+                dOuts.data.withUnsafeMutableBufferPointer { d in
+                    for b in 0..<bs {
+                        for t in 1..<T {
+                            let cur = (b * T + t) * E, prev = cur - E
+                            for f in 0..<E {
+                                let diff = k * (o[cur + f] - o[prev + f])
+                                d[cur + f] += diff
+                                d[prev + f] -= diff
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try encoder.backward(outputGradient: dOuts)
+        return loss
+    }
+
+    // MARK: weights
+
+    /// fastai's `state_dict()` (the embedding alias and BatchNorm buffers included).
+    public func stateDict() -> [String: Tensor] {
+        var d: [String: Tensor] = [:]
+        for p in encoder.module.parameters { d[p.name] = p.value }
+        d["0.module.encoder_dp.emb.weight"] = encoder.module.embedding.value
+        d.merge(head.stateDict) { a, _ in a }
+        return d
+    }
+
+    /// Loads a fastai classifier state dict: every encoder and head key must be present with the
+    /// right shape (checked before anything changes).
+    public func load(stateDict: [String: Tensor]) throws {
+        for p in encoder.module.parameters {
+            guard let t = stateDict[p.name] else { throw ModelError("load: missing key '\(p.name)' in state dict") }
+            guard t.shape == p.shape else { throw ModelError("load: '\(p.name)' has shape \(t.shape), the model expects \(p.shape)") }
+        }
+        let headState = head.stateDict
+        for (k, t) in headState {
+            guard let s = stateDict[k] else { throw ModelError("load: missing key '\(k)' in state dict") }
+            guard s.shape == t.shape || k.hasSuffix("num_batches_tracked") else {
+                throw ModelError("load: '\(k)' has shape \(s.shape), the model expects \(t.shape)")
+            }
+        }
+        try head.load(stateDict)
+        for p in encoder.module.parameters { p.value = stateDict[p.name]! }
+    }
+
+    /// Loads only the encoder weights given under LM names (`0.encoder.weight`, `0.rnns.…`),
+    /// as fastai's `load_encoder` (the LM's `encoder` state dict).
+    public func loadEncoder(lmStateDict: [String: Tensor]) throws {
+        var mapped: [String: Tensor] = [:]
+        for p in encoder.module.parameters {
+            let lmName = "0." + p.name.dropFirst("0.module.".count)
+            guard let t = lmStateDict[lmName] else { throw ModelError("load encoder: missing key '\(lmName)'") }
+            guard t.shape == p.shape else {
+                throw ModelError("load encoder: '\(lmName)' has shape \(t.shape), the classifier expects \(p.shape) (different vocabulary or config?)")
+            }
+            mapped[p.name] = t
+        }
+        for p in encoder.module.parameters { p.value = mapped[p.name]! }
+    }
+}
