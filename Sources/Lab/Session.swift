@@ -69,6 +69,7 @@ public final class Session {
         CoreBuiltins.install(in: self)
         TensorBuiltins.install(in: self)
         PlotBuiltins.install(in: self)
+        LearnBindings.install(in: self)
     }
 
     // MARK: Binding

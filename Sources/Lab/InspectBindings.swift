@@ -1,0 +1,258 @@
+import Foundation
+import Learn
+import Models
+import Tensor
+
+/// A model (or one of its submodules) seen by parameter-name prefix, as PyTorch's
+/// `learn.model[0].encoder.weight` walks modules: `prefix` is `""` for the whole model,
+/// `"0."` for `learn.model[0]`, `"0.encoder."` for its embedding, and so on.
+struct ModelView {
+    var lm: AWDLSTMLanguageModel?
+    var clas: TextClassifierModel?
+    var prefix = ""
+
+    init(_ m: AWDLSTMLanguageModel) { lm = m }
+    init(_ m: TextClassifierModel) { clas = m }
+
+    var parameters: [Parameter] { lm?.parameters ?? clas?.parameters ?? [] }
+    var encoder: AWDLSTM? { lm?.encoder ?? clas?.encoder.module }
+    var mine: [Parameter] { parameters.filter { $0.name.hasPrefix(prefix) } }
+
+    func parameter(_ name: String) -> Parameter? {
+        lm?.parameter(named: name) ?? clas?.parameter(named: name)
+    }
+
+    /// The child `name`: a parameter, or a submodule when some parameter name continues with it.
+    /// From the top, `encoder`/`rnns` also find `0.encoder`/`0.rnns` (the LM's `model[0]`).
+    func child(_ name: String) -> Value? {
+        for p in [prefix] + (prefix.isEmpty ? ["0."] : []) {
+            if let param = parameter(p + name), param.name.hasPrefix(p + name) || p + name == "1.decoder.weight" {
+                return InspectBindings.parameterType.wrap(param)
+            }
+            if parameters.contains(where: { $0.name.hasPrefix(p + name + ".") }) {
+                var v = self
+                v.prefix = p + name + "."
+                return InspectBindings.module(v)
+            }
+        }
+        return nil
+    }
+
+    var table: String {
+        let ps = mine
+        let w = max(4, ps.map(\.name.count).max() ?? 4)
+        var lines = ["\("name".padding(toLength: w, withPad: " ", startingAt: 0))  shape            trainable"]
+        for p in ps {
+            let shape = "\(p.value.shape)".padding(toLength: 16, withPad: " ", startingAt: 0)
+            lines.append("\(p.name.padding(toLength: w, withPad: " ", startingAt: 0))  \(shape) \(p.requiresGrad ? "yes" : "no")")
+        }
+        let total = ps.reduce(0) { $0 + $1.value.count }
+        lines.append("\(ps.count) tensors, \(total) parameters")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A `ModelView` in the language: the type's methods, then children by name (`m.encoder`).
+final class ModuleObject: LabObject {
+    let view: ModelView
+    init(_ view: ModelView) { self.view = view }
+    var typeName: String { InspectBindings.modelType.name }
+    var members: [Member] {
+        let names = Set(view.mine.compactMap { p -> String? in
+            let rest = p.name.dropFirst(view.prefix.count)
+            return rest.split(separator: ".").first.map(String.init)
+        })
+        return InspectBindings.modelType.members + names.sorted().map { Member($0, kind: .attribute, summary: "submodule or parameter") }
+    }
+    func attribute(_ name: String) throws -> Value? {
+        if let v = try InspectBindings.modelType.member(name, of: view) { return v }
+        return view.child(name)
+    }
+    var display: String { InspectBindings.modelType.render(view) }
+}
+
+/// `learn.model` inspection: parameters by name, gradients, activations and hidden states after
+/// `forward`, and `trace(learn, x, y)`.
+enum InspectBindings {
+    nonisolated(unsafe) static let parameterType = ObjectType<Parameter>("Parameter", summary: "a named weight tensor with its gradient")
+    nonisolated(unsafe) static let modelType = ObjectType<ModelView>("Module", summary: "a model or submodule: parameters by name (m.encoder.weight, m['0.encoder.weight'])")
+
+    static func module(_ v: ModelView) -> Value { .object(ModuleObject(v)) }
+
+    static func install(in s: Session) {
+        parameterType
+            .attribute("data", "the values (a Tensor)") { .tensor($0.value) }
+            .attribute("grad", "the gradient (a Tensor), None when none was computed") { p in p.hasGrad ? .tensor(p.grad) : .none }
+            .attribute("shape", "the shape") { p in .tuple(p.value.shape.map { .int($0) }) }
+            .attribute("name", "fastai/PyTorch name") { .string($0.name) }
+            .attribute("requires_grad", "False when its group is frozen") { .bool($0.requiresGrad) }
+            .method("numel", "numel()", "number of values") { p, _ in .int(p.value.count) }
+            .method("norm", "norm()", "L2 norm of the values") { p, _ in .float(norm(p.value)) }
+            .method("mean", "mean()", "mean of the values") { p, _ in .float(p.value.data.reduce(0.0) { $0 + Double($1) } / Double(max(1, p.value.count))) }
+            .method("std", "std()", "standard deviation of the values") { p, _ in .float(std(p.value)) }
+            .display { p in "Parameter \(p.name): " + p.value.description }
+        s.register(type: parameterType)
+
+        modelType
+            .method("__getitem__", "__getitem__(i)", "submodule i (m[0]) or a parameter by full name (m['0.encoder.weight'])") { m, a in
+                let k = try a.required("i", at: 0)
+                let key: String
+                switch k {
+                case .int(let i): key = String(i)
+                case .string(let n): key = n.hasPrefix(m.prefix) ? String(n.dropFirst(m.prefix.count)) : n
+                default: throw a.error("index must be an int or a parameter name, got \(k.typeName)")
+                }
+                if let v = m.child(key) { return v }
+                var full = m
+                full.prefix = ""
+                if case .string(let n) = k, let v = full.child(n) { return v }
+                throw a.error("no parameter or submodule \(k.repr) (see .parameters())")
+            }
+            .method("parameters", "parameters()", "name, shape and trainable flag of every parameter (a table)") { m, a in
+                a.session.emit(m.table)
+                return .none
+            }
+            .method("named_parameters", "named_parameters()", "list of (name, Parameter)") { m, _ in
+                .list(m.mine.map { .tuple([.string($0.name), parameterType.wrap($0)]) })
+            }
+            .method("state_dict_keys", "state_dict_keys()", "every parameter name") { m, _ in .list(m.mine.map { .string($0.name) }) }
+            .method("forward", "forward(x)", "run a batch of ids [bs, seq_len] (eval mode, state reset): the logits; then activations(), hidden_state(l)",
+                    example: "logits = learn.model.forward(x)") { m, a in
+                let x = try ids(try a.tensor("x", at: 0), a, vocab: m.lm?.vocabSize ?? m.clas?.vocabSize ?? 0)
+                if let lm = m.lm {
+                    lm.isTraining = false; lm.reset()
+                    defer { lm.isTraining = true }
+                    return .tensor(try lm.forward(x).logits)
+                }
+                guard let c = m.clas else { return .none }
+                c.isTraining = false; c.reset()
+                defer { c.isTraining = true }
+                return .tensor(try c.forward(x))
+            }
+            .method("embedding_output", "embedding_output()", "the embedding of the last forward [bs, seq_len, emb]") { m, a in
+                guard let e = m.encoder, m.lm != nil else { throw a.error("only the language model keeps its embedding output") }
+                return .tensor(e.embeddingOutput)
+            }
+            .method("layer_output", "layer_output(l, raw=False)", "output of LSTM layer l in the last forward [bs, seq_len, hidden]") { m, a in
+                guard let e = m.encoder, m.lm != nil else { throw a.error("only the language model keeps per-layer outputs") }
+                let l = try layer(a, e)
+                return .tensor(try a.bool("raw", default: false) ? e.rawOutput(ofLayer: l) : e.output(ofLayer: l))
+            }
+            .method("hidden_state", "hidden_state(l)", "the hidden state h carried by layer l after the last forward [bs, hidden]") { m, a in
+                guard let e = m.encoder else { throw a.error("no encoder") }
+                let l = try layer(a, e)
+                let snap = e.snapshot()
+                let h = snap.h[l]
+                let bs = snap.batchSize
+                return .tensor(Tensor(shape: [bs, bs == 0 ? 0 : h.count / max(bs, 1)], data: h))
+            }
+            .method("reset", "reset()", "zero the carried hidden state") { m, _ in m.lm?.reset(); m.clas?.reset(); return .none }
+            .display { m in
+                let kind = m.lm != nil ? "SequentialRNN (AWD-LSTM language model)" : "SequentialRNN (AWD-LSTM classifier)"
+                return (m.prefix.isEmpty ? kind : "module \(m.prefix.dropLast())") + "\n" + m.table
+            }
+        s.register(type: modelType)
+
+        s.register(Builtin("trace", signature: "trace(learn, x, y)",
+                           summary: "one traced training step without an optimizer step: embedding, dropout, each layer's output and hidden state, logits, loss terms, gradient norms",
+                           example: "x, y = dls_lm.one_batch(); trace(learn, x[:2], y[:2])", topic: "learn") { a in
+            let lv = try a.required("learn", at: 0)
+            let xt = try a.tensor("x", at: 1), yt = try a.tensor("y", at: 2)
+            if let l = LearnBindings.lmType.unwrap(lv) {
+                try traceLM(l, xt, yt, a)
+            } else if let l = LearnBindings.clasType.unwrap(lv) {
+                try traceClassifier(l, xt, yt, a)
+            } else {
+                throw a.error("'learn' must be a learner, got \(lv.typeName)")
+            }
+            return .none
+        })
+    }
+
+    static func layer(_ a: Arguments, _ e: AWDLSTM) throws -> Int {
+        let l = try a.int("l", at: 0)
+        guard l >= 0, l < e.layers.count else { throw a.error("layer must be between 0 and \(e.layers.count - 1), got \(l)") }
+        return l
+    }
+
+    /// Token ids from a float tensor `[bs, seq_len]` (checked against the vocabulary).
+    static func ids(_ t: Tensor, _ a: Arguments, vocab: Int) throws -> TokenIDs {
+        guard t.rank == 2, t.shape[0] > 0, t.shape[1] > 0 else { throw a.error("x must be a [bs, seq_len] tensor of token ids, got shape \(t.shape)") }
+        var out: [Int] = []
+        out.reserveCapacity(t.count)
+        for v in t.data {
+            guard v == v.rounded(), v >= 0, Int(v) < vocab else { throw a.error("x holds \(Tensor.format(v)), not a token id below \(vocab)") }
+            out.append(Int(v))
+        }
+        return try TokenIDs(batchSize: t.shape[0], seqLen: t.shape[1], ids: out)
+    }
+
+    static func norm(_ t: Tensor) -> Double { t.data.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+    static func std(_ t: Tensor) -> Double {
+        let n = Double(max(1, t.count))
+        let m = t.data.reduce(0.0) { $0 + Double($1) } / n
+        return (t.data.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / n).squareRoot()
+    }
+    static func zeros(_ t: Tensor) -> Double { Double(t.data.filter { $0 == 0 }.count) / Double(max(1, t.count)) }
+
+    static func traceLM(_ l: LanguageModelLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws {
+        let m = l.model, V = m.vocabSize
+        let x = try ids(xt, a, vocab: V), y = try ids(yt, a, vocab: V)
+        guard x.batchSize == y.batchSize, x.seqLen == y.seqLen else { throw a.error("x and y must have the same shape") }
+        let out = a.session
+        m.isTraining = true
+        m.reset()
+        l.optimizer.zeroGrad()
+        let start = m.encoder.snapshot()
+        let f = try m.forward(x)
+        let e = m.encoder
+        out.emit("input x            \(xt.shape) token ids")
+        out.emit("embedding          \(e.embeddingOutput.description)")
+        out.emit("  zero entries (embedding dropout): \(String(format: "%.3f", zeros(e.embeddingOutput)))")
+        for k in 0..<e.layers.count {
+            let raw = e.rawOutput(ofLayer: k)
+            out.emit("layer \(k) raw output \(raw.description)")
+            if k < e.layers.count - 1 {
+                let dropped = e.output(ofLayer: k)
+                out.emit("layer \(k) after hidden dropout: zero fraction \(String(format: "%.3f", zeros(dropped)))")
+            }
+            let snap = e.snapshot()
+            out.emit("layer \(k) hidden h  \(Tensor(shape: [snap.batchSize, snap.h[k].count / max(1, snap.batchSize)], data: snap.h[k]).description)")
+        }
+        out.emit("decoder input (output dropout): zero fraction \(String(format: "%.3f", zeros(f.dropped)))")
+        out.emit("logits             \(f.logits.description)")
+        // Same state and dropout generator again, so the backward pass sees the masks shown above.
+        e.restore(start)
+        let ce = try m.lossAndBackward(x: x, y: y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
+        let terms = m.lastLoss
+        out.emit("loss: cross-entropy \(Tensor.format(ce)), AR \(Tensor.format(terms.ar)), TAR \(Tensor.format(terms.tar))")
+        out.emit("gradient norms:")
+        for p in m.parameters {
+            out.emit("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(p.hasGrad ? Tensor.format(Float(norm(p.grad))) : "(frozen)")")
+        }
+        m.reset()
+    }
+
+    static func traceClassifier(_ l: TextClassifierLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws {
+        let m = l.model
+        let x = try ids(xt, a, vocab: m.vocabSize)
+        let y = try yt.data.map { v -> Int in
+            guard v == v.rounded(), v >= 0, Int(v) < m.classes else { throw a.error("y holds \(Tensor.format(v)), not a label below \(m.classes)") }
+            return Int(v)
+        }
+        guard y.count == x.batchSize else { throw a.error("y must have one label per row of x") }
+        let out = a.session
+        m.isTraining = true
+        l.optimizer.zeroGrad()
+        let ce = try m.lossAndBackward(x: x, y: y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
+        out.emit("input x            \(xt.shape) token ids (padding first)")
+        if let o = m.lastEncoderOutputs { out.emit("encoder outputs    \(o.description)") }
+        if let p = m.lastPooled { out.emit("pooled [last, max, mean] \(p.description)") }
+        out.emit("loss: cross-entropy \(Tensor.format(ce))")
+        out.emit("gradient norms:")
+        for p in m.parameters {
+            out.emit("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(p.hasGrad ? Tensor.format(Float(norm(p.grad))) : "(frozen)")")
+        }
+        m.reset()
+    }
+}

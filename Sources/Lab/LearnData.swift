@@ -1,0 +1,190 @@
+import Foundation
+import Learn
+import Models
+import Tensor
+import Text
+
+/// Learner-ready language-model data in the language: the library's `LMLearnerData` plus the
+/// tokenized corpus (so classifier data can reuse its vocabulary and tokens).
+struct LabLMData {
+    var data: LMLearnerData
+    var corpus: TokenizedFolder
+}
+
+/// Learner-ready classifier data.
+struct LabClasData {
+    var data: ClassifierLearnerData
+}
+
+/// The sample data builtins (`sample_lm_data`, `sample_clas_data`) and the conversions that let
+/// the learner factories accept them as well as the text bindings' `LMDataLoaders` /
+/// `ClassifierDataLoaders` objects.
+enum LearnData {
+    nonisolated(unsafe) static let lmType = ObjectType<LabLMData>("LMLearnerData", summary: "language-model data ready for language_model_learner")
+    nonisolated(unsafe) static let clasType = ObjectType<LabClasData>("ClassifierLearnerData", summary: "classifier data ready for text_classifier_learner")
+
+    static func install(in s: Session) {
+        lmType
+            .attribute("vocab", "the vocabulary (list of tokens)") { .list($0.data.vocab.items.map { .string($0) }) }
+            .attribute("n_train_batches", "training batches per epoch") { .int($0.data.train.count) }
+            .attribute("n_valid_batches", "validation batches") { .int($0.data.valid.count) }
+            .method("one_batch", "one_batch(i=0)", "training batch i of epoch 0 as (x, y) id tensors [bs, seq_len]",
+                    example: "x, y = dls_lm.one_batch()") { d, a in
+                let e = d.data.train.epoch(0)
+                let i = try a.int("i", at: 0, default: 0)
+                guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
+                let (x, y) = e[i]
+                return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)), .tensor(idTensor(y.ids, y.rows, y.columns))])
+            }
+            .display { d in
+                "LMLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches of \(d.data.train.bs) × \(d.data.train.seqLen), vocab \(d.data.vocab.count)"
+            }
+        s.register(type: lmType)
+        clasType
+            .attribute("vocab", "(token vocab, labels)") { d in
+                .tuple([.list(d.data.vocab.items.map { .string($0) }), .list(d.data.labels.map { .string($0) })])
+            }
+            .attribute("n_train_batches", "training batches per epoch") { .int($0.data.train.count) }
+            .attribute("n_valid_batches", "validation batches") { .int($0.data.valid.count) }
+            .method("one_batch", "one_batch(i=0)", "training batch i of epoch 0 as (x, y): padded ids [bs, len] and label ids [bs]") { d, a in
+                let e = d.data.train.epoch(0)
+                let i = try a.int("i", at: 0, default: 0)
+                guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
+                let (x, y) = e[i]
+                return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)),
+                               .tensor(Tensor(shape: [y.count], data: y.map { Float($0) }))])
+            }
+            .display { d in
+                "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(d.data.labels.map { pythonRepr($0) })"
+            }
+        s.register(type: clasType)
+
+        s.register(Builtin("sample_lm_data",
+                           signature: "sample_lm_data(n_texts=None, bs=32, seq_len=72, max_vocab=4000, min_freq=3, valid_pct=0.1, seed=42)",
+                           summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text",
+                           example: "dls_lm = sample_lm_data(n_texts=200, bs=16, seq_len=36)", topic: "learn") { a in
+            let nTexts = try a.optionalInt("n_texts", at: 0)
+            let bs = try a.int("bs", default: 32), seqLen = try a.int("seq_len", default: 72)
+            let maxVocab = try a.int("max_vocab", default: 4000), minFreq = try a.int("min_freq", default: 3)
+            let validPct = try a.double("valid_pct", default: 0.1)
+            let seed = UInt64(bitPattern: Int64(try a.int("seed", default: 42)))
+            guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
+            guard maxVocab > 8 else { throw a.error("max_vocab must be more than 8, got \(maxVocab)") }
+            guard validPct > 0, validPct < 1 else { throw a.error("valid_pct must be in (0, 1), got \(Value.formatFloat(validPct))") }
+            if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
+            let folder = try sampleFolder(a)
+            let tokenizer = try WordDocumentTokenizer()
+            let dls = try LMDataLoaders.fromFolder(folder, tokenizer: tokenizer, validPct: validPct, seed: seed, bs: bs,
+                                                   seqLen: seqLen, minFreq: minFreq, maxVocab: maxVocab,
+                                                   options: TokenizeOptions(cacheDirectory: cacheDirectory(folder)))
+            var data = LMLearnerData(dls, tokenizer: tokenizer.settings)
+            data.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)
+            if let n = nTexts {
+                let nValid = max(1, Int((Double(n) * validPct).rounded()))
+                let train = dls.trainItems.prefix(n).map { dls.vocab.encode(dls.corpus.tokens[$0]) }
+                let valid = dls.validItems.prefix(nValid).map { dls.vocab.encode(dls.corpus.tokens[$0]) }
+                data = LMLearnerData(train: try LMDataLoader(documents: train, bs: bs, seqLen: seqLen, shuffle: true, seed: seed),
+                                     valid: try LMDataLoader(documents: Array(valid), bs: bs, seqLen: seqLen, shuffle: false, seed: seed),
+                                     vocab: dls.vocab, tokenizer: tokenizer.settings, path: data.path)
+            }
+            guard data.train.count > 0, data.valid.count > 0 else {
+                throw a.error("too few tokens for one batch of \(bs) × \(seqLen) (use more texts or smaller batches)")
+            }
+            return lmType.wrap(LabLMData(data: data, corpus: dls.corpus))
+        })
+        s.register(Builtin("sample_clas_data",
+                           signature: "sample_clas_data(dls_lm, n_texts=None, bs=16, seq_len=72, seed=42)",
+                           summary: "classifier data (train/ and valid/ folders, labels from parent folders) with the language model's vocabulary",
+                           example: "dls_clas = sample_clas_data(dls_lm, n_texts=400, bs=16)", topic: "learn") { a in
+            let lmValue = try a.required("dls_lm", at: 0)
+            guard let lm = lmType.unwrap(lmValue) else {
+                throw a.error("'dls_lm' must be data from sample_lm_data, got \(lmValue.typeName)")
+            }
+            let nTexts = try a.optionalInt("n_texts", at: 1)
+            let bs = try a.int("bs", default: 16), seqLen = try a.int("seq_len", default: 72)
+            let seed = UInt64(bitPattern: Int64(try a.int("seed", default: 42)))
+            guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
+            if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
+            let dls = try ClassifierDataLoaders(corpus: lm.corpus, vocab: lm.data.vocab, seed: seed, bs: bs, seqLen: seqLen)
+            var data = ClassifierLearnerData(dls, tokenizer: lm.data.tokenizer)
+            data.path = lm.data.path
+            if let n = nTexts {
+                // A balanced subset: texts alternate between labels (the folders list one label, then the other).
+                func pick(_ items: [Int], _ k: Int) -> [Int] {
+                    let byLabel = Dictionary(grouping: items) { dls.corpus.dataset.items[$0].label }
+                    let labels = byLabel.keys.sorted()
+                    var out: [Int] = [], i = 0
+                    while out.count < min(k, items.count) {
+                        for l in labels where out.count < k { if let list = byLabel[l], i < list.count { out.append(list[i]) } }
+                        i += 1
+                    }
+                    return out
+                }
+                let nValid = max(2, n / 4)
+                func loader(_ items: [Int], shuffle: Bool) throws -> SortedDataLoader {
+                    try SortedDataLoader(documents: items.map { lm.data.vocab.encode(lm.corpus.tokens[$0]) },
+                                         labels: items.map { dls.labelVocab.firstIndex(of: dls.corpus.dataset.items[$0].label) ?? 0 },
+                                         bs: bs, seqLen: seqLen, shuffle: shuffle, seed: seed)
+                }
+                data = ClassifierLearnerData(train: try loader(pick(dls.trainItems, n), shuffle: true),
+                                             valid: try loader(pick(dls.validItems, nValid), shuffle: false),
+                                             vocab: lm.data.vocab, labels: dls.labelVocab, tokenizer: lm.data.tokenizer, path: data.path)
+            }
+            guard data.train.count > 0, data.valid.count > 0 else { throw a.error("too few texts for one batch of \(bs)") }
+            return clasType.wrap(LabClasData(data: data))
+        })
+    }
+
+    /// LM data from our own object or from any object wrapping Text's `LMDataLoaders`
+    /// (the text bindings' `lm_dataloaders(...)`).
+    static func lmData(_ v: Value, _ a: Arguments) throws -> LMLearnerData {
+        if let d = lmType.unwrap(v) { return d.data }
+        if case .object(let o) = v, let n = o as? NativeObject<LMDataLoaders> {
+            var d = LMLearnerData(n.value)
+            d.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)
+            return d
+        }
+        throw a.error("'dls' must be language-model data (sample_lm_data or lm_dataloaders), got \(v.typeName)")
+    }
+
+    /// Classifier data from our own object or any object wrapping Text's `ClassifierDataLoaders`.
+    static func clasData(_ v: Value, _ a: Arguments) throws -> ClassifierLearnerData {
+        if let d = clasType.unwrap(v) { return d.data }
+        if case .object(let o) = v, let n = o as? NativeObject<ClassifierDataLoaders> {
+            var d = ClassifierLearnerData(n.value)
+            d.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)
+            return d
+        }
+        throw a.error("'dls' must be classifier data (sample_clas_data or clas_dataloaders), got \(v.typeName)")
+    }
+
+    static func idTensor(_ ids: [Int32], _ rows: Int, _ cols: Int) -> Tensor {
+        Tensor(shape: [rows, cols], data: ids.map { Float($0) })
+    }
+
+    /// `Datasets/imdb_sample`: `$LMLAB_DATASETS`, else found going up from the current folder,
+    /// the executable or this source file.
+    static func sampleFolder(_ a: Arguments) throws -> URL {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["LMLAB_DATASETS"], !env.isEmpty {
+            return URL(fileURLWithPath: env, isDirectory: true).appendingPathComponent("imdb_sample", isDirectory: true)
+        }
+        var starts = [URL(fileURLWithPath: fm.currentDirectoryPath, isDirectory: true)]
+        if let exe = Bundle.main.executableURL { starts.append(exe.deletingLastPathComponent()) }
+        starts.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent())
+        for start in starts {
+            var dir = start.standardizedFileURL
+            for _ in 0..<8 {
+                let candidate = dir.appendingPathComponent("Datasets/imdb_sample", isDirectory: true)
+                if fm.fileExists(atPath: candidate.appendingPathComponent("train").path) { return candidate }
+                let up = dir.deletingLastPathComponent()
+                if up.path == dir.path { break }
+                dir = up
+            }
+        }
+        throw a.error("cannot find Datasets/imdb_sample (run lmlab from the LMLab folder, or set LMLAB_DATASETS)")
+    }
+
+    /// Token cache beside the dataset (`Datasets/cache/…`), shared by runs.
+    static func cacheDirectory(_ folder: URL) -> URL { TokenCache.defaultDirectory(for: folder) }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Lab
+
+/// The learner bindings on a very small slice of the embedded sample (seconds, not minutes).
+@Suite(.serialized) struct LearnBindingsTests {
+    /// A session in its own temporary folder with tiny LM data and learner.
+    static func session() throws -> (Session, URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lmlab-learn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let s = Session()
+        s.directory = dir.path
+        let r = s.run("""
+        dls_lm = sample_lm_data(n_texts=12, bs=4, seq_len=8, max_vocab=200)
+        learn = language_model_learner(dls_lm, drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        return (s, dir)
+    }
+
+    @Test func badInputGivesOneLineErrorsAndTheSessionGoesOn() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases: [(String, String)] = [
+            ("learn.fit_one_cycle(1, 0)", "lr must be a positive number"),
+            ("learn.fit_one_cycle(1, -1e-3)", "lr must be a positive number"),
+            ("learn.fit_one_cycle(1, slice(0, 1e-2))", "slice start must be a positive number"),
+            ("learn.fit_one_cycle(0, 1e-2)", "n_epoch must be at least 1"),
+            ("learn.fit_one_cycle('a')", "'n_epoch' must be an integer, got str"),
+            ("learn.load('no_such_checkpoint')", "no saved model"),
+            ("learn.load(3)", "'name' must be a string, got int"),
+            ("learn.freeze_to(7)", "n must be between"),
+            ("language_model_learner(3)", "'dls' must be language-model data"),
+            ("language_model_learner(dls_lm, metrics=[3])", "unknown metric 3"),
+            ("learn.predict('hello', 3, temperature=0)", "temperature must be positive"),
+            ("learn.model['no.such.weight']", "no parameter or submodule"),
+            ("trace(learn, tensor([[1, 2]]), tensor([[1, 2, 3]]))", "same shape"),
+            ("trace(learn, tensor([[1, 100000]]), tensor([[1, 2]]))", "not a token id"),
+            ("load_learner('nowhere')", "load_learner"),
+        ]
+        for (source, fragment) in cases {
+            let r = s.run(source)
+            let e = try #require(r.error, "\(source) should fail")
+            #expect(e.message.contains(fragment), "\(source): \(e.message)")
+            #expect(!e.message.contains("\n"), "\(source): error should be one line")
+        }
+        #expect(show("1 + 1", in: s) == "2")
+        #expect(s.variables["learn"] != nil)
+    }
+
+    @Test func saveThenLoadRestoresTheWeights() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = s.run("""
+        learn.save('before')
+        w0 = learn.model['0.encoder.weight'].data
+        learn.fit_one_cycle(1, 1e-2)
+        w1 = learn.model.encoder.weight.data
+        learn.load('before')
+        w2 = learn.model[0].encoder.weight.data
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        let w0 = try #require(s.variables["w0"]?.asTensor), w1 = try #require(s.variables["w1"]?.asTensor)
+        let w2 = try #require(s.variables["w2"]?.asTensor)
+        #expect(w0 != w1, "training should change the embedding")
+        #expect(w0 == w2, "load should put back exactly the saved weights")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("models/before.safetensors").path))
+        // The epoch table went to the session output: a header and one row.
+        #expect(r.text.contains("train_loss  valid_loss  accuracy  perplexity"))
+    }
+
+    @Test func predictIsSeededAndTraceFillsGradients() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = show("learn.predict('I liked this movie because', 6, temperature=0.75, seed=3)", in: s)
+        let b = show("learn.predict('I liked this movie because', 6, temperature=0.75, seed=3)", in: s)
+        #expect(a == b)
+        #expect(a.hasPrefix("'i ") && a.contains("this movie because"))
+        let r = s.run("x, y = dls_lm.one_batch(); trace(learn, x[:2], y[:2]); g = learn.model.encoder.weight.grad")
+        #expect(r.error == nil, "\(r.text)")
+        #expect(r.text.contains("loss: cross-entropy"))
+        #expect(r.text.contains("layer 1 hidden h  Tensor [2, 8]"))
+        let g = try #require(s.variables["g"]?.asTensor)
+        #expect(g.shape == [dls(s), 8])
+        #expect(g.data.contains { $0 != 0 }, "a traced backward pass leaves a gradient")
+        #expect(show("learn.model.hidden_state(0).shape", in: s).hasPrefix("("))
+    }
+
+    private func dls(_ s: Session) -> Int {
+        if case .list(let v)? = try? s.evaluate("dls_lm.vocab") { return v.count }
+        return -1
+    }
+
+    @Test func classifierLoadsTheEncoderAndPredictsProbabilities() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = s.run("""
+        learn.save_encoder('finetuned')
+        dls_clas = sample_clas_data(dls_lm, n_texts=8, bs=4, seq_len=8)
+        clas = text_classifier_learner(dls_clas, drop_mult=0.5, metrics=accuracy, emb_sz=8, n_hid=16, n_layers=2)
+        clas.load_encoder('finetuned')
+        frozen = clas.frozen_groups
+        clas.freeze_to(-2)
+        clas.fit_one_cycle(1, slice(1e-2/(2.6**4), 1e-2))
+        p = clas.predict('What a wonderful film')
+        clas.export('export')
+        inf = load_learner('export')
+        q = inf.predict('What a wonderful film')
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        #expect(show("frozen == clas.n_groups - 1", in: s) == "True", "load_encoder freezes all but the last group")
+        let p = show("(p[0] == 'neg' or p[0] == 'pos'), abs(p[2].sum() - 1) < 1e-5, p[2].shape", in: s)
+        #expect(p == "(True, True, (2,))")
+        #expect(show("p[0] == q[0]", in: s) == "True")
+        #expect(show("clas.load_encoder('nothing')", in: s).hasPrefix("error: "))
+        // An encoder of other sizes is refused with a one-line error.
+        let bad = s.run("clas2 = text_classifier_learner(dls_clas, emb_sz=12, n_hid=16, n_layers=2); clas2.load_encoder('finetuned')")
+        #expect(bad.error != nil)
+    }
+}
