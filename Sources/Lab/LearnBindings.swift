@@ -255,7 +255,7 @@ enum LearnBindings {
             let name = try a.string("name", at: 0)
             guard !name.isEmpty else { throw a.error("empty name") }
             try l.load(name)
-            return .none
+            return t.wrap(l)   // fastai returns the learner: learn = learn.load('1epoch')
         }
         t.method("export", "export(path='export')", "write the model, vocabulary and tokenizer settings to a folder for load_learner",
                  example: "learn.export('export')") { l, a in
@@ -365,7 +365,7 @@ enum LearnBindings {
                 let name = try a.string("name", at: 0)
                 guard !name.isEmpty else { throw a.error("empty name") }
                 try l.loadEncoder(name)
-                return .none
+                return clasType.wrap(l)
             }
             .attribute("model", "the classifier: parameters by name, activations after forward") { l in
                 InspectBindings.module(ModelView(l.model))
