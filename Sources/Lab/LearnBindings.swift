@@ -30,6 +30,9 @@ final class InterruptBridge: LearnerCallback {
     func afterFit(_ state: TrainingState) {}
 }
 
+/// Python's repr of a list of strings: `['neg', 'pos']`.
+func pyList(_ xs: [String]) -> String { "[" + xs.map(pythonRepr).joined(separator: ", ") + "]" }
+
 /// A metric as the language holds it (`accuracy`, `Perplexity()`, `error_rate`).
 struct MetricValue { var metric: Metric }
 
@@ -346,7 +349,7 @@ enum LearnBindings {
             }
             .attribute("dls", "the data") { l in .string("LMLearnerData(vocab \(l.data.vocab.count))") }
             .display { l in
-                "LMLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, vocab \(l.model.vocabSize); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen; metrics \(l.metrics.map(\.name))"
+                "LMLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, vocab \(l.model.vocabSize); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen; metrics \(pyList(l.metrics.map(\.name)))"
             }
         s.register(type: lmType)
     }
@@ -371,7 +374,7 @@ enum LearnBindings {
                 InspectBindings.module(ModelView(l.model))
             }
             .display { l in
-                "TextLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, \(l.model.classes) classes \(l.data.labels.map { pythonRepr($0) }); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen"
+                "TextLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, \(l.model.classes) classes \(pyList(l.data.labels)); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen"
             }
         s.register(type: clasType)
     }
@@ -397,7 +400,7 @@ enum LearnBindings {
             .display { l in
                 switch l {
                 case .languageModel(let m, let v, _): "LoadedLearner: language model, vocab \(v.count), emb \(m.config.embSize)"
-                case .classifier(let m, _, _, let labels): "LoadedLearner: classifier, \(m.classes) classes \(labels.map { pythonRepr($0) })"
+                case .classifier(let m, _, _, let labels): "LoadedLearner: classifier, \(m.classes) classes \(pyList(labels))"
                 }
             }
         s.register(type: loadedType)

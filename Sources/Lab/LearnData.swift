@@ -55,7 +55,7 @@ enum LearnData {
                                .tensor(Tensor(shape: [y.count], data: y.map { Float($0) }))])
             }
             .display { d in
-                "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(d.data.labels.map { pythonRepr($0) })"
+                "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(pyList(d.data.labels))"
             }
         s.register(type: clasType)
 
