@@ -76,13 +76,24 @@ enum LearnBindings {
         installLoaded(s)
         InspectBindings.install(in: s)
 
-        add("language_model_learner", "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, seed=42)",
-            "fastai's language_model_learner: an AWD-LSTM language model (no pretrained weights here; sizes can be made small)",
+        add("language_model_learner", "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, pretrained=None, seed=42)",
+            "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
             "learn = language_model_learner(dls_lm, drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=32, n_hid=64, n_layers=2)") { a in
             let data = try LearnData.lmData(try a.required("dls", at: 0), a)
             _ = a.value("arch", at: 1)
             let config = try modelConfig(a, base: .languageModel)
+            var pretrained: PretrainedWeights?
+            if let p = a.value("pretrained"), !p.isNone {
+                // A folder holding fastai's WT103 files (Scripts/fetch-wt103 puts them in Datasets/wt103-fwd).
+                guard case .string(let folder) = p else { throw a.error("'pretrained' must be a folder name (str), got \(p.typeName)") }
+                let dir = resolve(folder, a.session)
+                pretrained = PretrainedWeights(weights: dir.appendingPathComponent("lstm_fwd.pth"), vocab: dir.appendingPathComponent("itos_wt103.pkl"))
+                guard FileManager.default.fileExists(atPath: pretrained!.weights.path) else {
+                    throw a.error("no lstm_fwd.pth in \(folder) (run Scripts/fetch-wt103)")
+                }
+            }
             let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a, default: 1),
+                                                 pretrained: pretrained,
                                                  metrics: try metrics(a, default: [.accuracy, .perplexity]), seed: try seed(a))
             prepare(learn, a.session)
             return lmType.wrap(learn)

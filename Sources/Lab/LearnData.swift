@@ -60,7 +60,7 @@ enum LearnData {
         s.register(type: clasType)
 
         s.register(Builtin("sample_lm_data",
-                           signature: "sample_lm_data(n_texts=None, bs=32, seq_len=72, max_vocab=4000, min_freq=3, valid_pct=0.1, seed=42)",
+                           signature: "sample_lm_data(n_texts=None, bs=32, seq_len=72, max_vocab=4000, min_freq=3, valid_pct=0.1, seed=42, dataset='imdb_sample')",
                            summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text",
                            example: "dls_lm = sample_lm_data(n_texts=200, bs=16, seq_len=36)", topic: "learn") { a in
             let nTexts = try a.optionalInt("n_texts", at: 0)
@@ -72,7 +72,7 @@ enum LearnData {
             guard maxVocab > 8 else { throw a.error("max_vocab must be more than 8, got \(maxVocab)") }
             guard validPct > 0, validPct < 1 else { throw a.error("valid_pct must be in (0, 1), got \(Value.formatFloat(validPct))") }
             if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
-            let folder = try sampleFolder(a)
+            let folder = try datasetFolder(a)
             let tokenizer = try WordDocumentTokenizer()
             let dls = try LMDataLoaders.fromFolder(folder, tokenizer: tokenizer, validPct: validPct, seed: seed, bs: bs,
                                                    seqLen: seqLen, minFreq: minFreq, maxVocab: maxVocab,
@@ -183,6 +183,22 @@ enum LearnData {
             }
         }
         throw a.error("cannot find Datasets/imdb_sample (run lmlab from the LMLab folder, or set LMLAB_DATASETS)")
+    }
+
+    /// `dataset='imdb_sample'` (default) or `'imdb'` (the full reviews, after Scripts/fetch-imdb).
+    static func datasetFolder(_ a: Arguments) throws -> URL {
+        let sample = try sampleFolder(a)
+        let name = try a.string("dataset", default: "imdb_sample")
+        switch name {
+        case "imdb_sample": return sample
+        case "imdb":
+            let full = sample.deletingLastPathComponent().appendingPathComponent("imdb", isDirectory: true)
+            guard FileManager.default.fileExists(atPath: full.appendingPathComponent("train").path) else {
+                throw a.error("Datasets/imdb is missing (run Scripts/fetch-imdb)")
+            }
+            return full
+        default: throw a.error("dataset must be 'imdb_sample' or 'imdb', got \(pythonRepr(name))")
+        }
     }
 
     /// Token cache beside the dataset (`Datasets/cache/…`), shared by runs.
