@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import Learn
 @testable import Lab
 
 /// The learner bindings on a very small slice of the embedded sample (seconds, not minutes).
@@ -117,5 +118,53 @@ import Tensor
         // An encoder of other sizes is refused with a one-line error.
         let bad = s.run("clas2 = text_classifier_learner(dls_clas, emb_sz=12, n_hid=16, n_layers=2); clas2.load_encoder('finetuned')")
         #expect(bad.error != nil)
+    }
+
+    /// Asks the session to stop right after the first batch (what Ctrl-C does, without a timer).
+    final class StopAfterFirstBatch: LearnerCallback {
+        let session: Session
+        init(_ s: Session) { session = s }
+        func beforeFit(_ state: TrainingState) {}
+        func beforeEpoch(_ state: TrainingState) {}
+        func beforeBatch(_ state: TrainingState) {}
+        func afterBatch(_ state: TrainingState) { if state.batch == 0 { session.cancellation.request() } }
+        func afterEpoch(_ state: TrainingState) {}
+        func afterFit(_ state: TrainingState) {}
+    }
+
+    @Test func interruptStopsAtABatchBoundaryAndTheSessionGoesOn() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        s.cancellation = Cancellation()
+        let learn = try #require(s.variables["learn"].flatMap { LearnBindings.lmType.unwrap($0) })
+        learn.callbacks.append(StopAfterFirstBatch(s))
+        let r = s.run("learn.fit_one_cycle(1, 1e-2)")
+        #expect(r.error == nil, "\(r.text)")
+        // The bridge sees the request after batch 1 (it runs before the callback above), so
+        // training stops before batch 2 and no epoch row is written.
+        #expect(r.text.contains("interrupted at epoch 0, batch 2"), "\(r.text)")
+        #expect(learn.recorder.losses.count == 2)
+        #expect(!s.cancellation.requested)
+        #expect(show("1 + 1", in: s) == "2")
+    }
+
+    @Test func lrFindAndRecorderPlotsAreSavedAsSVG() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = s.run("""
+        r = learn.lr_find(num_it=5)
+        savefig(r, 'lr.svg')
+        learn.fit_one_cycle(1, 1e-2)
+        savefig(learn.recorder.plot_loss(), 'loss.svg')
+        savefig(learn.recorder.plot_sched(), 'sched.svg')
+        n = len(learn.recorder.losses)
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        for f in ["lr.svg", "loss.svg", "sched.svg"] {
+            let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
+            #expect(text.hasPrefix("<svg") && text.contains("<polyline"), "\(f)")
+        }
+        #expect(show("r", in: s).hasPrefix("SuggestedLRs(valley="))
+        #expect(show("n == dls_lm.n_train_batches", in: s) == "True", "lr_find records nothing in the recorder; one epoch does")
     }
 }
