@@ -79,7 +79,8 @@ enum InspectBindings {
 
     static func module(_ v: ModelView) -> Value { .object(ModuleObject(v)) }
 
-    static func install(in s: Session) {
+    /// Members are set up once for all sessions (thread-safe lazy static).
+    static let configured: Void = {
         parameterType
             .attribute("data", "the values (a Tensor)") { .tensor($0.value) }
             .attribute("grad", "the gradient (a Tensor), None when none was computed") { p in p.hasGrad ? .tensor(p.grad) : .none }
@@ -91,7 +92,6 @@ enum InspectBindings {
             .method("mean", "mean()", "mean of the values") { p, _ in .float(p.value.data.reduce(0.0) { $0 + Double($1) } / Double(max(1, p.value.count))) }
             .method("std", "std()", "standard deviation of the values") { p, _ in .float(std(p.value)) }
             .display { p in "Parameter \(p.name): " + p.value.description }
-        s.register(type: parameterType)
 
         modelType
             .method("__getitem__", "__getitem__(i)", "submodule i (m[0]) or a parameter by full name (m['0.encoder.weight'])") { m, a in
@@ -151,11 +151,15 @@ enum InspectBindings {
                 let kind = m.lm != nil ? "SequentialRNN (AWD-LSTM language model)" : "SequentialRNN (AWD-LSTM classifier)"
                 return (m.prefix.isEmpty ? kind : "module \(m.prefix.dropLast())") + "\n" + m.table
             }
-        s.register(type: modelType)
+    }()
 
+    static func install(in s: Session) {
+        _ = configured
+        s.register(type: parameterType)
+        s.register(type: modelType)
         s.register(Builtin("trace", signature: "trace(learn, x, y)",
                            summary: "one traced training step without an optimizer step: embedding, dropout, each layer's output and hidden state, logits, loss terms, gradient norms",
-                           example: "x, y = dls_lm.one_batch(); trace(learn, x[:2], y[:2])", topic: "learn") { a in
+                           example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); trace(learn, x[:2], y[:2])", topic: "learn") { a in
             let lv = try a.required("learn", at: 0)
             let xt = try a.tensor("x", at: 1), yt = try a.tensor("y", at: 2)
             if let l = LearnBindings.lmType.unwrap(lv) {

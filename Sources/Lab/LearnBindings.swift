@@ -48,37 +48,44 @@ enum LearnBindings {
     nonisolated(unsafe) static let lrFindType = ObjectType<LRFindResult>("SuggestedLRs", summary: "the result of lr_find: the suggestion and the loss curve")
     nonisolated(unsafe) static let recorderType = ObjectType<() -> Recorder>("Recorder", summary: "losses, learning rates and epoch rows recorded during training")
 
+    /// The object types are shared by all sessions: their members are set up once (thread-safe
+    /// lazy static), sessions only register them.
+    static let configured: Void = {
+        configureRecorder(); configureLRFind(); configureLM(); configureClassifier(); configureLoaded()
+    }()
+
     static func install(in s: Session) {
         LearnData.install(in: s)
         s.register(type: metricType)
         func add(_ name: String, _ signature: String, _ summary: String, _ example: String, _ call: @escaping (Arguments) throws -> Value) {
             s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: "learn", call: call))
         }
-        add("accuracy", "accuracy(inp, targ)", "fraction of rows whose largest logit is the target; as a metric, pass it unevaluated",
-            "language_model_learner(dls_lm, metrics=[accuracy, Perplexity()])") { a in
+        add("accuracy", "accuracy(inp, targ)", "fraction of rows whose largest logit is the target; as a metric, pass it unevaluated: metrics=[accuracy, Perplexity()]",
+            "accuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
             let logits = try a.tensor("inp", at: 0)
             let targets = try a.tensor("targ", at: 1).data.map { Int($0) }
             return .float(Double(try Learn.accuracy(logits: logits, targets: targets)))
         }
-        add("error_rate", "error_rate(inp, targ)", "1 - accuracy; as a metric, pass it unevaluated", "metrics=[error_rate]") { a in
+        add("error_rate", "error_rate(inp, targ)", "1 - accuracy; as a metric, pass it unevaluated: metrics=error_rate", "error_rate(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
             let logits = try a.tensor("inp", at: 0)
             let targets = try a.tensor("targ", at: 1).data.map { Int($0) }
             return .float(1 - Double(try Learn.accuracy(logits: logits, targets: targets)))
         }
-        add("Perplexity", "Perplexity()", "the perplexity metric: exp(validation loss)", "metrics=[accuracy, Perplexity()]") { _ in
+        add("Perplexity", "Perplexity()", "the perplexity metric: exp(validation loss), for metrics=[accuracy, Perplexity()]", "Perplexity()") { _ in
             metricType.wrap(MetricValue(metric: .perplexity))
         }
 
-        installRecorder(s)
-        installLRFind(s)
-        installLM(s)
-        installClassifier(s)
-        installLoaded(s)
+        _ = configured
+        s.register(type: lrFindType)
+        s.register(type: recorderType)
+        s.register(type: lmType)
+        s.register(type: clasType)
+        s.register(type: loadedType)
         InspectBindings.install(in: s)
 
         add("language_model_learner", "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, pretrained=None, seed=42)",
             "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
-            "learn = language_model_learner(dls_lm, drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=32, n_hid=64, n_layers=2)") { a in
+            "learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)") { a in
             let data = try LearnData.lmData(try a.required("dls", at: 0), a)
             _ = a.value("arch", at: 1)
             let config = try modelConfig(a, base: .languageModel)
@@ -100,7 +107,7 @@ enum LearnBindings {
         }
         add("text_classifier_learner", "text_classifier_learner(dls, arch=AWD_LSTM, drop_mult=0.5, metrics=[accuracy], emb_sz=400, n_hid=1152, n_layers=3, seed=42)",
             "fastai's text_classifier_learner: SentenceEncoder + pooling head (sizes must match the encoder you load)",
-            "learn = text_classifier_learner(dls_clas, drop_mult=0.5, metrics=accuracy, emb_sz=32, n_hid=64, n_layers=2)") { a in
+            "learn = text_classifier_learner(sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4), drop_mult=0.5, metrics=accuracy, emb_sz=8, n_hid=16, n_layers=2)") { a in
             let data = try LearnData.clasData(try a.required("dls", at: 0), a)
             _ = a.value("arch", at: 1)
             let config = try modelConfig(a, base: .classifier)
@@ -111,19 +118,28 @@ enum LearnBindings {
         }
         s.define("AWD_LSTM", .string("AWD_LSTM"))
         add("load_learner", "load_learner(path)", "read a learner written by learn.export(path) (for predict)",
-            "learn_inf = load_learner('export')") { a in
+            "language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2).export('lm_export'); learn_inf = load_learner('lm_export')") { a in
             let path = try a.string("path", at: 0)
             return loadedType.wrap(try loadLearner(from: resolve(path, a.session)))
         }
-        add("chapter_recipe", "chapter_recipe(config='tiny', output='recipe')",
-            "the chapter's whole ULMFiT recipe on the IMDb sample: LM fine-tuning, encoder, classifier with gradual unfreezing, export; 'sample' reaches 80% (minutes), 'tiny' runs in seconds",
-            "chapter_recipe('tiny')") { a in
-            let name = try a.string("config", at: 0, default: "tiny")
-            let config: ChapterRecipeConfig
-            switch name {
-            case "tiny": config = .tiny
-            case "sample": config = .sample
-            default: throw a.error("config must be 'tiny' or 'sample', got \(pythonRepr(name))")
+        add("chapter_recipe", "chapter_recipe(config='sample', output='recipe', dry_run=False)",
+            "the chapter's whole ULMFiT recipe on the IMDb sample (ChapterRecipe.sample: LM fine-tuning, encoder, classifier, export; passes 80%, takes minutes); dry_run=True only shows the plan",
+            "chapter_recipe('sample', dry_run=True)") { a in
+            let name = try a.string("config", at: 0, default: "sample")
+            guard name == "sample" else { throw a.error("config must be 'sample', got \(pythonRepr(name))") }
+            let config = ChapterRecipeConfig.sample
+            if try a.bool("dry_run", default: false) {
+                let m = config.model
+                var plan = ["ChapterRecipe.sample on Datasets/imdb_sample:",
+                            "  AWD-LSTM emb \(m.embSize), hidden \(m.hiddenSize), \(m.layers) layers; vocab up to \(config.maxVocab)",
+                            "  LM (bs \(config.bs), seq_len \(config.seqLen), drop_mult \(config.lmDropMult)): fit_one_cycle(\(config.lmFirstEpochs), \(config.lmFirstLR)), unfreeze, fit_one_cycle(\(config.lmEpochs), \(config.lmLR)), save_encoder",
+                            "  classifier (bs \(config.clasBS), drop_mult \(config.clasDropMult)): load_encoder"]
+                for (k, st) in config.clasStages.enumerated() {
+                    plan.append("    \(k == 0 ? "freeze" : "freeze_to(\(st.freezeTo))"), fit_one_cycle(\(st.epochs), \(st.lr))")
+                }
+                plan.append("  export, load_learner, predict")
+                a.session.emit(plan.joined(separator: "\n"))
+                return .none
             }
             let folder = try LearnData.sampleFolder(a)
             let out = resolve(try a.string("output", at: 1, default: "recipe"), a.session)
@@ -212,7 +228,7 @@ enum LearnBindings {
 
     // MARK: methods shared by both learners
 
-    static func common<M, D>(_ t: ObjectType<Learner<M, D>>, _ s: Session) where D: TextLearnerDataProtocol {
+    static func common<M, D>(_ t: ObjectType<Learner<M, D>>) where D: TextLearnerDataProtocol {
         t.method("fit_one_cycle", "fit_one_cycle(n_epoch, lr_max=None, div=25.0, div_final=100000.0, pct_start=0.25, wd=None, moms=None)",
                  "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates",
                  example: "learn.fit_one_cycle(1, 2e-2)") { l, a in
@@ -231,7 +247,7 @@ enum LearnBindings {
                 }
                 moms = (m0, m1, m2)
             }
-            return fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms), s)
+            return fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms), a.session)
         }
         t.method("fit", "fit(n_epoch, lr=None, wd=None)", "train n_epoch epochs at a constant learning rate",
                  example: "learn.fit(1, 1e-3)") { l, a in
@@ -239,7 +255,7 @@ enum LearnBindings {
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
             let lr = try learningRate(a.value("lr", at: 1), a)
             let wd = try a.value("wd").flatMap { $0.isNone ? nil : try a.double("wd") }
-            return fitResult(try l.fit(n, lr: lr, wd: wd), s)
+            return fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
         }
         t.method("freeze", "freeze()", "train only the last parameter group") { l, _ in l.freeze(); return .none }
         t.method("unfreeze", "unfreeze()", "train every parameter group") { l, _ in l.unfreeze(); return .none }
@@ -274,7 +290,7 @@ enum LearnBindings {
         t.method("export", "export(path='export')", "write the model, vocabulary and tokenizer settings to a folder for load_learner",
                  example: "learn.export('export')") { l, a in
             let path = try a.string("path", at: 0, default: "export")
-            try l.export(to: resolve(path, s))
+            try l.export(to: resolve(path, a.session))
             return .none
         }
         t.attribute("recorder", "losses and learning rates recorded while training (plot_loss, plot_sched)") { l in
@@ -296,7 +312,7 @@ enum LearnBindings {
         LinePlot(xs: r.lrs, ys: r.losses.map(Double.init), title: "lr_find", xlabel: "Learning Rate", ylabel: "Loss", logX: true)
     }
 
-    static func installLRFind(_ s: Session) {
+    static func configureLRFind() {
         lrFindType
             .attribute("valley", "fastai's default suggestion") { r in r.valley.map { .float($0) } ?? .none }
             .attribute("minimum", "the lr of the minimum loss / 10") { r in r.minimum.map { .float($0) } ?? .none }
@@ -309,10 +325,9 @@ enum LearnBindings {
                 return "SuggestedLRs(valley=\(v))\n" + lrPlot(r).braille()
             }
             .svg { lrPlot($0).svg() }
-        s.register(type: lrFindType)
     }
 
-    static func installRecorder(_ s: Session) {
+    static func configureRecorder() {
         recorderType
             .method("plot_loss", "plot_loss()", "the training loss at every batch (and validation loss per epoch in values)") { get, _ in
                 let r = get()
@@ -331,11 +346,10 @@ enum LearnBindings {
                 .list(get().rows.map { r in .list([Value.float32(r.trainLoss), .float(r.validLoss ?? .nan)] + r.metrics.map { .float($0) }) })
             }
             .display { get in "Recorder: \(get().losses.count) batches, \(get().rows.count) epochs" }
-        s.register(type: recorderType)
     }
 
-    static func installLM(_ s: Session) {
-        common(lmType, s)
+    static func configureLM() {
+        common(lmType)
         lmType
             .method("predict", "predict(text, n_words=1, temperature=1.0, seed=None)",
                     "continue a text with n_words sampled words (seeded: same seed, same words)",
@@ -362,11 +376,10 @@ enum LearnBindings {
             .display { l in
                 "LMLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, vocab \(l.model.vocabSize); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen; metrics \(pyList(l.metrics.map(\.name)))"
             }
-        s.register(type: lmType)
     }
 
-    static func installClassifier(_ s: Session) {
-        common(clasType, s)
+    static func configureClassifier() {
+        common(clasType)
         clasType
             .method("predict", "predict(text)", "(label, label index, probabilities) for one text",
                     example: "learn.predict('I really liked that movie!')") { l, a in
@@ -387,10 +400,9 @@ enum LearnBindings {
             .display { l in
                 "TextLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, \(l.model.classes) classes \(pyList(l.data.labels)); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen"
             }
-        s.register(type: clasType)
     }
 
-    static func installLoaded(_ s: Session) {
+    static func configureLoaded() {
         loadedType
             .method("predict", "predict(text, n_words=None, temperature=1.0, seed=None)",
                     "a language model continues the text; a classifier gives (label, index, probabilities)") { l, a in
@@ -414,6 +426,5 @@ enum LearnBindings {
                 case .classifier(let m, _, _, let labels): "LoadedLearner: classifier, \(m.classes) classes \(pyList(labels))"
                 }
             }
-        s.register(type: loadedType)
     }
 }

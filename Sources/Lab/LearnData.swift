@@ -23,7 +23,8 @@ enum LearnData {
     nonisolated(unsafe) static let lmType = ObjectType<LabLMData>("LMLearnerData", summary: "language-model data ready for language_model_learner")
     nonisolated(unsafe) static let clasType = ObjectType<LabClasData>("ClassifierLearnerData", summary: "classifier data ready for text_classifier_learner")
 
-    static func install(in s: Session) {
+    /// Members are set up once for all sessions (thread-safe lazy static).
+    static let configured: Void = {
         lmType
             .attribute("vocab", "the vocabulary (list of tokens)") { .list($0.data.vocab.items.map { .string($0) }) }
             .attribute("n_train_batches", "training batches per epoch") { .int($0.data.train.count) }
@@ -39,7 +40,6 @@ enum LearnData {
             .display { d in
                 "LMLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches of \(d.data.train.bs) × \(d.data.train.seqLen), vocab \(d.data.vocab.count)"
             }
-        s.register(type: lmType)
         clasType
             .attribute("vocab", "(token vocab, labels)") { d in
                 .tuple([.list(d.data.vocab.items.map { .string($0) }), .list(d.data.labels.map { .string($0) })])
@@ -57,8 +57,12 @@ enum LearnData {
             .display { d in
                 "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(pyList(d.data.labels))"
             }
-        s.register(type: clasType)
+    }()
 
+    static func install(in s: Session) {
+        _ = configured
+        s.register(type: lmType)
+        s.register(type: clasType)
         s.register(Builtin("sample_lm_data",
                            signature: "sample_lm_data(n_texts=None, bs=32, seq_len=72, max_vocab=4000, min_freq=3, valid_pct=0.1, seed=42, dataset='imdb_sample')",
                            summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text",
@@ -95,7 +99,7 @@ enum LearnData {
         s.register(Builtin("sample_clas_data",
                            signature: "sample_clas_data(dls_lm, n_texts=None, bs=16, seq_len=72, seed=42)",
                            summary: "classifier data (train/ and valid/ folders, labels from parent folders) with the language model's vocabulary",
-                           example: "dls_clas = sample_clas_data(dls_lm, n_texts=400, bs=16)", topic: "learn") { a in
+                           example: "dls_clas = sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4)", topic: "learn") { a in
             let lmValue = try a.required("dls_lm", at: 0)
             guard let lm = lmType.unwrap(lmValue) else {
                 throw a.error("'dls_lm' must be data from sample_lm_data, got \(lmValue.typeName)")
