@@ -57,6 +57,7 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
 
 @Test func saveLoadRoundTripsWeightsAndOptimizer() throws {
     let data = try tinyLMData(vocab: tinyVocab, docs: tinyDocs)
+    defer { try? FileManager.default.removeItem(at: data.path) }
     let learn = try languageModelLearner(dls: data, config: small, seed: 3)
     learn.progress = nil; learn.tableOutput = nil
     try learn.fitOneCycle(1, lrMax: .value(1e-2))
@@ -72,6 +73,7 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
 
 @Test func loadRejectsOtherVocabularyArchitectureAndTruncation() throws {
     let data = try tinyLMData(vocab: tinyVocab, docs: tinyDocs)
+    defer { try? FileManager.default.removeItem(at: data.path) }
     let learn = try languageModelLearner(dls: data, config: small, seed: 3)
     let base = try learn.save("a")
 
