@@ -84,6 +84,13 @@ public final class LinearDecoder {
     ///   - dDropped: when not nil, receives `dL/d dropped [N, E]` (overwritten); the weight and
     ///     bias gradients are accumulated at the same time.
     func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?) -> Double {
+        WorkSplit.run { width in
+            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped, width: width)
+        }
+    }
+
+    private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
+                              width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
@@ -92,53 +99,79 @@ public final class LinearDecoder {
             biasGrad.ensure(V)
             biasGrad.zero(V)
         }
+        let z = chunk.pointer, bg = biasGrad.pointer, src = UnsafePointer(dropped.pointer)
+        var partTotals = [Double](repeating: 0, count: width)
         var total = 0.0
         var start = 0
-        while start < N {
-            let n = min(rowsPerChunk, N - start)
-            let z = chunk.pointer
-            logits(rows: start..<(start + n), into: z)
-            for r in 0..<n {
-                let row = z + r * V
-                let target = targets[start + r]
-                let m = maxElement(row, V)
-                let zt = row[target]
-                expShifted(row, V, shift: m)
-                let s = sumElements(row, V)
-                if dDropped != nil {
-                    // softmax − one-hot, scaled for the mean.
-                    let k = gradScale / s
-                    for v in 0..<V { row[v] *= k }
-                    row[target] -= gradScale
-                }
-                total += Double(m + Foundation.log(s) - zt)
-            }
-            if let dDropped {
-                let d = dropped.pointer + start * E
-                weight.withValue { w in
-                    BLAS.sgemm(m: n, n: E, k: V, a: z, lda: V, b: w, ldb: E, beta: 0,
-                               c: dDropped + start * E, ldc: E)
-                }
-                if weight.requiresGrad {
-                    weight.withGrad { g in
-                        BLAS.sgemm(transA: true, m: V, n: E, k: n, a: z, lda: V, b: d, ldb: E,
-                                   beta: 1, c: g, ldc: E)
+        withBiasValue { biasPointer in
+        weight.withValue { w in weight.withGradIf(dDropped != nil && weight.requiresGrad) { wg in
+        partTotals.withUnsafeMutableBufferPointer { totals in
+        targets.withUnsafeBufferPointer { tg in
+            while start < N {
+                let n = min(rowsPerChunk, N - start), first = start
+                // Logits, log-softmax, loss and (softmax − one-hot) per row, split over rows.
+                WorkSplit.forEach(n, parts: width) { part, rows in
+                    guard !rows.isEmpty else { totals[part] = 0; return }
+                    let out = z + rows.lowerBound * V
+                    if let biasPointer {
+                        for r in 0..<rows.count { (out + r * V).update(from: biasPointer, count: V) }
+                    } else {
+                        out.update(repeating: 0, count: rows.count * V)
                     }
-                }
-                if wantBias {
-                    let bg = biasGrad.pointer
-                    for r in 0..<n {
+                    BLAS.sgemm(transB: true, m: rows.count, n: V, k: E, a: src + (first + rows.lowerBound) * E,
+                               lda: E, b: w, ldb: E, beta: 1, c: out, ldc: V)
+                    var sum = 0.0
+                    for r in rows {
                         let row = z + r * V
-                        for v in 0..<V { bg[v] += row[v] }
+                        let target = tg[first + r]
+                        let m = maxElement(row, V)
+                        let zt = row[target]
+                        expShifted(row, V, shift: m)
+                        let s = sumElements(row, V)
+                        if dDropped != nil {
+                            // softmax − one-hot, scaled for the mean.
+                            let k = gradScale / s
+                            for v in 0..<V { row[v] *= k }
+                            row[target] -= gradScale
+                        }
+                        sum += Double(m + Foundation.log(s) - zt)
+                    }
+                    totals[part] = sum
+                }
+                for part in 0..<width { total += totals[part] }
+                if let dDropped {
+                    let d = src + first * E
+                    WorkSplit.forEach(n, parts: width) { _, rows in
+                        BLAS.sgemm(m: rows.count, n: E, k: V, a: z + rows.lowerBound * V, lda: V, b: w, ldb: E,
+                                   beta: 0, c: dDropped + (first + rows.lowerBound) * E, ldc: E)
+                    }
+                    // Weight and bias gradients split along the vocabulary.
+                    WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                        if let wg {
+                            BLAS.sgemm(transA: true, m: vs.count, n: E, k: n, a: z + vs.lowerBound, lda: V,
+                                       b: d, ldb: E, beta: 1, c: wg + vs.lowerBound * E, ldc: E)
+                        }
+                        if wantBias {
+                            for r in 0..<n {
+                                let row = z + r * V
+                                for v in vs { bg[v] += row[v] }
+                            }
+                        }
                     }
                 }
+                start += n
             }
-            start += n
-        }
+        } } } } }
         if wantBias, let bias {
             bias.withGrad { g in for v in 0..<V { g[v] += biasGrad.pointer[v] } }
         }
         return total
+    }
+
+    /// `body` with a pointer to the bias values, or nil without a bias.
+    private func withBiasValue<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        if let bias { return bias.withValue { body($0) } }
+        return body(nil)
     }
 
     // MARK: backward
