@@ -113,21 +113,16 @@ public final class LinearDecoder {
                 WorkSplit.forEach(n, parts: width) { part, rows in
                     guard !rows.isEmpty else { totals[part] = 0; return }
                     let out = z + rows.lowerBound * V
-                    if let biasPointer {
-                        for r in 0..<rows.count { (out + r * V).update(from: biasPointer, count: V) }
-                    } else {
-                        out.update(repeating: 0, count: rows.count * V)
-                    }
+                    // The bias is added in the max pass below.
                     BLAS.sgemm(transB: true, m: rows.count, n: V, k: E, a: src + (first + rows.lowerBound) * E,
-                               lda: E, b: w, ldb: E, beta: 1, c: out, ldc: V)
+                               lda: E, b: w, ldb: E, beta: 0, c: out, ldc: V)
                     var sum = 0.0
                     for r in rows {
                         let row = z + r * V
                         let target = tg[first + r]
-                        let m = maxElement(row, V)
+                        let m = biasPointer.map { addBiasAndMax(row, $0, V) } ?? maxElement(row, V)
                         let zt = row[target]
-                        expShifted(row, V, shift: m)
-                        let s = sumElements(row, V)
+                        let s = expShiftedSum(row, V, shift: m)
                         if dDropped != nil {
                             // softmax − one-hot, scaled for the mean.
                             let k = gradScale / s
