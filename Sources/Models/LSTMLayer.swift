@@ -27,6 +27,14 @@ public final class LSTMLayer {
     /// DropConnect probability on `weight_hh`.
     public var weightP: Float
 
+    /// Multiply-adds per time step (`bs·4H·H`) from which the recurrent GEMM of a step is split
+    /// along the gates between workers (synchronising every step) instead of along the batch
+    /// rows (no synchronisation, but every worker packs all of `W_hh` on every step).
+    /// `LMLAB_GATE_SPLIT_MACS` overrides it (for measurements).
+    var gateSplitMACs: Int = LSTMLayer.defaultGateSplitMACs
+    static let defaultGateSplitMACs: Int =
+        ProcessInfo.processInfo.environment["LMLAB_GATE_SPLIT_MACS"].flatMap { Int($0) } ?? (1 << 24)
+
     // Carried state, [stateBatch, H] each.
     private(set) var stateBatch = 0
     let h0 = FloatBuffer()
@@ -154,6 +162,24 @@ public final class LSTMLayer {
                     BLAS.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
                                b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
                 }
+                if width > 1 && bs * G * H >= gateSplitMACs {
+                    // Large steps: split each step's GEMM along the gates, so each worker packs
+                    // only its share of W_hh, then the cell maths along the rows.
+                    for t in 0..<T {
+                        let zt = z + t * bs * G, hPrev = hp + t * bs * H
+                        WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
+                            BLAS.sgemm(transB: true, m: bs, n: gr.count, k: H, a: hPrev, lda: H,
+                                       b: whh + gr.lowerBound * H, ldb: H, beta: 1, c: zt + gr.lowerBound, ldc: G)
+                        }
+                        WorkSplit.forEach(bs, parts: width) { _, rows in
+                            let b0 = rows.lowerBound
+                            lstmCellForward(zt + b0 * G, cPrev: cp + (t * bs + b0) * H,
+                                            c: cp + ((t + 1) * bs + b0) * H, h: hp + ((t + 1) * bs + b0) * H,
+                                            bs: rows.count, H: H)
+                        }
+                    }
+                    return
+                }
                 // Batch rows are independent through the whole recurrence: each worker runs all
                 // steps on its own rows, one GEMM per step.
                 WorkSplit.forEach(bs, parts: width) { _, rows in
@@ -195,6 +221,25 @@ public final class LSTMLayer {
         dWeightScratch.ensure(G * H)
         let scratch = dWeightScratch.pointer
         WorkSplit.run { width in
+            if width > 1 && bs * G * H >= gateSplitMACs {
+                // Large steps: cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
+                // along the hidden units (each worker packs only its columns of W_hh).
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let dzt = dz + t * bs * G
+                    WorkSplit.forEach(bs, parts: width) { _, rows in
+                        let b0 = rows.lowerBound
+                        lstmCellBackward(dzt + b0 * G, dh: dOutput + (t * bs + b0) * H, dc: dc + b0 * H,
+                                         cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
+                                         bs: rows.count, H: H)
+                    }
+                    if t > 0 {
+                        WorkSplit.forEach(H, parts: width, align: 16) { _, hc in
+                            BLAS.sgemm(m: bs, n: hc.count, k: G, a: dzt, lda: G, b: whh + hc.lowerBound, ldb: H,
+                                       beta: 1, c: dOutput + (t - 1) * bs * H + hc.lowerBound, ldc: H)
+                        }
+                    }
+                }
+            } else {
             // Through time, each worker on its own batch rows (no synchronisation per step).
             WorkSplit.forEach(bs, parts: width) { _, rows in
                 let b0 = rows.lowerBound, m = rows.count
@@ -208,6 +253,7 @@ public final class LSTMLayer {
                                    beta: 1, c: dOutput + ((t - 1) * bs + b0) * H, ldc: H)
                     }
                 }
+            }
             }
 
             // Weight gradients: GEMMs over all steps, split along the gate rows.

@@ -21,8 +21,9 @@ public final class LinearDecoder {
     public var rng: SeededGenerator
 
     /// Rows per fused loss chunk are chosen so a chunk's logits hold about this many floats
-    /// (96 MB: big enough that the `dW` GEMM per chunk runs at full speed).
-    var chunkFloats = 24 << 20
+    /// (256 MB: every chunk packs the whole weight once per GEMM, so fewer, larger chunks cost
+    /// less; peak memory stays far below PyTorch's full logits).
+    var chunkFloats = 64 << 20
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -31,6 +32,7 @@ public final class LinearDecoder {
     let dropped = FloatBuffer()       // [T, bs, E]
     let chunk = FloatBuffer()         // [rows, V]
     let biasGrad = FloatBuffer()      // [V]
+    let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
 
     init(weight: Parameter, bias: Parameter?, outputP: Float, rng: SeededGenerator) {
         self.weight = weight
@@ -99,7 +101,9 @@ public final class LinearDecoder {
             biasGrad.ensure(V)
             biasGrad.zero(V)
         }
+        if dDropped != nil && width > 1 { partialProducts.ensure((width - 1) * rowsPerChunk * E) }
         let z = chunk.pointer, bg = biasGrad.pointer, src = UnsafePointer(dropped.pointer)
+        let partials = partialProducts.pointer
         var partTotals = [Double](repeating: 0, count: width)
         var total = 0.0
         var start = 0
@@ -109,13 +113,15 @@ public final class LinearDecoder {
         targets.withUnsafeBufferPointer { tg in
             while start < N {
                 let n = min(rowsPerChunk, N - start), first = start
-                // Logits, log-softmax, loss and (softmax − one-hot) per row, split over rows.
+                // Logits split along the vocabulary (each worker packs only its rows of W; the
+                // bias is added in the max pass below), then log-softmax, loss and
+                // (softmax − one-hot) split over rows.
+                WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                    BLAS.sgemm(transB: true, m: n, n: vs.count, k: E, a: src + first * E, lda: E,
+                               b: w + vs.lowerBound * E, ldb: E, beta: 0, c: z + vs.lowerBound, ldc: V)
+                }
                 WorkSplit.forEach(n, parts: width) { part, rows in
                     guard !rows.isEmpty else { totals[part] = 0; return }
-                    let out = z + rows.lowerBound * V
-                    // The bias is added in the max pass below.
-                    BLAS.sgemm(transB: true, m: rows.count, n: V, k: E, a: src + (first + rows.lowerBound) * E,
-                               lda: E, b: w, ldb: E, beta: 0, c: out, ldc: V)
                     var sum = 0.0
                     for r in rows {
                         let row = z + r * V
@@ -136,9 +142,18 @@ public final class LinearDecoder {
                 for part in 0..<width { total += totals[part] }
                 if let dDropped {
                     let d = src + first * E
-                    WorkSplit.forEach(n, parts: width) { _, rows in
-                        BLAS.sgemm(m: rows.count, n: E, k: V, a: z + rows.lowerBound * V, lda: V, b: w, ldb: E,
-                                   beta: 0, c: dDropped + (first + rows.lowerBound) * E, ldc: E)
+                    // d dropped = dz · W, split along the vocabulary (the inner dimension) so each
+                    // worker packs half of dz and half of W; the partial products are summed.
+                    let out = dDropped + first * E
+                    WorkSplit.forEach(V, parts: width, align: 16) { part, vs in
+                        let c = part == 0 ? out : partials + (part - 1) * n * E
+                        if vs.isEmpty { c.update(repeating: 0, count: n * E); return }
+                        BLAS.sgemm(m: n, n: E, k: vs.count, a: z + vs.lowerBound, lda: V, b: w + vs.lowerBound * E,
+                                   ldb: E, beta: 0, c: c, ldc: E)
+                    }
+                    for part in 1..<max(width, 1) {
+                        let p = partials + (part - 1) * n * E
+                        for i in 0..<(n * E) { out[i] += p[i] }
                     }
                     // Weight and bias gradients split along the vocabulary.
                     WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
