@@ -13,8 +13,10 @@ import Tensor
 /// `WorkSplit.run` takes OpenBLAS's thread count on entry as the number of workers, sets OpenBLAS
 /// to one thread for the duration and restores it afterwards. Nested calls reuse the outer width.
 enum WorkSplit {
-    /// Width of the active scope (0 outside any scope). Only touched by the thread that runs the
-    /// model, never by the workers.
+    /// Width of the active scope (0 outside any scope). Set by the thread that runs the model,
+    /// never by the workers. Models run from several threads at once (parallel tests) may see
+    /// each other's scope or thread count: the results stay the same (OpenBLAS is thread-safe, and
+    /// every split is the same maths up to float32 summation order); only the speed is not tuned for that.
     nonisolated(unsafe) private static var activeWidth = 0
 
     /// Runs `body(width)` with OpenBLAS single-threaded; `width` is how many workers `forEach` uses.
