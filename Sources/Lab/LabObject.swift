@@ -78,7 +78,8 @@ public final class ObjectType<T> {
                        _ call: @escaping (T, Arguments) throws -> Value) -> ObjectType {
         members.append(Member(name, kind: .method, signature: signature, summary: summary))
         methods[name] = call
-        methodInfo[name] = Builtin("\(self.name).\(name)", signature: signature, summary: summary,
+        // A called object (`tkn(txt)`) names itself in errors as the type, not `Tokenizer.__call__`.
+        methodInfo[name] = Builtin(name == "__call__" ? self.name : "\(self.name).\(name)", signature: signature, summary: summary,
                                    example: example, topic: self.name) { _ in .none }
         return self
     }
