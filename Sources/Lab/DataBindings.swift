@@ -69,7 +69,7 @@ enum DataBindings {
         add("Path", "Path(p)", "a file or folder path (relative to the current folder)", "Path('Datasets/imdb_sample').ls()") { a in
             pathType.wrap(try path(try a.required("p", at: 0), "Path: 'p'"))
         }
-        add("read_text", "read_text(p)", "the contents of a text file (Path.read_text), handy with map", "txts = files[:200].map(read_text)") { a in
+        add("read_text", "read_text(p)", "the contents of a text file (Path.read_text), handy with map", "read_text(get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['valid'])[0])[:60]") { a in
             .string(try readText(try path(try a.required("p", at: 0), "read_text: 'p'")))
         }
 
@@ -101,7 +101,7 @@ enum DataBindings {
         }
         add("get_text_files", "get_text_files(path, folders=None)",
             "every .txt file under path (only under the given top-level folders), sorted, as an L of Paths",
-            "files = get_text_files(path, folders=['train', 'valid'])") { a in
+            "files = get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['train', 'valid']); files[0]") { a in
             let p = try path(try a.required("path", at: 0), "get_text_files: 'path'")
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: p.url.path, isDirectory: &isDir), isDir.boolValue else {
@@ -135,7 +135,7 @@ enum DataBindings {
         s.register(type: lmType)
         add("LMDataLoader", "LMDataLoader(dataset, bs=64, seq_len=72, shuffle=False, seed=None)",
             "fastai's LMDataLoader: the documents (lists of ids) concatenated into one stream, cut into bs rows; each batch is the next seq_len columns, y is x shifted by one",
-            "dl = LMDataLoader(nums200); x, y = first(dl); x.shape") { a in
+            "dl = LMDataLoader([list(range(100))], bs=4, seq_len=5); x, y = first(dl); y[0]") { a in
             let docs = try TextArgs.sequence(try a.required("dataset", at: 0), "LMDataLoader: 'dataset'", session: a.session).enumerated().map { i, d in
                 try TextArgs.ids(d, "LMDataLoader: document \(i)", session: a.session, tensorText: t.ids)
             }
@@ -194,8 +194,8 @@ enum DataBindings {
         s.register(type: clasDlsType)
 
         add("lm_dataloaders", "lm_dataloaders(path, bs=64, seq_len=72, valid_pct=0.1, seed=42, folders=None, min_freq=3, max_vocab=60000)",
-            "fastai's DataBlock(blocks=TextBlock.from_folder(path, is_lm=True), get_items=get_text_files(folders), splitter=RandomSplitter(valid_pct, seed)).dataloaders(path, bs, seq_len); tokens are cached in Datasets/cache",
-            "dls_lm = lm_dataloaders(path, bs=64, seq_len=72, valid_pct=0.1, seed=42)") { a in
+            "language-model DataLoaders from a folder: fastai's DataBlock(TextBlock.from_folder(path, is_lm=True), RandomSplitter(valid_pct)); tokens cached in Datasets/cache",
+            "dls_lm = lm_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72, valid_pct=0.1, seed=42)") { a in
             let p = try path(try a.required("path", at: 0), "lm_dataloaders: 'path'")
             let folders = try a.value("folders").flatMap { $0.isNone ? nil : try TextArgs.strings($0, "lm_dataloaders: 'folders'", session: a.session) }
             let validPct = try a.double("valid_pct", default: 0.1)
@@ -208,8 +208,8 @@ enum DataBindings {
                                                     bs: try a.int("bs", default: 64), seqLen: try a.int("seq_len", default: 72)))
         }
         add("clas_dataloaders", "clas_dataloaders(path, vocab=None, bs=64, seq_len=72, seed=42, valid_name='valid')",
-            "fastai's DataBlock(blocks=(TextBlock.from_folder(path, vocab=vocab), CategoryBlock), get_y=parent_label, splitter=GrandparentSplitter(valid_name)).dataloaders(path, bs, seq_len)",
-            "dls_clas = clas_dataloaders(path, vocab=dls_lm.vocab, bs=64, seq_len=72)") { a in
+            "classifier DataLoaders from a folder: fastai's DataBlock((TextBlock.from_folder(path, vocab=), CategoryBlock), get_y=parent_label, GrandparentSplitter)",
+            "dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72); dls_clas.vocab[1]") { a in
             let p = try path(try a.required("path", at: 0), "clas_dataloaders: 'path'")
             let corpus = try tokenizedFolder(p, a)
             let vocab: Vocab

@@ -309,14 +309,14 @@ enum TextBindings {
 
         add(s, "SubwordTokenizer", "SubwordTokenizer(vocab_sz=None)",
             "fastai's SubwordTokenizer: setup(txts) trains a sentencepiece unigram model, then sp([txt]) gives pieces (▁ marks a space)",
-            "sp = SubwordTokenizer(vocab_sz=200); sp.setup(txts); first(sp([txt]))") { a in
+            "sp = SubwordTokenizer(vocab_sz=40); sp.setup(['the cat sat on the mat'] * 20); first(sp(['the mat']))") { a in
             let size = try a.optionalInt("vocab_sz", at: 0)
             if let size, size < 20 || size > 100_000 { throw a.error("vocab_sz must be between 20 and 100000, got \(size)") }
             return t.subword.wrap(SubwordBox(vocabSize: size))
         }
         add(s, "subword", "subword(sz, txts=txts, txt=txt)",
             "the book's helper: train SubwordTokenizer(vocab_sz=sz) on txts and return first(sp([txt])) joined with spaces (uses the variables txts and txt unless given)",
-            "subword(1000)") { a in
+            "txts = ['the cat sat on the mat'] * 20; txt = 'the cats'; subword(40)") { a in
             let sz = try a.int("sz", at: 0)
             guard sz >= 20, sz <= 100_000 else { throw a.error("sz must be between 20 and 100000, got \(sz)") }
             func variable(_ name: String, _ pos: Int) throws -> Value {
@@ -367,7 +367,7 @@ enum TextBindings {
 
         add(s, "Numericalize", "Numericalize(vocab=None, min_freq=3, max_vocab=60000)",
             "fastai's Numericalize: setup(toks) builds the vocab, num(toks) gives ids, num.vocab[ids] or num.decode(ids) gives tokens back",
-            "num = Numericalize(); num.setup(toks200); num(toks)[:20]") { a in
+            "num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); num(['hello', 'there'])") { a in
             let minFreq = try a.int("min_freq", default: 3)
             let maxVocab = try a.int("max_vocab", default: 60000)
             guard minFreq >= 0 else { throw a.error("min_freq must be ≥ 0, got \(minFreq)") }
@@ -410,7 +410,7 @@ enum TextBindings {
         s.register(type: t.table)
 
         add(s, "table", "table(rows, header=None)", "rows of tokens (or any values) as aligned columns",
-            "table([num.decode(x[0][:8]), num.decode(y[0][:8])])") { a in
+            "table([['xxbos', 'the', 'cat'], ['the', 'cat', 'sat']])") { a in
             let rows = try TextArgs.sequence(try a.required("rows", at: 0), "table: 'rows'", session: a.session).map {
                 try TextArgs.sequence($0, "table: a row", session: a.session).map(cell)
             }
@@ -419,7 +419,7 @@ enum TextBindings {
         }
         add(s, "stream_table", "stream_table(tokens, bs=6, seq_len=None, batch=0)",
             "the book's illustration: the token stream cut into bs rows (len // bs tokens each); with seq_len, block number batch of seq_len columns",
-            "stream_table(tokens, bs=6, seq_len=5, batch=1)") { a in
+            "stream_table(Tokenizer()('The cat sat on the mat. It was happy there.'), bs=2, seq_len=3, batch=1)") { a in
             let tokens = try TextArgs.sequence(try a.required("tokens", at: 0), "stream_table: 'tokens'", session: a.session).map(cell)
             let bs = try a.int("bs", at: 1, default: 6)
             guard bs > 0, bs <= tokens.count else { throw a.error("bs must be between 1 and the number of tokens (\(tokens.count)), got \(bs)") }

@@ -128,3 +128,10 @@ struct ReprItem: PythonReprConvertible {
     let value: Value
     var pythonRepr: String { value.repr }
 }
+
+/// The Swift value inside an object made by any `ObjectType<T>` (for bindings in other files,
+/// e.g. learners taking `dls_lm`: `nativeValue(v, as: LMDataLoaders.self)`).
+func nativeValue<T>(_ v: Value, as type: T.Type) -> T? {
+    if case .object(let o) = v, let n = o as? NativeObject<T> { return n.value }
+    return nil
+}

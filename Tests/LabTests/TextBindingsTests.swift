@@ -158,3 +158,28 @@ import TestSupport
         #expect(run("c.show_batch(max_n=1)", in: s).hasPrefix("   text"))
     }
 }
+
+/// `lmlab play` with several lessons: each in order, in its own session, one summary.
+@Suite struct PlaySeveralLessonsTests {
+    @Test func checkPlaysEveryLessonAndFailsIfOneDiffers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-play-many-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("a.md"), bad = dir.appendingPathComponent("b.md")
+        try "# A\n\n```lmlab\nx = 2\nx * 3\n```\n\n```output\n6\n```\n".write(to: good, atomically: true, encoding: .utf8)
+        // A fresh session: `x` from a.md is not defined here.
+        try "# B\n\n```lmlab\nx\n```\n\n```output\n2\n```\n".write(to: bad, atomically: true, encoding: .utf8)
+        let both = try LMLabBinary.run(["play", "--check", good.path, bad.path])
+        #expect(both.status == 1)
+        #expect(both.stdout == "\(good.path): 1 cells, all outputs match\n\(bad.path): 1 cells, 1 differ\n2 lessons, 1 with differences\n")
+        #expect(both.stderr.hasPrefix("\(bad.path):8: expected '2', got 'error: unknown name 'x'"))
+        let twice = try LMLabBinary.run(["play", "--check", good.path, good.path])
+        #expect(twice.status == 0 && twice.stdout.hasSuffix("2 lessons, all outputs match\n"))
+        let out = dir.appendingPathComponent("all.md")
+        let played = try LMLabBinary.run(["play", "--transcript", out.path, good.path, good.path])
+        #expect(played.status == 0)
+        #expect(played.stdout.components(separatedBy: "lmlab> x * 3\n6\n").count == 3)
+        let text = try String(contentsOf: out, encoding: .utf8)
+        #expect(text.components(separatedBy: "# A\n").count == 3)
+    }
+}
