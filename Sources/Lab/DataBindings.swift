@@ -2,9 +2,12 @@ import Foundation
 import Text
 
 /// `LMDataLoader` as the language holds it: the loader and, when it came from a DataBlock, its vocab.
-struct LMLoaderBox {
-    var loader: LMDataLoader
-    var vocab: Vocab?
+final class LMLoaderBox {
+    let loader: LMDataLoader
+    let vocab: Vocab?
+    /// The first epoch's stream, built on first use (indexing batch after batch reuses it).
+    private(set) lazy var firstEpoch: LMEpoch = loader.epoch(0)
+    init(loader: LMDataLoader, vocab: Vocab?) { self.loader = loader; self.vocab = vocab }
 }
 
 /// A document tokenizer for the data pipeline: fastai's rules + spaCy words, on worker threads.
@@ -114,7 +117,7 @@ enum DataBindings {
 
         // LMDataLoader.
         func lmBatch(_ box: LMLoaderBox, _ b: Int) -> Value {
-            let (x, y) = box.loader.epoch(0)[b]
+            let (x, y) = box.firstEpoch[b]
             return .tuple([t.ids.wrap(TensorText(x)), t.ids.wrap(TensorText(y))])
         }
         lmType
