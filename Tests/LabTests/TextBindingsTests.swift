@@ -183,3 +183,29 @@ import TestSupport
         #expect(text.components(separatedBy: "# A\n").count == 3)
     }
 }
+
+/// `coll_repr` and `L` in the language against fastcore's own output (Tests/Fixtures/text/coll_repr.json):
+/// each case's input is evaluated from its Python repr, then shown in both fastcore formats.
+@Suite struct CollReprFixtureTests {
+    @Test func collReprAndLMatchFastcore() throws {
+        let root = try #require(try Fixtures.json("text/coll_repr.json") as? [String: Any])
+        let cases = try #require(root["cases"] as? [[String: Any]])
+        var checked = 0
+        for c in cases {
+            guard let name = c["name"] as? String, let input = c["input_repr"] as? String,
+                  let legacy = c["legacy"] as? [String: String], let current = c["current"] as? [String: String] else {
+                Issue.record("malformed case \(c["name"] ?? "?")"); continue
+            }
+            let s = Session()
+            // Inputs with values the language has no literal for (nan) are skipped.
+            guard let x = try? s.evaluate(input) else { continue }
+            s.define("x", x)
+            let maxN = (c["max_n"] as? Int).map { ", \($0)" } ?? ""
+            #expect(try s.evaluate("coll_repr(x\(maxN))").str == legacy["coll_repr"], "\(name) (book format)")
+            #expect(try s.evaluate("coll_repr(x\(maxN), style='current')").str == current["coll_repr"], "\(name) (current format)")
+            #expect(try s.evaluate("L(x)").repr == legacy["L_repr_pretty"], "\(name) (L in a notebook)")
+            checked += 1
+        }
+        #expect(checked >= cases.count * 3 / 4, "only \(checked) of \(cases.count) cases could be evaluated")
+    }
+}
