@@ -30,10 +30,14 @@ public protocol LabObject: AnyObject {
     var display: String { get }
     /// An SVG picture of the object, for transcripts and `savefig`; nil when it has none.
     var svg: String? { get }
+    /// What `print` and `str` give, when it differs from the display (Python's `__str__`
+    /// versus a notebook's pretty display: `print(L)` shows a plain list); nil to use `display`.
+    var plainText: String? { get }
 }
 
 extension LabObject {
     public var svg: String? { nil }
+    public var plainText: String? { nil }
 }
 
 /// The description of a Swift type `T` for the language: its name, attributes, methods and
@@ -56,6 +60,7 @@ public final class ObjectType<T> {
     private var methodInfo: [String: Builtin] = [:]
     private var show: (T) -> String
     private var picture: ((T) -> String?)?
+    private var plain: ((T) -> String)?
 
     public init(_ name: String, summary: String) {
         self.name = name
@@ -91,6 +96,13 @@ public final class ObjectType<T> {
         return self
     }
 
+    /// Sets what `print` and `str` show, when it differs from the display.
+    @discardableResult
+    public func str(_ text: @escaping (T) -> String) -> ObjectType {
+        self.plain = text
+        return self
+    }
+
     /// Sets how a value of this type is drawn as SVG (for transcripts and `savefig`).
     @discardableResult
     public func svg(_ draw: @escaping (T) -> String?) -> ObjectType {
@@ -119,6 +131,7 @@ public final class ObjectType<T> {
 
     func render(_ value: T) -> String { show(value) }
     func draw(_ value: T) -> String? { picture?(value) }
+    func plainText(_ value: T) -> String? { plain?(value) }
 }
 
 /// A Swift value together with its ``ObjectType``.
@@ -131,4 +144,5 @@ final class NativeObject<T>: LabObject {
     func attribute(_ name: String) throws -> Value? { try type.member(name, of: value) }
     var display: String { type.render(value) }
     var svg: String? { type.draw(value) }
+    var plainText: String? { type.plainText(value) }
 }

@@ -145,6 +145,7 @@ enum TextBindings {
             }
             .method("tolist", "tolist()", "the items as a plain list") { l, _ in .list(l.items) }
             .display { collRepr($0.items.map(ReprItem.init), maxN: 10, style: .legacy) }
+            .str { "[" + $0.items.map(\.repr).joined(separator: ", ") + "]" }
         s.register(type: t.list)
 
         add(s, "L", "L(items=None, *more)",

@@ -23,6 +23,7 @@ import TestSupport
         #expect(run("L(['a', 'b', 'c'])[[2, 0]]") == "(#2) ['c','a']")
         #expect(run("len(L(range(7)).map(str))") == "7")
         #expect(run("' '.join(L(['a', 'b']))") == "'a b'")
+        #expect(run("print(L(['a', \"n't\"]))") == "['a', \"n't\"]")
     }
 
     @Test func tokenizerAppliesTheRulesThenSpacy() {
@@ -204,6 +205,7 @@ import TestSupport
             #expect(try s.evaluate("coll_repr(x\(maxN))").str == legacy["coll_repr"], "\(name) (book format)")
             #expect(try s.evaluate("coll_repr(x\(maxN), style='current')").str == current["coll_repr"], "\(name) (current format)")
             #expect(try s.evaluate("L(x)").repr == legacy["L_repr_pretty"], "\(name) (L in a notebook)")
+            #expect(try s.evaluate("str(L(x))").str == legacy["L_str"], "\(name) (print(L))")
             checked += 1
         }
         #expect(checked >= cases.count * 3 / 4, "only \(checked) of \(cases.count) cases could be evaluated")
