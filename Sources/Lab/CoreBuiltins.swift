@@ -210,6 +210,14 @@ enum CoreBuiltins {
             guard t.rank >= 1 else { throw a.error("a 0-d tensor is not iterable") }
             if t.rank == 1 { return t.data.map { .float(Double($0)) } }
             return (0..<t.shape[0]).map { .tensor(t.row($0)) }
+        case .object(let o):
+            // Objects with `__len__` and `__getitem__` (L, TensorText, loaders) iterate by index.
+            guard let len = try o.attribute("__len__"), let get = try o.attribute("__getitem__") else {
+                throw a.error("'\(o.typeName)' object is not iterable")
+            }
+            let n = try Convert.int(try a.session.call(len, []), "len")
+            guard n <= Convert.maxItems else { throw a.error("too many items (limit \(Convert.maxItems))") }
+            return try (0..<max(0, n)).map { try a.session.call(get, [.int($0)]) }
         default: throw a.error("'\(v.typeName)' object is not iterable")
         }
     }

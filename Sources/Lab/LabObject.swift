@@ -30,10 +30,14 @@ public protocol LabObject: AnyObject {
     var display: String { get }
     /// An SVG picture of the object, for transcripts and `savefig`; nil when it has none.
     var svg: String? { get }
+    /// What `print` and `str` give, when it differs from the display (Python's `__str__`
+    /// versus a notebook's pretty display: `print(L)` shows a plain list); nil to use `display`.
+    var plainText: String? { get }
 }
 
 extension LabObject {
     public var svg: String? { nil }
+    public var plainText: String? { nil }
 }
 
 /// The description of a Swift type `T` for the language: its name, attributes, methods and
@@ -56,6 +60,7 @@ public final class ObjectType<T> {
     private var methodInfo: [String: Builtin] = [:]
     private var show: (T) -> String
     private var picture: ((T) -> String?)?
+    private var plain: ((T) -> String)?
 
     public init(_ name: String, summary: String) {
         self.name = name
@@ -78,7 +83,8 @@ public final class ObjectType<T> {
                        _ call: @escaping (T, Arguments) throws -> Value) -> ObjectType {
         members.append(Member(name, kind: .method, signature: signature, summary: summary))
         methods[name] = call
-        methodInfo[name] = Builtin("\(self.name).\(name)", signature: signature, summary: summary,
+        // A called object (`tkn(txt)`) names itself in errors as the type, not `Tokenizer.__call__`.
+        methodInfo[name] = Builtin(name == "__call__" ? self.name : "\(self.name).\(name)", signature: signature, summary: summary,
                                    example: example, topic: self.name) { _ in .none }
         return self
     }
@@ -87,6 +93,13 @@ public final class ObjectType<T> {
     @discardableResult
     public func display(_ show: @escaping (T) -> String) -> ObjectType {
         self.show = show
+        return self
+    }
+
+    /// Sets what `print` and `str` show, when it differs from the display.
+    @discardableResult
+    public func str(_ text: @escaping (T) -> String) -> ObjectType {
+        self.plain = text
         return self
     }
 
@@ -118,6 +131,7 @@ public final class ObjectType<T> {
 
     func render(_ value: T) -> String { show(value) }
     func draw(_ value: T) -> String? { picture?(value) }
+    func plainText(_ value: T) -> String? { plain?(value) }
 }
 
 /// A Swift value together with its ``ObjectType``.
@@ -130,4 +144,5 @@ final class NativeObject<T>: LabObject {
     func attribute(_ name: String) throws -> Value? { try type.member(name, of: value) }
     var display: String { type.render(value) }
     var svg: String? { type.draw(value) }
+    var plainText: String? { type.plainText(value) }
 }

@@ -69,6 +69,7 @@ public final class Session {
         CoreBuiltins.install(in: self)
         TensorBuiltins.install(in: self)
         PlotBuiltins.install(in: self)
+        TextBindings.install(in: self)
         LearnBindings.install(in: self)
     }
 
@@ -234,6 +235,8 @@ public final class Session {
 
     /// Calls a function value with arguments.
     public func call(_ callee: Value, _ positional: [Value], _ keywords: [(String, Value)] = []) throws -> Value {
+        // Objects opt in to being called (`tkn(txt)`, `num(toks)`) with a `__call__` method.
+        if case .object(let o) = callee, let f = try o.attribute("__call__") { return try call(f, positional, keywords) }
         guard case .function(let f) = callee else { throw LabError("'\(callee.typeName)' object is not callable") }
         let args = Arguments(function: f.name, positional: positional, keywords: keywords, session: self)
         let result: Value

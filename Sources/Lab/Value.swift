@@ -85,6 +85,7 @@ public indirect enum Value {
     /// Python's `str`: like `repr` but strings appear without quotes (what `print` writes).
     public var str: String {
         if case .string(let s) = self { return s }
+        if case .object(let o) = self, let text = o.plainText { return text }
         return repr
     }
 

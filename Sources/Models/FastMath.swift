@@ -44,7 +44,9 @@ func maxElement(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
         i = 8
         while i + 8 <= n {
-            acc = pointwiseMax(acc, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
+            // Lane select rather than the generic pointwiseMax, which is not reliably inlined.
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            acc = acc.replacing(with: v, where: v .> acc)
             i += 8
         }
         m = acc.max()
@@ -112,4 +114,50 @@ func expShifted(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) {
         i += 8
     }
     while i < n { p[i] = fastExp(p[i] - shift); i += 1 }
+}
+
+/// `p[i] += bias[i]` and returns the largest result (n ≥ 1): the decoder's bias add fused into
+/// the log-softmax max pass, so the logits GEMM needs no pre-filled output.
+@inline(__always)
+func addBiasAndMax(_ p: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ n: Int) -> Float {
+    var i = 0
+    var m = -Float.infinity
+    if n >= 8 {
+        var acc = load8(p) + load8(bias)
+        store8(acc, p)
+        i = 8
+        while i + 8 <= n {
+            let v = load8(p + i) + load8(bias + i)
+            store8(v, p + i)
+            acc = acc.replacing(with: v, where: v .> acc)
+            i += 8
+        }
+        m = acc.max()
+    }
+    while i < n {
+        p[i] += bias[i]
+        if p[i] > m { m = p[i] }
+        i += 1
+    }
+    return m
+}
+
+/// `expShifted` and `sumElements` in one pass (same lane order, so the same sum).
+@inline(__always)
+func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = Float8()
+    var i = 0
+    while i + 8 <= n {
+        let e = fastExp(load8(p + i) - shift)
+        store8(e, p + i)
+        acc += e
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n {
+        p[i] = fastExp(p[i] - shift)
+        s += p[i]
+        i += 1
+    }
+    return s
 }

@@ -44,6 +44,14 @@ extension Parameter {
     }
 }
 
+extension Parameter {
+    /// `withGrad` when `wanted`, else `body(nil)` without touching the gradient.
+    @inline(__always)
+    func withGradIf<R>(_ wanted: Bool, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
+        wanted ? try withGrad { try body($0) } : try body(nil)
+    }
+}
+
 /// Draws a dropout mask: each entry is `1/(1-p)` with probability `1-p`, else 0
 /// (fastai's `dropout_mask`: `bernoulli_(1-p).div_(1-p)`).
 func drawDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float,

@@ -27,6 +27,14 @@ public final class LSTMLayer {
     /// DropConnect probability on `weight_hh`.
     public var weightP: Float
 
+    /// Multiply-adds per time step (`bs·4H·H`) from which the recurrent GEMM of a step is split
+    /// along the gates between workers (synchronising every step) instead of along the batch
+    /// rows (no synchronisation, but every worker packs all of `W_hh` on every step).
+    /// `LMLAB_GATE_SPLIT_MACS` overrides it (for measurements).
+    var gateSplitMACs: Int = LSTMLayer.defaultGateSplitMACs
+    static let defaultGateSplitMACs: Int =
+        ProcessInfo.processInfo.environment["LMLAB_GATE_SPLIT_MACS"].flatMap { Int($0) } ?? (1 << 24)
+
     // Carried state, [stateBatch, H] each.
     private(set) var stateBatch = 0
     let h0 = FloatBuffer()
@@ -143,22 +151,49 @@ public final class LSTMLayer {
         biasIH.withValue { bi in biasHH.withValue { bh in
             for j in 0..<G { biasSum.pointer[j] = bi[j] + bh[j] }
         } }
-        for r in 0..<n { (z + r * G).update(from: biasSum.pointer, count: G) }
-        weightIH.withValue { wih in
-            BLAS.sgemm(transB: true, m: n, n: G, k: inputSize, a: x, lda: inputSize,
-                       b: wih, ldb: inputSize, beta: 1, c: z, ldc: G)
-        }
-
         hs.pointer.update(from: h0.pointer, count: bs * H)
         cs.pointer.update(from: c0.pointer, count: bs * H)
-        for t in 0..<T {
-            let zt = z + t * bs * G
-            let hPrev = hs.pointer + t * bs * H
-            // Recurrent part: one GEMM per step.
-            BLAS.sgemm(transB: true, m: bs, n: G, k: H, a: hPrev, lda: H,
-                       b: weightHH.pointer, ldb: H, beta: 1, c: zt, ldc: G)
-            lstmCellForward(zt, cPrev: cs.pointer + t * bs * H, c: cs.pointer + (t + 1) * bs * H,
-                            h: hs.pointer + (t + 1) * bs * H, bs: bs, H: H)
+        let bsum = UnsafePointer(biasSum.pointer), whh = UnsafePointer(weightHH.pointer)
+        let hp = hs.pointer, cp = cs.pointer, nIn = inputSize
+        weightIH.withValue { wih in
+            WorkSplit.run { width in
+                WorkSplit.forEach(n, parts: width) { _, rows in
+                    for r in rows { (z + r * G).update(from: bsum, count: G) }
+                    BLAS.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
+                               b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
+                }
+                if width > 1 && bs * G * H >= gateSplitMACs {
+                    // Large steps: split each step's GEMM along the gates, so each worker packs
+                    // only its share of W_hh, then the cell maths along the rows.
+                    for t in 0..<T {
+                        let zt = z + t * bs * G, hPrev = hp + t * bs * H
+                        WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
+                            BLAS.sgemm(transB: true, m: bs, n: gr.count, k: H, a: hPrev, lda: H,
+                                       b: whh + gr.lowerBound * H, ldb: H, beta: 1, c: zt + gr.lowerBound, ldc: G)
+                        }
+                        WorkSplit.forEach(bs, parts: width) { _, rows in
+                            let b0 = rows.lowerBound
+                            lstmCellForward(zt + b0 * G, cPrev: cp + (t * bs + b0) * H,
+                                            c: cp + ((t + 1) * bs + b0) * H, h: hp + ((t + 1) * bs + b0) * H,
+                                            bs: rows.count, H: H)
+                        }
+                    }
+                    return
+                }
+                // Batch rows are independent through the whole recurrence: each worker runs all
+                // steps on its own rows, one GEMM per step.
+                WorkSplit.forEach(bs, parts: width) { _, rows in
+                    let b0 = rows.lowerBound, m = rows.count
+                    for t in 0..<T {
+                        let zt = z + (t * bs + b0) * G
+                        let hPrev = hp + (t * bs + b0) * H
+                        BLAS.sgemm(transB: true, m: m, n: G, k: H, a: hPrev, lda: H,
+                                   b: whh, ldb: H, beta: 1, c: zt, ldc: G)
+                        lstmCellForward(zt, cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
+                                        h: hp + ((t + 1) * bs + b0) * H, bs: m, H: H)
+                    }
+                }
+            }
         }
         h0.pointer.update(from: hs.pointer + T * bs * H, count: bs * H)
         c0.pointer.update(from: cs.pointer + T * bs * H, count: bs * H)
@@ -177,57 +212,90 @@ public final class LSTMLayer {
     /// Weight and bias gradients are accumulated into the parameters that require them.
     func backward(dOutput: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                   dInput: UnsafeMutablePointer<Float>?) {
-        let H = hiddenSize, G = 4 * H, T = steps, bs = batch, n = T * bs
+        let H = hiddenSize, G = 4 * H, T = steps, bs = batch, n = T * bs, nIn = inputSize
         dCell.ensure(bs * H)
         dCell.zero(bs * H)
         let dz = gates.pointer  // gates are replaced by dL/dz step by step
-        for t in stride(from: T - 1, through: 0, by: -1) {
-            let dzt = dz + t * bs * G
-            lstmCellBackward(dzt, dh: dOutput + t * bs * H, dc: dCell.pointer,
-                             cPrev: cs.pointer + t * bs * H, c: cs.pointer + (t + 1) * bs * H, bs: bs, H: H)
-            if t > 0 {
-                // dh_{t-1} += dz_t · W_hh
-                BLAS.sgemm(m: bs, n: H, k: G, a: dzt, lda: G, b: weightHH.pointer, ldb: H,
-                           beta: 1, c: dOutput + (t - 1) * bs * H, ldc: H)
-            }
-        }
-
-        // Weight gradients: single GEMMs over all steps.
-        if weightHHRaw.requiresGrad {
-            weightHHRaw.withGrad { g in
-                if maskUsed {
-                    dWeightScratch.ensure(G * H)
-                    BLAS.sgemm(transA: true, m: G, n: H, k: n, a: dz, lda: G, b: hs.pointer, ldb: H,
-                               beta: 0, c: dWeightScratch.pointer, ldc: H)
-                    for i in 0..<(G * H) { g[i] += dWeightScratch.pointer[i] * weightMask.pointer[i] }
-                } else {
-                    BLAS.sgemm(transA: true, m: G, n: H, k: n, a: dz, lda: G, b: hs.pointer, ldb: H,
-                               beta: 1, c: g, ldc: H)
+        let dc = dCell.pointer, cp = UnsafePointer(cs.pointer), hp = UnsafePointer(hs.pointer)
+        let whh = UnsafePointer(weightHH.pointer), mask = UnsafePointer(weightMask.pointer)
+        dWeightScratch.ensure(G * H)
+        let scratch = dWeightScratch.pointer
+        WorkSplit.run { width in
+            if width > 1 && bs * G * H >= gateSplitMACs {
+                // Large steps: cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
+                // along the hidden units (each worker packs only its columns of W_hh).
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let dzt = dz + t * bs * G
+                    WorkSplit.forEach(bs, parts: width) { _, rows in
+                        let b0 = rows.lowerBound
+                        lstmCellBackward(dzt + b0 * G, dh: dOutput + (t * bs + b0) * H, dc: dc + b0 * H,
+                                         cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
+                                         bs: rows.count, H: H)
+                    }
+                    if t > 0 {
+                        WorkSplit.forEach(H, parts: width, align: 16) { _, hc in
+                            BLAS.sgemm(m: bs, n: hc.count, k: G, a: dzt, lda: G, b: whh + hc.lowerBound, ldb: H,
+                                       beta: 1, c: dOutput + (t - 1) * bs * H + hc.lowerBound, ldc: H)
+                        }
+                    }
+                }
+            } else {
+            // Through time, each worker on its own batch rows (no synchronisation per step).
+            WorkSplit.forEach(bs, parts: width) { _, rows in
+                let b0 = rows.lowerBound, m = rows.count
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let dzt = dz + (t * bs + b0) * G
+                    lstmCellBackward(dzt, dh: dOutput + (t * bs + b0) * H, dc: dc + b0 * H,
+                                     cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H, bs: m, H: H)
+                    if t > 0 {
+                        // dh_{t-1} += dz_t · W_hh
+                        BLAS.sgemm(m: m, n: H, k: G, a: dzt, lda: G, b: whh, ldb: H,
+                                   beta: 1, c: dOutput + ((t - 1) * bs + b0) * H, ldc: H)
+                    }
                 }
             }
-        }
-        if weightIH.requiresGrad {
-            weightIH.withGrad { g in
-                BLAS.sgemm(transA: true, m: G, n: inputSize, k: n, a: dz, lda: G, b: x, ldb: inputSize,
-                           beta: 1, c: g, ldc: inputSize)
             }
-        }
-        if biasIH.requiresGrad || biasHH.requiresGrad {
-            biasSum.ensure(G)
-            biasSum.zero(G)
-            let s = biasSum.pointer
-            for r in 0..<n {
-                let row = dz + r * G
-                for j in 0..<G { s[j] += row[j] }
+
+            // Weight gradients: GEMMs over all steps, split along the gate rows.
+            let wantHH = weightHHRaw.requiresGrad, wantIH = weightIH.requiresGrad, masked = maskUsed
+            weightHHRaw.withGradIf(wantHH) { gHH in weightIH.withGradIf(wantIH) { gIH in
+            WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
+                let g0 = gr.lowerBound, m = gr.count
+                if let g = gHH {
+                    if masked {
+                        BLAS.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
+                                   beta: 0, c: scratch + g0 * H, ldc: H)
+                        for i in (g0 * H)..<((g0 + m) * H) { g[i] += scratch[i] * mask[i] }
+                    } else {
+                        BLAS.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
+                                   beta: 1, c: g + g0 * H, ldc: H)
+                    }
+                }
+                if let g = gIH {
+                    BLAS.sgemm(transA: true, m: m, n: nIn, k: n, a: dz + g0, lda: G, b: x, ldb: nIn,
+                               beta: 1, c: g + g0 * nIn, ldc: nIn)
+                }
             }
-            for p in [biasIH, biasHH] where p.requiresGrad {
-                p.withGrad { g in for j in 0..<G { g[j] += s[j] } }
+            } }
+            if biasIH.requiresGrad || biasHH.requiresGrad {
+                biasSum.ensure(G)
+                biasSum.zero(G)
+                let s = biasSum.pointer
+                for r in 0..<n {
+                    let row = dz + r * G
+                    for j in 0..<G { s[j] += row[j] }
+                }
+                for p in [biasIH, biasHH] where p.requiresGrad {
+                    p.withGrad { g in for j in 0..<G { g[j] += s[j] } }
+                }
             }
-        }
-        if let dInput {
-            weightIH.withValue { wih in
-                BLAS.sgemm(m: n, n: inputSize, k: G, a: dz, lda: G, b: wih, ldb: inputSize,
-                           beta: 0, c: dInput, ldc: inputSize)
+            if let dInput {
+                weightIH.withValue { wih in
+                    WorkSplit.forEach(n, parts: width) { _, rows in
+                        BLAS.sgemm(m: rows.count, n: nIn, k: G, a: dz + rows.lowerBound * G, lda: G, b: wih, ldb: nIn,
+                                   beta: 0, c: dInput + rows.lowerBound * nIn, ldc: nIn)
+                    }
+                }
             }
         }
     }

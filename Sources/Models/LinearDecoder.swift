@@ -21,8 +21,9 @@ public final class LinearDecoder {
     public var rng: SeededGenerator
 
     /// Rows per fused loss chunk are chosen so a chunk's logits hold about this many floats
-    /// (96 MB: big enough that the `dW` GEMM per chunk runs at full speed).
-    var chunkFloats = 24 << 20
+    /// (256 MB: every chunk packs the whole weight once per GEMM, so fewer, larger chunks cost
+    /// less; peak memory stays far below PyTorch's full logits).
+    var chunkFloats = 64 << 20
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -31,6 +32,7 @@ public final class LinearDecoder {
     let dropped = FloatBuffer()       // [T, bs, E]
     let chunk = FloatBuffer()         // [rows, V]
     let biasGrad = FloatBuffer()      // [V]
+    let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
 
     init(weight: Parameter, bias: Parameter?, outputP: Float, rng: SeededGenerator) {
         self.weight = weight
@@ -84,6 +86,13 @@ public final class LinearDecoder {
     ///   - dDropped: when not nil, receives `dL/d dropped [N, E]` (overwritten); the weight and
     ///     bias gradients are accumulated at the same time.
     func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?) -> Double {
+        WorkSplit.run { width in
+            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped, width: width)
+        }
+    }
+
+    private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
+                              width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
@@ -92,53 +101,87 @@ public final class LinearDecoder {
             biasGrad.ensure(V)
             biasGrad.zero(V)
         }
+        if dDropped != nil && width > 1 { partialProducts.ensure((width - 1) * rowsPerChunk * E) }
+        let z = chunk.pointer, bg = biasGrad.pointer, src = UnsafePointer(dropped.pointer)
+        let partials = partialProducts.pointer
+        var partTotals = [Double](repeating: 0, count: width)
         var total = 0.0
         var start = 0
-        while start < N {
-            let n = min(rowsPerChunk, N - start)
-            let z = chunk.pointer
-            logits(rows: start..<(start + n), into: z)
-            for r in 0..<n {
-                let row = z + r * V
-                let target = targets[start + r]
-                let m = maxElement(row, V)
-                let zt = row[target]
-                expShifted(row, V, shift: m)
-                let s = sumElements(row, V)
-                if dDropped != nil {
-                    // softmax − one-hot, scaled for the mean.
-                    let k = gradScale / s
-                    for v in 0..<V { row[v] *= k }
-                    row[target] -= gradScale
+        withBiasValue { biasPointer in
+        weight.withValue { w in weight.withGradIf(dDropped != nil && weight.requiresGrad) { wg in
+        partTotals.withUnsafeMutableBufferPointer { totals in
+        targets.withUnsafeBufferPointer { tg in
+            while start < N {
+                let n = min(rowsPerChunk, N - start), first = start
+                // Logits split along the vocabulary (each worker packs only its rows of W; the
+                // bias is added in the max pass below), then log-softmax, loss and
+                // (softmax − one-hot) split over rows.
+                WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                    BLAS.sgemm(transB: true, m: n, n: vs.count, k: E, a: src + first * E, lda: E,
+                               b: w + vs.lowerBound * E, ldb: E, beta: 0, c: z + vs.lowerBound, ldc: V)
                 }
-                total += Double(m + Foundation.log(s) - zt)
-            }
-            if let dDropped {
-                let d = dropped.pointer + start * E
-                weight.withValue { w in
-                    BLAS.sgemm(m: n, n: E, k: V, a: z, lda: V, b: w, ldb: E, beta: 0,
-                               c: dDropped + start * E, ldc: E)
-                }
-                if weight.requiresGrad {
-                    weight.withGrad { g in
-                        BLAS.sgemm(transA: true, m: V, n: E, k: n, a: z, lda: V, b: d, ldb: E,
-                                   beta: 1, c: g, ldc: E)
-                    }
-                }
-                if wantBias {
-                    let bg = biasGrad.pointer
-                    for r in 0..<n {
+                WorkSplit.forEach(n, parts: width) { part, rows in
+                    guard !rows.isEmpty else { totals[part] = 0; return }
+                    var sum = 0.0
+                    for r in rows {
                         let row = z + r * V
-                        for v in 0..<V { bg[v] += row[v] }
+                        let target = tg[first + r]
+                        let m = biasPointer.map { addBiasAndMax(row, $0, V) } ?? maxElement(row, V)
+                        let zt = row[target]
+                        let s = expShiftedSum(row, V, shift: m)
+                        if dDropped != nil {
+                            // softmax − one-hot, scaled for the mean.
+                            let k = gradScale / s
+                            for v in 0..<V { row[v] *= k }
+                            row[target] -= gradScale
+                        }
+                        sum += Double(m + Foundation.log(s) - zt)
+                    }
+                    totals[part] = sum
+                }
+                for part in 0..<width { total += totals[part] }
+                if let dDropped {
+                    let d = src + first * E
+                    // d dropped = dz · W, split along the vocabulary (the inner dimension) so each
+                    // worker packs half of dz and half of W; the partial products are summed.
+                    let out = dDropped + first * E
+                    WorkSplit.forEach(V, parts: width, align: 16) { part, vs in
+                        let c = part == 0 ? out : partials + (part - 1) * n * E
+                        if vs.isEmpty { c.update(repeating: 0, count: n * E); return }
+                        BLAS.sgemm(m: n, n: E, k: vs.count, a: z + vs.lowerBound, lda: V, b: w + vs.lowerBound * E,
+                                   ldb: E, beta: 0, c: c, ldc: E)
+                    }
+                    for part in 1..<max(width, 1) {
+                        let p = partials + (part - 1) * n * E
+                        for i in 0..<(n * E) { out[i] += p[i] }
+                    }
+                    // Weight and bias gradients split along the vocabulary.
+                    WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                        if let wg {
+                            BLAS.sgemm(transA: true, m: vs.count, n: E, k: n, a: z + vs.lowerBound, lda: V,
+                                       b: d, ldb: E, beta: 1, c: wg + vs.lowerBound * E, ldc: E)
+                        }
+                        if wantBias {
+                            for r in 0..<n {
+                                let row = z + r * V
+                                for v in vs { bg[v] += row[v] }
+                            }
+                        }
                     }
                 }
+                start += n
             }
-            start += n
-        }
+        } } } } }
         if wantBias, let bias {
             bias.withGrad { g in for v in 0..<V { g[v] += biasGrad.pointer[v] } }
         }
         return total
+    }
+
+    /// `body` with a pointer to the bias values, or nil without a bias.
+    private func withBiasValue<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        if let bias { return bias.withValue { body($0) } }
+        return body(nil)
     }
 
     // MARK: backward

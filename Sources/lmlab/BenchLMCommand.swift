@@ -28,6 +28,9 @@ struct BenchLM: ParsableCommand {
     @Option(help: "Seconds to spend on training steps (the same again on evaluation).") var seconds: Double = 20
     @Option(name: .customLong("drop-mult"), help: "drop_mult applied to the LM dropouts.") var dropMult: Float = 0.3
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+    @Flag(name: .customLong("best-kernels"),
+          help: "Re-run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernels itself.")
+    var bestKernels = false
 
     func validate() throws {
         for (name, v) in [("vocab", vocab), ("emb", emb), ("hid", hid), ("layers", layers), ("bs", bs), ("bptt", bptt)] where v <= 0 {
@@ -37,6 +40,13 @@ struct BenchLM: ParsableCommand {
     }
 
     func run() throws {
+        if bestKernels { try reexecWithoutKernelOverrides() }
+        let overrides = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { k in
+            ProcessInfo.processInfo.environment[k].map { "\(k)=\($0)" }
+        }
+        if !overrides.isEmpty {
+            print("note: OpenBLAS kernel overrides in the environment: \(overrides.joined(separator: " ")) (--best-kernels drops them)")
+        }
         if let threads { BLAS.threads = threads }
         print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
         print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
@@ -76,6 +86,25 @@ struct BenchLM: ParsableCommand {
         }
         report("eval", steps: evalSteps, wall: evalTime, cpu: evalCPU, tokens: tokens, flops: flops, peak: peak)
         print(String(format: "peak memory (maxrss): %.2f GB", peakResidentBytes() / 1e9))
+    }
+
+    /// `--best-kernels`: when either OpenBLAS override is set, says so, unsets both and replaces this
+    /// process with the same command line minus the flag (OpenBLAS reads them only at load time).
+    private func reexecWithoutKernelOverrides() throws {
+        let names = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
+        let env = ProcessInfo.processInfo.environment
+        let set = names.filter { env[$0] != nil }
+        guard !set.isEmpty else {
+            print("--best-kernels: neither \(names.joined(separator: " nor ")) is set; OpenBLAS already picks its own kernels")
+            return
+        }
+        print("--best-kernels: re-running with \(set.map { "\($0)=\(env[$0]!)" }.joined(separator: " ")) unset")
+        fflush(nil)
+        for name in set { unsetenv(name) }
+        let args = CommandLine.arguments.filter { $0 != "--best-kernels" }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &cArgs)
+        throw ValidationError("--best-kernels: could not re-run \(args[0]): \(String(cString: strerror(errno)))")
     }
 
     /// Prints wall-clock throughput and, because the machine may be shared, the CPU time the

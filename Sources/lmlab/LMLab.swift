@@ -25,7 +25,7 @@ struct LMLabCommand: ParsableCommand {
         Default command (start): lmlab [-c <statements>] [<file>]
           -c <statements>   run statements separated by ';' or new lines, then exit
           <file>            a script of statements, or a lesson .md, to run
-        Lessons: lmlab play [--step] [--check] [--transcript <out.md>] <lesson.md>
+        Lessons: lmlab play [--step] [--check] [--transcript <out.md>] <lesson.md>...
         """,
         version: LabInfo.version,
         subcommands: subcommandList,

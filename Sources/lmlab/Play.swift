@@ -5,7 +5,7 @@ import Lab
 /// `lmlab play`: replays a lesson, checks it, or writes a transcript of it.
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Play a lesson (.md): show each command and its output.",
+        abstract: "Play lessons (.md), in order: show each command and its output.",
         discussion: """
         --check compares every cell's output with its expected block and exits 1 on any
         difference (printed as FILE:LINE with a diff). --step pauses after each cell: press
@@ -22,15 +22,55 @@ struct Play: ParsableCommand {
     @Option(help: ArgumentHelp("Write a Markdown transcript of the session to this file.", valueName: "out.md"))
     var transcript: String?
 
-    @Argument(help: ArgumentHelp("The lesson to play.", valueName: "lesson.md"))
-    var file: String
+    @Argument(help: ArgumentHelp("The lessons to play, in order (each in a fresh session).", valueName: "lesson.md"))
+    var files: [String]
+
+    mutating func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one lesson file") }
+    }
 
     mutating func run() throws {
-        let lesson: Lesson
-        do { lesson = try Lesson.load(file) } catch {
-            Runner.report(String(describing: error))
-            throw ExitCode(1)
+        var lessons: [Lesson] = []
+        for file in files {
+            do { lessons.append(try Lesson.load(file)) } catch {
+                Runner.report(String(describing: error))
+                throw ExitCode(1)
+            }
         }
+        var transcripts: [String] = []
+        var failed = 0
+        for (k, lesson) in lessons.enumerated() {
+            guard let run = play(lesson) else { return }
+            if let transcript {
+                // With several lessons, pictures of lesson k are named OUT-k-N.svg.
+                let picturesPath = lessons.count == 1 ? transcript
+                    : (transcript as NSString).deletingPathExtension + "-\(k + 1).md"
+                do { transcripts.append(try run.transcript(writingPicturesNextTo: picturesPath)) } catch {
+                    Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            if check {
+                let failures = run.failures
+                for f in failures { Runner.report(f) }
+                print("\(lesson.path): \(run.results.count) cells, \(failures.isEmpty ? "all outputs match" : "\(failures.count) differ")")
+                if !failures.isEmpty { failed += 1 }
+            }
+        }
+        if let transcript {
+            do { try transcripts.joined(separator: "\n").write(toFile: transcript, atomically: true, encoding: .utf8) } catch {
+                Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        if check && lessons.count > 1 {
+            print("\(lessons.count) lessons, \(failed == 0 ? "all outputs match" : "\(failed) with differences")")
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Plays one lesson in a fresh session; nil when the user ended input during --step.
+    private func play(_ lesson: Lesson) -> LessonRun? {
         let session = Session()
         var run = LessonRun(lesson: lesson)
         let show = !check
@@ -50,24 +90,10 @@ struct Play: ParsableCommand {
                     }
                 }
                 fflush(nil)
-                if let editor, !pause(editor, session) { return }
+                if let editor, !pause(editor, session) { return nil }
             }
         }
-        if let transcript {
-            do {
-                let text = try run.transcript(writingPicturesNextTo: transcript)
-                try text.write(toFile: transcript, atomically: true, encoding: .utf8)
-            } catch {
-                Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
-                throw ExitCode(1)
-            }
-        }
-        if check {
-            let failures = run.failures
-            for f in failures { Runner.report(f) }
-            print("\(file): \(run.results.count) cells, \(failures.isEmpty ? "all outputs match" : "\(failures.count) differ")")
-            if !failures.isEmpty { throw ExitCode(1) }
-        }
+        return run
     }
 
     /// Waits for Enter; other lines run in the session. False when the user ends input (Ctrl-D).

@@ -8,7 +8,7 @@ import TestSupport
         let s = Session()
         _ = s.run("dls = 1; data = randn(2)")
         #expect(Completion.candidates(for: "ran", in: s) == ["rand", "randn", "range"])
-        #expect(Completion.candidates(for: "x = d", in: s) == ["data", "dir", "dls"])
+        #expect(Completion.candidates(for: "x = d", in: s) == ["data", "defaults", "dir", "dls"])
         #expect(Completion.candidates(for: "data.sh", in: s) == ["shape"])
         #expect(Completion.candidates(for: "print(data.s", in: s) == ["shape", "sigmoid", "sin", "sqrt", "std", "sum"])
         #expect(Completion.candidates(for: "nothing.sh", in: s) == [])

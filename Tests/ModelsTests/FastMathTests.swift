@@ -39,4 +39,25 @@ import Testing
             }
         }
     }
+
+    @Test func fusedBiasMaxAndExpSumMatchTheSeparatePasses() {
+        for n in [1, 7, 8, 9, 31] {
+            let xs = (0..<n).map { Float(($0 * 37) % 11) - 5 }
+            let bias = (0..<n).map { Float(($0 * 5) % 7) - 3 }
+            var row = xs
+            let m = row.withUnsafeMutableBufferPointer { p in
+                bias.withUnsafeBufferPointer { addBiasAndMax(p.baseAddress!, $0.baseAddress!, n) }
+            }
+            // Small integers: the sums are exact in float32.
+            let added = zip(xs, bias).map { $0 + $1 }
+            #expect(row == added)
+            #expect(m == added.max()!)
+            var separate = added
+            let s = row.withUnsafeMutableBufferPointer { expShiftedSum($0.baseAddress!, n, shift: m) }
+            separate.withUnsafeMutableBufferPointer { expShifted($0.baseAddress!, n, shift: m) }
+            // Same per-element exp and the same lane order of the sum: bit-identical.
+            #expect(row == separate)
+            #expect(s == separate.withUnsafeBufferPointer { sumElements($0.baseAddress!, n) })
+        }
+    }
 }

@@ -103,6 +103,31 @@ import Tensor
         }
     }
 
+    @Test func gateSplitAndBatchSplitRecurrencesAgree() throws {
+        // The two ways of sharing the time loop between workers (per-step GEMM split along the
+        // gates, or whole loop split along the batch rows) must give the same loss and gradients.
+        let (lm, x, y) = try randomModel(seed: 17)
+        lm.isTraining = true
+        let encRng = lm.encoder.rng, decRng = lm.decoder.rng
+        func run(gateSplit: Bool) throws -> (Float, [Tensor], Tensor) {
+            for l in lm.encoder.layers { l.gateSplitMACs = gateSplit ? 0 : Int.max }
+            lm.encoder.rng = encRng
+            lm.decoder.rng = decRng
+            lm.reset()
+            lm.zeroGrad()
+            let loss = try lm.lossAndBackward(x: x, y: y, arAlpha: 2, tarBeta: 1)
+            return (loss, lm.parameters.map(\.grad), lm.encoder.hiddenState[0].h)
+        }
+        let (l1, g1, h1) = try run(gateSplit: true), (l2, g2, h2) = try run(gateSplit: false)
+        // Same maths; only the GEMM blocking (float32 summation order) may differ: 1e-6.
+        #expect(abs(l1 - l2) <= 1e-6 * max(1, abs(l1)))
+        #expect(closeness(h1.data, h2.data, rtol: 1e-5, atol: 1e-6).ok)
+        for (a, b) in zip(g1, g2) {
+            #expect(closeness(a.data, b.data, rtol: 1e-4, atol: 1e-6).ok)
+        }
+        #expect(g1.contains { $0.data.contains { $0 != 0 } }, "gradients were computed")
+    }
+
     @Test func dropoutIsActiveOnlyInTraining() throws {
         let (lm, x, _) = try randomModel(seed: 13)
         lm.isTraining = false

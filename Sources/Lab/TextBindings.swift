@@ -1,0 +1,460 @@
+import Foundation
+import Text
+
+/// The object types of the text pipeline, made once per session and shared by the text and
+/// data bindings (so `unwrap` recognises values made by either).
+final class TextTypes {
+    let list = ObjectType<LList>("L", summary: "fastcore's list: shows itself as (#N) [...] like the book")
+    let ids = ObjectType<TensorText>("TensorText", summary: "token ids (a document or a batch), printed as PyTorch does")
+    let table = ObjectType<String>("Table", summary: "a text table (rules, tokens, batches)")
+    let wordTokenizer = ObjectType<WordTokenizerBox>("WordTokenizer", summary: "spaCy's English word tokenizer (fastai's WordTokenizer)")
+    let tokenizer = ObjectType<TokenizerBox>("Tokenizer", summary: "fastai's Tokenizer: the text rules, then a word or subword tokenizer")
+    let subword = ObjectType<SubwordBox>("SubwordTokenizer", summary: "fastai's SubwordTokenizer: a sentencepiece unigram model trained by setup(txts)")
+    let numericalize = ObjectType<NumericalizeBox>("Numericalize", summary: "fastai's Numericalize: setup builds the vocab, calling it turns tokens into ids")
+    let o2i = ObjectType<Vocab>("o2i", summary: "token → id lookup of a vocab (unknown tokens → 0, xxunk)")
+    let defaults = ObjectType<Void>("defaults", summary: "fastai's defaults: text_proc_rules and text_spec_tok")
+
+    /// An L of strings.
+    func strings(_ s: [String]) -> Value { list.wrap(LList(items: s.map { .string($0) })) }
+    /// A text display.
+    func text(_ s: String) -> Value { table.wrap(s) }
+}
+
+/// `WordTokenizer()`: spaCy-style English words, no rules.
+final class WordTokenizerBox {
+    let words: WordTokenizer
+    init(_ words: WordTokenizer) { self.words = words }
+}
+
+/// `Tokenizer(tok)`: the default rules, then words or subword pieces.
+final class TokenizerBox {
+    enum Base { case words(FastaiTokenizer), subword(SubwordBox) }
+    let base: Base
+    let rules: [TextRule]
+    init(base: Base, rules: [TextRule]) { self.base = base; self.rules = rules }
+
+    func callAsFunction(_ text: String) throws -> [String] {
+        switch base {
+        case .words(let t): return t(text)
+        case .subword(let s): return try s.encode(TextRule.apply(rules, to: text))
+        }
+    }
+}
+
+/// `SubwordTokenizer(vocab_sz=…)`: trained by `setup`.
+final class SubwordBox {
+    var vocabSize: Int?
+    var model: SentencePieceModel?
+    init(vocabSize: Int?) { self.vocabSize = vocabSize }
+
+    /// fastai's `SubwordTokenizer.setup`: the raw texts (one per line) train a unigram model.
+    func setup(_ texts: [String]) throws {
+        guard !texts.isEmpty else { throw LabError("SubwordTokenizer.setup: no texts to train on") }
+        let size = vocabSize ?? UnigramTrainer.fastaiVocabSize(texts: texts)
+        model = try SubwordBox.trained(size: size, texts: texts)
+    }
+
+    /// Training is deterministic, so the same texts and size give the same model: recent models
+    /// are kept (the book's `subword(sz)` retrains on the same texts for every call).
+    nonisolated(unsafe) private static var recent: [(key: String, model: SentencePieceModel)] = []
+    private static let lock = NSLock()
+
+    static func trained(size: Int, texts: [String]) throws -> SentencePieceModel {
+        let key = "\(size) " + TokenCache.key(names: [], texts: [], tokenizer: texts.joined(separator: "\u{1E}"))
+        lock.lock()
+        let hit = recent.first { $0.key == key }?.model
+        lock.unlock()
+        if let hit { return hit }
+        let model = try UnigramTrainer(options: .fastai(vocabSize: size)).train(texts: texts, normalizer: normalizer)
+        lock.lock()
+        recent.append((key, model))
+        if recent.count > 8 { recent.removeFirst() }
+        lock.unlock()
+        return model
+    }
+
+    func encode(_ text: String) throws -> [String] {
+        guard let model else { throw LabError("SubwordTokenizer: not trained yet (call sp.setup(txts) first)") }
+        return model.encodeAsPieces(text)
+    }
+
+    /// sentencepiece's `nmt_nfkc` normalisation (built once: its table takes a moment).
+    nonisolated(unsafe) static let normalizer = SentencePieceModelProto.NormalizerSpec.nmtNFKC()
+}
+
+/// `Numericalize(min_freq=3, max_vocab=60000)`.
+final class NumericalizeBox {
+    var num: Numericalize
+    init(_ num: Numericalize) { self.num = num }
+}
+
+/// Registers the text pipeline with fastai's spellings: tokenizers, rules, `coll_repr`, `L`,
+/// subwords, `Numericalize`, and the tables lessons show.
+enum TextBindings {
+    static func install(in s: Session) {
+        let types = TextTypes()
+        installValues(types, s)
+        installTokenizers(types, s)
+        installSubwords(types, s)
+        installNumericalize(types, s)
+        installTables(types, s)
+        DataBindings.install(in: s, types: types)
+    }
+
+    static func add(_ s: Session, _ name: String, _ signature: String, _ summary: String, _ example: String,
+                    topic: String = "text", _ call: @escaping (Arguments) throws -> Value) {
+        s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: topic, call: call))
+    }
+
+    // MARK: L and coll_repr
+
+    static func installValues(_ t: TextTypes, _ s: Session) {
+        t.list
+            .method("__getitem__", "__getitem__(i)", "an item, a slice (an L) or the items at a list of indices (an L)") { l, a in
+                let key = try a.required("i", at: 0)
+                switch key {
+                case .int, .bool: return l.items[try Operators.position(key, count: l.items.count, "L")]
+                case let .slice(x, y, z):
+                    return t.list.wrap(LList(items: try Operators.sliceIndices(x, y, z, count: l.items.count).map { l.items[$0] }))
+                default:
+                    // A batch of ids (2-D) gives one L per row: `num.vocab[x]`.
+                    if let batch = t.ids.unwrap(key), batch.shape.count == 2 {
+                        return .list(try batch.rows.map { row in
+                            t.list.wrap(LList(items: try row.map { l.items[try Operators.position(.int($0), count: l.items.count, "L")] }))
+                        })
+                    }
+                    let idx = try TextArgs.ids(key, "L index", session: a.session, tensorText: t.ids)
+                    return t.list.wrap(LList(items: try idx.map { l.items[try Operators.position(.int($0), count: l.items.count, "L")] }))
+                }
+            }
+            .method("__len__", "__len__()", "number of items") { l, _ in .int(l.items.count) }
+            .method("map", "map(f)", "an L of f(item) for every item", example: "txts[:200].map(tkn)") { l, a in
+                let f = try a.required("f", at: 0)
+                var out: [Value] = []
+                out.reserveCapacity(l.items.count)
+                for x in l.items {
+                    try a.session.cancellation.check()
+                    out.append(try a.session.call(f, [x]))
+                }
+                return t.list.wrap(LList(items: out))
+            }
+            .method("index", "index(x)", "position of the first item equal to x", example: "num.vocab.index('movie')") { l, a in
+                let x = try a.required("x", at: 0)
+                for (i, v) in l.items.enumerated() where (try? Operators.compare("==", v, x)) == true { return .int(i) }
+                throw a.error("\(x.repr) is not in the list")
+            }
+            .method("tolist", "tolist()", "the items as a plain list") { l, _ in .list(l.items) }
+            .display { collRepr($0.items.map(ReprItem.init), maxN: 10, style: .legacy) }
+            .str { "[" + $0.items.map(\.repr).joined(separator: ", ") + "]" }
+        s.register(type: t.list)
+
+        add(s, "L", "L(items=None, *more)",
+            "fastcore's L: a list shown as (#N) [...] (book-era coll_repr, first 10 items)", "L(range(12))") { a in
+            let first = a.value("items", at: 0)
+            let more = Array(a.rest(from: 1))
+            guard let first, !first.isNone else { return t.list.wrap(LList(items: more)) }
+            if !more.isEmpty { return t.list.wrap(LList(items: [first] + more)) }
+            switch first {
+            case .list, .tuple, .object: return t.list.wrap(LList(items: try TextArgs.sequence(first, "L", session: a.session)))
+            default: return t.list.wrap(LList(items: [first]))
+            }
+        }
+        add(s, "coll_repr", "coll_repr(c, max_n=10, style='book')",
+            "fastcore's coll_repr: (#N) and the first max_n items; style='book' is the format fastbook prints (fastcore 1.x, the default), style='current' is fastcore 2's",
+            "coll_repr(range(20), 5)") { a in
+            let c = try TextArgs.sequence(try a.required("c", at: 0), "coll_repr: 'c'", session: a.session)
+            let styleName = try a.string("style", default: "book")
+            let style: CollReprStyle
+            switch styleName {
+            case "book", "legacy": style = .legacy
+            case "current": style = .current
+            default: throw a.error("style must be 'book' or 'current', got \(pythonRepr(styleName))")
+            }
+            let maxN = try a.optionalInt("max_n", at: 1)
+            return .string(collRepr(c.map(ReprItem.init), maxN: maxN, style: style))
+        }
+    }
+
+    // MARK: Word tokenizers and rules
+
+    static func installTokenizers(_ t: TextTypes, _ s: Session) {
+        t.wordTokenizer
+            .method("__call__", "__call__(texts)", "the word tokens of each text (a list of Ls)", example: "first(spacy([txt]))") { w, a in
+                let v = try a.required("texts", at: 0)
+                if case .string = v { throw a.error("takes a list of texts, got a str (wrap it: spacy([txt]))") }
+                let texts = try TextArgs.strings(v, "WordTokenizer: 'texts'", session: a.session)
+                return .list(texts.map { t.strings(w.words.tokenize($0)) })
+            }
+            .display { _ in "WordTokenizer()" }
+        s.register(type: t.wordTokenizer)
+
+        add(s, "WordTokenizer", "WordTokenizer()", "spaCy's English word tokenizer (fastai's default; call it on a list of texts)",
+            "spacy = WordTokenizer(); first(spacy(['Don\\'t panic!']))") { _ in
+            t.wordTokenizer.wrap(WordTokenizerBox(try WordTokenizer()))
+        }
+
+        let ruleValues: [Value] = TextRule.defaults.map { rule in
+            .function(Builtin(rule.name, signature: "\(rule.name)(t)", summary: ruleSummary[rule.name] ?? "a text rule",
+                              example: ruleExample[rule.name].map { "\(rule.name)(\(pythonRepr($0)))" } ?? "", topic: "text rules") { a in
+                .string(rule.apply(try a.string("t", at: 0)))
+            })
+        }
+        for case .function(let f) in ruleValues { s.register(f) }
+
+        t.tokenizer
+            .method("__call__", "__call__(text)", "the tokens of one text (an L)", example: "tkn(txt)") { k, a in
+                let v = try a.required("text", at: 0)
+                guard case .string(let text) = v else {
+                    throw a.error("takes one text (a str), got \(v.typeName) (for many texts: txts.map(tkn))")
+                }
+                return t.strings(try k(text))
+            }
+            .attribute("rules", "the rules applied before tokenizing") { k in
+                .list(k.rules.map { r in ruleValues.first { if case .function(let f) = $0 { f.name == r.name } else { false } } ?? .none })
+            }
+            .display { k in
+                switch k.base {
+                case .words: "Tokenizer(WordTokenizer())"
+                case .subword(let sp): "Tokenizer(SubwordTokenizer(vocab_sz=\(sp.vocabSize.map(String.init) ?? "None")))"
+                }
+            }
+        s.register(type: t.tokenizer)
+
+        add(s, "Tokenizer", "Tokenizer(tok=None)",
+            "fastai's Tokenizer: the default rules (defaults.text_proc_rules) then tok (WordTokenizer() or a trained SubwordTokenizer)",
+            "tkn = Tokenizer(WordTokenizer()); tkn('Hello WORLD')") { a in
+            let tok = a.value("tok", at: 0) ?? .none
+            if tok.isNone { return t.tokenizer.wrap(TokenizerBox(base: .words(try FastaiTokenizer()), rules: TextRule.defaults)) }
+            if let w = t.wordTokenizer.unwrap(tok) {
+                return t.tokenizer.wrap(TokenizerBox(base: .words(FastaiTokenizer(rules: TextRule.defaults, words: w.words)),
+                                                     rules: TextRule.defaults))
+            }
+            if let sp = t.subword.unwrap(tok) { return t.tokenizer.wrap(TokenizerBox(base: .subword(sp), rules: TextRule.defaults)) }
+            throw a.error("'tok' must be a WordTokenizer or a SubwordTokenizer, got \(tok.typeName)")
+        }
+
+        t.defaults
+            .attribute("text_proc_rules", "the eight rules Tokenizer applies, in order") { _ in .list(ruleValues) }
+            .attribute("text_spec_tok", "the special tokens, in vocab order") { _ in t.strings(SpecialTokens.all) }
+            .display { _ in "defaults (text_proc_rules, text_spec_tok)" }
+        s.register(type: t.defaults)
+        s.define("defaults", t.defaults.wrap(()))
+
+        add(s, "rules", "rules(text)", "a table of the text after each default rule, one rule per line (what spaCy finally sees is the last line)",
+            "rules('<br />I LOVED it!!!!  #fastai')") { a in
+            let text = try a.string("text", at: 0)
+            var rows: [[String]] = [["(raw)", pythonRepr(text)]]
+            var current = text
+            for rule in TextRule.defaults {
+                current = rule.apply(current)
+                rows.append([rule.name, pythonRepr(current)])
+            }
+            return t.text(grid(rows, header: ["rule", "text"]))
+        }
+        add(s, "side_by_side", "side_by_side(text, max_n=20)",
+            "the first max_n spaCy tokens of the raw text next to Tokenizer's tokens (rules applied)",
+            "side_by_side('The U.S. dollar is UP!')") { a in
+            let text = try a.string("text", at: 0)
+            let n = try a.int("max_n", at: 1, default: 20)
+            let tkn = try FastaiTokenizer()
+            let raw = tkn.words.tokenize(text), ruled = tkn(text)
+            let count = min(max(raw.count, ruled.count), max(0, n))
+            let rows = (0..<count).map { i in
+                [i < raw.count ? pythonRepr(raw[i]) : "", i < ruled.count ? pythonRepr(ruled[i]) : ""]
+            }
+            var out = TextTable.render(header: ["WordTokenizer", "Tokenizer"], rows: rows, width: 80)
+            if count < max(raw.count, ruled.count) { out += "\n(\(raw.count) and \(ruled.count) tokens; first \(count) shown)" }
+            return t.text(out)
+        }
+    }
+
+    static let ruleSummary: [String: String] = [
+        "fix_html": "replace HTML leftovers (<br />, &amp;, ...) with plain text",
+        "replace_rep": "a character repeated 4+ times → xxrep, the count, the character",
+        "replace_wrep": "a word repeated 4+ times → xxwrep, the count, the word",
+        "spec_add_spaces": "put spaces around / and #",
+        "rm_useless_spaces": "collapse runs of spaces into one",
+        "replace_all_caps": "an ALL-CAPS word → xxup and the word in lower case",
+        "replace_maj": "a Capitalised word → xxmaj and the word in lower case",
+        "lowercase": "lower-case everything and put xxbos at the start",
+    ]
+    static let ruleExample: [String: String] = [
+        "fix_html": "a<br />b &amp; c", "replace_rep": "cool!!!!", "replace_wrep": "so so so so good",
+        "spec_add_spaces": "#fastai/nlp", "rm_useless_spaces": "a    b", "replace_all_caps": "I LOVED it",
+        "replace_maj": "Once again", "lowercase": "Hello",
+    ]
+
+    // MARK: Subwords
+
+    static func installSubwords(_ t: TextTypes, _ s: Session) {
+        t.subword
+            .method("setup", "setup(txts)", "train the unigram model on the raw texts (sentencepiece's algorithm, our trainer)",
+                    example: "sp = SubwordTokenizer(vocab_sz=1000); sp.setup(txts)") { sp, a in
+                try sp.setup(try TextArgs.strings(try a.required("txts", at: 0), "SubwordTokenizer.setup: 'txts'", session: a.session))
+                return .none
+            }
+            .method("__call__", "__call__(texts)", "the pieces of each text (a list of Ls)", example: "first(sp([txt]))") { sp, a in
+                let v = try a.required("texts", at: 0)
+                if case .string = v { throw a.error("takes a list of texts, got a str (wrap it: sp([txt]))") }
+                return .list(try TextArgs.strings(v, "SubwordTokenizer: 'texts'", session: a.session).map { t.strings(try sp.encode($0)) })
+            }
+            .attribute("vocab_sz", "the vocabulary size asked for (None: chosen from the texts)") { sp in sp.vocabSize.map { .int($0) } ?? .none }
+            .attribute("vocab", "the pieces of the trained model, by id") { sp in
+                guard let m = sp.model else { throw LabError("SubwordTokenizer: not trained yet (call sp.setup(txts) first)") }
+                return t.strings(m.pieces)
+            }
+            .display { sp in
+                "SubwordTokenizer(vocab_sz=\(sp.vocabSize.map(String.init) ?? "None"))" + (sp.model.map { " trained, \($0.count) pieces" } ?? " (not trained: call setup(txts))")
+            }
+        s.register(type: t.subword)
+
+        add(s, "SubwordTokenizer", "SubwordTokenizer(vocab_sz=None)",
+            "fastai's SubwordTokenizer: setup(txts) trains a sentencepiece unigram model, then sp([txt]) gives pieces (▁ marks a space)",
+            "sp = SubwordTokenizer(vocab_sz=40); sp.setup(['the cat sat on the mat'] * 20); first(sp(['the mat']))") { a in
+            let size = try a.optionalInt("vocab_sz", at: 0)
+            if let size, size < 20 || size > 100_000 { throw a.error("vocab_sz must be between 20 and 100000, got \(size)") }
+            return t.subword.wrap(SubwordBox(vocabSize: size))
+        }
+        add(s, "subword", "subword(sz, txts=txts, txt=txt)",
+            "the book's helper: train SubwordTokenizer(vocab_sz=sz) on txts and return first(sp([txt])) joined with spaces (uses the variables txts and txt unless given)",
+            "txts = ['the cat sat on the mat'] * 20; txt = 'the cats'; subword(40)") { a in
+            let sz = try a.int("sz", at: 0)
+            guard sz >= 20, sz <= 100_000 else { throw a.error("sz must be between 20 and 100000, got \(sz)") }
+            func variable(_ name: String, _ pos: Int) throws -> Value {
+                if let v = a.value(name, at: pos) { return v }
+                guard let v = a.session.variables[name] else {
+                    throw a.error("no '\(name)' defined: set txts (the training texts) and txt (the text to show), or pass them: subword(\(sz), txts, txt)")
+                }
+                return v
+            }
+            let texts = try TextArgs.strings(try variable("txts", 1), "subword: 'txts'", session: a.session)
+            let text = try variable("txt", 2)
+            guard case .string(let txt) = text else { throw a.error("'txt' must be a string, got \(text.typeName)") }
+            let sp = SubwordBox(vocabSize: sz)
+            try sp.setup(texts)
+            return .string(try sp.encode(txt).joined(separator: " "))
+        }
+    }
+
+    // MARK: Numericalize
+
+    static func installNumericalize(_ t: TextTypes, _ s: Session) {
+        t.o2i
+            .method("__getitem__", "__getitem__(token)", "the id of a token (0 when unknown)") { v, a in .int(v.id(of: try a.string("token", at: 0))) }
+            .method("__len__", "__len__()", "number of entries") { v, _ in .int(v.count) }
+            .display { v in "o2i: \(v.count) tokens → ids, e.g. " + v.items.prefix(3).enumerated().map { "\(pythonRepr($1)): \($0)" }.joined(separator: ", ") }
+        s.register(type: t.o2i)
+
+        t.numericalize
+            .method("setup", "setup(dsets)", "count the tokens of every document and build the vocab", example: "num.setup(toks200)") { n, a in
+                n.num.setup(try TextArgs.documents(try a.required("dsets", at: 0), "Numericalize.setup: 'dsets'", session: a.session))
+                return .none
+            }
+            .method("__call__", "__call__(toks)", "token ids of one document (a TensorText)", example: "num(toks)[:20]") { n, a in
+                guard n.num.vocab.count > 0 else { throw a.error("no vocab yet (call num.setup(toks200) first)") }
+                return t.ids.wrap(TensorText(n.num(try TextArgs.tokens(try a.required("toks", at: 0), "Numericalize: 'toks'", session: a.session))))
+            }
+            .method("decode", "decode(ids)", "the tokens of ids (an L)", example: "num.decode(nums)") { n, a in
+                t.strings(n.num.decode(try TextArgs.ids(try a.required("ids", at: 0), "Numericalize.decode: 'ids'", session: a.session, tensorText: t.ids)))
+            }
+            .attribute("vocab", "the vocabulary (an L): id → token; specials first, then by frequency, xxfake fillers at the end") { n in
+                t.strings(n.num.vocab.items)
+            }
+            .attribute("o2i", "token → id lookup: num.o2i['movie']") { n in t.o2i.wrap(n.num.vocab) }
+            .attribute("min_freq", "tokens seen fewer times become xxunk") { n in .int(n.num.minFreq) }
+            .attribute("max_vocab", "largest vocab size (before xxfake fillers)") { n in .int(n.num.maxVocab) }
+            .display { n in "Numericalize(min_freq=\(n.num.minFreq), max_vocab=\(n.num.maxVocab))" + (n.num.vocab.count > 0 ? ": \(n.num.vocab.count) tokens in vocab" : "") }
+        s.register(type: t.numericalize)
+
+        add(s, "Numericalize", "Numericalize(vocab=None, min_freq=3, max_vocab=60000)",
+            "fastai's Numericalize: setup(toks) builds the vocab, num(toks) gives ids, num.vocab[ids] or num.decode(ids) gives tokens back",
+            "num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); num(['hello', 'there'])") { a in
+            let minFreq = try a.int("min_freq", default: 3)
+            let maxVocab = try a.int("max_vocab", default: 60000)
+            guard minFreq >= 0 else { throw a.error("min_freq must be ≥ 0, got \(minFreq)") }
+            guard maxVocab > 0 else { throw a.error("max_vocab must be positive, got \(maxVocab)") }
+            if let v = a.value("vocab", at: 0), !v.isNone {
+                return t.numericalize.wrap(NumericalizeBox(Numericalize(vocab: Vocab(items: try TextArgs.strings(v, "Numericalize: 'vocab'", session: a.session)))))
+            }
+            return t.numericalize.wrap(NumericalizeBox(Numericalize(minFreq: minFreq, maxVocab: maxVocab)))
+        }
+
+        t.ids
+            .method("__getitem__", "__getitem__(i)", "an id (1-D), a row (2-D), or a slice") { x, a in
+                let key = try a.required("i", at: 0)
+                switch key {
+                case let .slice(lo, hi, step):
+                    let rows = try Operators.sliceIndices(lo, hi, step, count: x.count)
+                    if x.shape.count == 1 { return t.ids.wrap(TensorText(rows.map { x.data[$0] })) }
+                    return t.ids.wrap(TensorText(rows: rows.count, columns: x.shape[1], data: rows.flatMap { x.row($0).data }))
+                case .tuple(let parts) where parts.count == 2 && x.shape.count == 2:
+                    let row = x.row(try Operators.position(parts[0], count: x.count, "TensorText"))
+                    return try t.ids.member("__getitem__", of: row).map { try a.session.call($0, [parts[1]]) } ?? .none
+                default:
+                    let i = try Operators.position(key, count: x.count, "TensorText")
+                    return x.shape.count == 1 ? .int(x.data[i]) : t.ids.wrap(x.row(i))
+                }
+            }
+            .method("__len__", "__len__()", "size of the first dimension") { x, _ in .int(x.count) }
+            .attribute("shape", "the dimensions, e.g. (64, 72)") { x in .tuple(x.shape.map { .int($0) }) }
+            .method("tolist", "tolist()", "the ids as (nested) lists") { x, _ in
+                x.shape.count == 1 ? .list(x.data.map { .int($0) }) : .list(x.rows.map { .list($0.map { .int($0) }) })
+            }
+            .display { $0.torchRepr }
+        s.register(type: t.ids)
+    }
+
+    // MARK: Tables
+
+    static func installTables(_ t: TextTypes, _ s: Session) {
+        t.table.display { $0 }
+        s.register(type: t.table)
+
+        add(s, "table", "table(rows, header=None)", "rows of tokens (or any values) as aligned columns",
+            "table([['xxbos', 'the', 'cat'], ['the', 'cat', 'sat']])") { a in
+            let rows = try TextArgs.sequence(try a.required("rows", at: 0), "table: 'rows'", session: a.session).map {
+                try TextArgs.sequence($0, "table: a row", session: a.session).map(cell)
+            }
+            let header = try a.value("header", at: 1).flatMap { $0.isNone ? nil : try TextArgs.sequence($0, "table: 'header'", session: a.session).map(\.str) }
+            return t.text(grid(rows, header: header))
+        }
+        add(s, "stream_table", "stream_table(tokens, bs=6, seq_len=None, batch=0)",
+            "the book's illustration: the token stream cut into bs rows (len // bs tokens each); with seq_len, block number batch of seq_len columns",
+            "stream_table(Tokenizer()('The cat sat on the mat. It was happy there.'), bs=2, seq_len=3, batch=1)") { a in
+            let tokens = try TextArgs.sequence(try a.required("tokens", at: 0), "stream_table: 'tokens'", session: a.session).map(cell)
+            let bs = try a.int("bs", at: 1, default: 6)
+            guard bs > 0, bs <= tokens.count else { throw a.error("bs must be between 1 and the number of tokens (\(tokens.count)), got \(bs)") }
+            var rows = BookBatchIllustration.rows(tokens, rows: bs)
+            if let seqLen = try a.optionalInt("seq_len", at: 2) {
+                guard seqLen > 0 else { throw a.error("seq_len must be positive, got \(seqLen)") }
+                let batch = try a.int("batch", at: 3, default: 0)
+                let n = (rows[0].count + seqLen - 1) / seqLen
+                guard batch >= 0, batch < n else { throw a.error("batch must be between 0 and \(n - 1), got \(batch)") }
+                rows = BookBatchIllustration.block(rows, index: batch, width: seqLen)
+            }
+            return t.text(grid(rows, header: nil))
+        }
+    }
+
+    /// How a value appears in a table cell: strings bare, with line breaks visible.
+    static func cell(_ v: Value) -> String {
+        guard case .string(let s) = v else { return v.repr }
+        return BatchDisplay.text([s], truncAt: Int.max)
+    }
+
+    /// Columns aligned to their widest cell, two spaces apart (like a DataFrame without index).
+    static func grid(_ rows: [[String]], header: [String]?) -> String {
+        let all = (header.map { [$0] } ?? []) + rows
+        let columns = all.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            var line = ""
+            for (c, w) in widths.enumerated() {
+                let cell = c < row.count ? row[c] : ""
+                line += (c == 0 ? "" : "  ") + cell + String(repeating: " ", count: w - cell.count)
+            }
+            while line.last == " " { line.removeLast() }
+            return line
+        }.joined(separator: "\n")
+    }
+}
