@@ -169,24 +169,10 @@ enum LearnData {
     /// `Datasets/imdb_sample`: `$LMLAB_DATASETS`, else found going up from the current folder,
     /// the executable or this source file.
     static func sampleFolder(_ a: Arguments) throws -> URL {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["LMLAB_DATASETS"], !env.isEmpty {
-            return URL(fileURLWithPath: env, isDirectory: true).appendingPathComponent("imdb_sample", isDirectory: true)
+        guard let datasets = DataBindings.datasetsDirectory() else {
+            throw a.error("cannot find Datasets/imdb_sample (run lmlab from the LMLab folder, or set LMLAB_DATASETS)")
         }
-        var starts = [URL(fileURLWithPath: fm.currentDirectoryPath, isDirectory: true)]
-        if let exe = Bundle.main.executableURL { starts.append(exe.deletingLastPathComponent()) }
-        starts.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent())
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<8 {
-                let candidate = dir.appendingPathComponent("Datasets/imdb_sample", isDirectory: true)
-                if fm.fileExists(atPath: candidate.appendingPathComponent("train").path) { return candidate }
-                let up = dir.deletingLastPathComponent()
-                if up.path == dir.path { break }
-                dir = up
-            }
-        }
-        throw a.error("cannot find Datasets/imdb_sample (run lmlab from the LMLab folder, or set LMLAB_DATASETS)")
+        return datasets.appendingPathComponent("imdb_sample", isDirectory: true)
     }
 
     /// `dataset='imdb_sample'` (default) or `'imdb'` (the full reviews, after Scripts/fetch-imdb).
