@@ -49,8 +49,14 @@ public final class LSTMLayer {
     let hs = FloatBuffer()
     /// Cell states `[T+1, bs, H]`, same layout.
     let cs = FloatBuffer()
-    /// The `weight_hh` used by the last call (`[4H, H]`).
-    let weightHH = FloatBuffer()
+    /// The `weight_hh` of the last forward call, transposed and packed for `PackedGEMM`
+    /// (`B = (raw ⊙ mask)ᵀ`, `[H, 4H]`).
+    let packedHHT = FloatBuffer()
+    /// `weightHHRaw.version` that `packedHHT` holds without a mask (eval calls reuse it: no
+    /// re-packing per generated word); nil after a masked call.
+    private var packedHHTVersion: UInt64?
+    /// The same weight packed for the backward product `dz · W_hh` (`B = raw ⊙ mask`, `[4H, H]`).
+    let packedHH = FloatBuffer()
     /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
     let weightMask = FloatBuffer()
     private var maskUsed = false
@@ -68,7 +74,6 @@ public final class LSTMLayer {
         weightIH = Parameter(namePrefix + "module.weight_ih_l0", Tensor.zeros([g, inputSize]))
         biasIH = Parameter(namePrefix + "module.bias_ih_l0", Tensor.zeros([g]))
         biasHH = Parameter(namePrefix + "module.bias_hh_l0", Tensor.zeros([g]))
-        weightHH.ensure(g * hiddenSize)
         weightMask.ensure(g * hiddenSize)
     }
 
@@ -134,15 +139,16 @@ public final class LSTMLayer {
         hs.ensure((T + 1) * bs * H)
         cs.ensure((T + 1) * bs * H)
 
-        // Effective recurrent weight, once per call.
+        // Effective recurrent weight, once per call, packed for the per-step products.
         maskUsed = training && weightP > 0
-        weightHHRaw.withValue { raw in
-            if maskUsed {
-                drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng)
-                for i in 0..<(G * H) { weightHH.pointer[i] = raw[i] * weightMask.pointer[i] }
-            } else {
-                weightHH.pointer.update(from: raw, count: G * H)
+        if maskUsed { drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng) }
+        if maskUsed || packedHHTVersion != weightHHRaw.version {
+            packedHHT.ensure(PackedGEMM.packedCount(k: H, n: G))
+            weightHHRaw.withValue { raw in
+                PackedGEMM.packTransposed(raw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil,
+                                          n: G, k: H, into: packedHHT.pointer)
             }
+            packedHHTVersion = maskUsed ? nil : weightHHRaw.version
         }
 
         // Input projections of all steps in one GEMM, on top of the summed biases.
@@ -153,23 +159,33 @@ public final class LSTMLayer {
         } }
         hs.pointer.update(from: h0.pointer, count: bs * H)
         cs.pointer.update(from: c0.pointer, count: bs * H)
-        let bsum = UnsafePointer(biasSum.pointer), whh = UnsafePointer(weightHH.pointer)
+        let bsum = UnsafePointer(biasSum.pointer), whhT = UnsafePointer(packedHHT.pointer)
         let hp = hs.pointer, cp = cs.pointer, nIn = inputSize
         weightIH.withValue { wih in
             WorkSplit.run { width in
-                WorkSplit.forEach(n, parts: width) { _, rows in
-                    for r in rows { (z + r * G).update(from: bsum, count: G) }
-                    BLAS.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
-                               b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
+                if n < 2 * width {
+                    for r in 0..<n { (z + r * G).update(from: bsum, count: G) }
+                    // A token or two (generation): matrix-vector products split along the gates.
+                    WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
+                        for r in 0..<n { rowDotsAdd(wih, n: nIn, rows: gr, x: x + r * nIn, y: z + r * G) }
+                    }
+                } else {
+                    WorkSplit.forEach(n, parts: width) { _, rows in
+                        for r in rows { (z + r * G).update(from: bsum, count: G) }
+                        BLAS.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
+                                   b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
+                    }
                 }
-                if width > 1 && bs * G * H >= gateSplitMACs {
-                    // Large steps: split each step's GEMM along the gates, so each worker packs
-                    // only its share of W_hh, then the cell maths along the rows.
+                // Split each step along the gates when the batch is too small to share out
+                // (generation) or a step is large enough to pay for a synchronisation per step.
+                if width > 1 && (bs < width || bs * G * H >= gateSplitMACs) {
+                    // Large steps: split each step's product along the gates, so each worker
+                    // streams only its panels of W_hh, then the cell maths along the rows.
                     for t in 0..<T {
                         let zt = z + t * bs * G, hPrev = hp + t * bs * H
                         WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
-                            BLAS.sgemm(transB: true, m: bs, n: gr.count, k: H, a: hPrev, lda: H,
-                                       b: whh + gr.lowerBound * H, ldb: H, beta: 1, c: zt + gr.lowerBound, ldc: G)
+                            PackedGEMM.multiplyAdd(m: bs, n: gr.count, k: H, a: hPrev, lda: H,
+                                                   packed: whhT + gr.lowerBound * H, c: zt + gr.lowerBound, ldc: G)
                         }
                         WorkSplit.forEach(bs, parts: width) { _, rows in
                             let b0 = rows.lowerBound
@@ -181,14 +197,13 @@ public final class LSTMLayer {
                     return
                 }
                 // Batch rows are independent through the whole recurrence: each worker runs all
-                // steps on its own rows, one GEMM per step.
+                // steps on its own rows, one product per step.
                 WorkSplit.forEach(bs, parts: width) { _, rows in
                     let b0 = rows.lowerBound, m = rows.count
                     for t in 0..<T {
                         let zt = z + (t * bs + b0) * G
                         let hPrev = hp + (t * bs + b0) * H
-                        BLAS.sgemm(transB: true, m: m, n: G, k: H, a: hPrev, lda: H,
-                                   b: whh, ldb: H, beta: 1, c: zt, ldc: G)
+                        PackedGEMM.multiplyAdd(m: m, n: G, k: H, a: hPrev, lda: H, packed: whhT, c: zt, ldc: G)
                         lstmCellForward(zt, cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
                                         h: hp + ((t + 1) * bs + b0) * H, bs: m, H: H)
                     }
@@ -217,7 +232,12 @@ public final class LSTMLayer {
         dCell.zero(bs * H)
         let dz = gates.pointer  // gates are replaced by dL/dz step by step
         let dc = dCell.pointer, cp = UnsafePointer(cs.pointer), hp = UnsafePointer(hs.pointer)
-        let whh = UnsafePointer(weightHH.pointer), mask = UnsafePointer(weightMask.pointer)
+        let mask = UnsafePointer(weightMask.pointer)
+        packedHH.ensure(PackedGEMM.packedCount(k: G, n: H))
+        weightHHRaw.withValue { raw in
+            PackedGEMM.pack(raw, mask: maskUsed ? mask : nil, k: G, n: H, into: packedHH.pointer)
+        }
+        let whh = UnsafePointer(packedHH.pointer)
         dWeightScratch.ensure(G * H)
         let scratch = dWeightScratch.pointer
         WorkSplit.run { width in
@@ -234,8 +254,8 @@ public final class LSTMLayer {
                     }
                     if t > 0 {
                         WorkSplit.forEach(H, parts: width, align: 16) { _, hc in
-                            BLAS.sgemm(m: bs, n: hc.count, k: G, a: dzt, lda: G, b: whh + hc.lowerBound, ldb: H,
-                                       beta: 1, c: dOutput + (t - 1) * bs * H + hc.lowerBound, ldc: H)
+                            PackedGEMM.multiplyAdd(m: bs, n: hc.count, k: G, a: dzt, lda: G, packed: whh + hc.lowerBound * G,
+                                                   c: dOutput + (t - 1) * bs * H + hc.lowerBound, ldc: H)
                         }
                     }
                 }
@@ -249,8 +269,8 @@ public final class LSTMLayer {
                                      cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H, bs: m, H: H)
                     if t > 0 {
                         // dh_{t-1} += dz_t · W_hh
-                        BLAS.sgemm(m: m, n: H, k: G, a: dzt, lda: G, b: whh, ldb: H,
-                                   beta: 1, c: dOutput + ((t - 1) * bs + b0) * H, ldc: H)
+                        PackedGEMM.multiplyAdd(m: m, n: H, k: G, a: dzt, lda: G, packed: whh,
+                                               c: dOutput + ((t - 1) * bs + b0) * H, ldc: H)
                     }
                 }
             }
@@ -307,7 +327,8 @@ public final class LSTMLayer {
 /// - Parameters:
 ///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o); replaced by the activated gates.
 ///   - cPrev: `[bs, H]`; c: receives `c_t [bs, H]`; h: receives `h_t [bs, H]`.
-@inline(__always)
+// Not inlined: inside the large forward/backward bodies the SIMD loads stop being inlined.
+@inline(never)
 func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
                      c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int) {
     for b in 0..<bs {
@@ -340,7 +361,7 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
 ///   - dh: `dL/dh_t [bs, H]` (output gradient plus the recurrent contribution).
 ///   - dc: on entry `dL/dc_t` from step t+1 (`[bs, H]`); on exit `dL/dc_{t-1}`.
 ///   - cPrev: `c_{t-1} [bs, H]`; c: `c_t [bs, H]`.
-@inline(__always)
+@inline(never)
 func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Float>,
                       dc: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
                       c: UnsafePointer<Float>, bs: Int, H: Int) {

@@ -74,8 +74,18 @@ public final class LinearDecoder {
             out.update(repeating: 0, count: n * V)
         }
         weight.withValue { w in
-            BLAS.sgemm(transB: true, m: n, n: V, k: E, a: dropped.pointer + rows.lowerBound * E, lda: E,
-                       b: w, ldb: E, beta: 1, c: out, ldc: V)
+            if n <= 2 {
+                // Generation: row by row, each streaming W once at memory speed.
+                let x = UnsafePointer(dropped.pointer + rows.lowerBound * E)
+                WorkSplit.run { width in
+                    WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                        for r in 0..<n { rowDotsAdd(w, n: E, rows: vs, x: x + r * E, y: out + r * V) }
+                    }
+                }
+            } else {
+                BLAS.sgemm(transB: true, m: n, n: V, k: E, a: dropped.pointer + rows.lowerBound * E, lda: E,
+                           b: w, ldb: E, beta: 1, c: out, ldc: V)
+            }
         }
     }
 

@@ -7,7 +7,10 @@ public final class Parameter: @unchecked Sendable {
     /// The fastai/PyTorch state_dict key.
     public let name: String
     /// Current weights.
-    public var value: Tensor
+    public var value: Tensor { didSet { version &+= 1 } }
+    /// Changes whenever `value` is written (assigned or mutated in place), so a model can keep
+    /// a derived copy (e.g. packed weights for generation) until the weights change.
+    public private(set) var version: UInt64 = 0
     /// Gradient of the loss with respect to `value`; same shape, zero until a backward pass.
     public var grad: Tensor
     /// False when the parameter is frozen.

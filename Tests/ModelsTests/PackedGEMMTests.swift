@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Models
+
+/// The per-step LSTM product against a plain triple loop, on shapes that hit every path of the
+/// kernel: whole and ragged 16-column panels, 1–3 leftover rows, k across the 256 blocking.
+@Suite struct PackedGEMMTests {
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 16, 1), (3, 100, 37), (4, 512, 128), (8, 800, 200), (5, 33, 300), (17, 64, 513), (2, 4608 / 8, 64),
+    ]
+
+    /// `C + A · Wᵀ` in double precision, W `[n, k]` row-major.
+    static func reference(_ a: [Float], _ w: [Float], _ c: [Float], m: Int, n: Int, k: Int) -> [Double] {
+        var out = c.map(Double.init)
+        for i in 0..<m { for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k { s += Double(a[i * k + p]) * Double(w[j * k + p]) }
+            out[i * n + j] += s
+        } }
+        return out
+    }
+
+    @Test(arguments: 0..<shapes.count)
+    func transposedPackingMatchesLoops(_ index: Int) {
+        let (m, n, k) = Self.shapes[index]
+        var rng = SeededGenerator(seed: UInt64(index + 1))
+        let a = (0..<(m * k)).map { _ in rng.nextNormal() }
+        let w = (0..<(n * k)).map { _ in rng.nextNormal() }
+        let mask = (0..<(n * k)).map { _ in rng.nextUnit() < 0.5 ? Float(2) : 0 }
+        var c = (0..<(m * n)).map { _ in rng.nextNormal() }
+        let expected = Self.reference(a, zip(w, mask).map(*), c, m: m, n: n, k: k)
+        var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
+        packed.withUnsafeMutableBufferPointer { pk in
+            PackedGEMM.packTransposed(w, mask: mask, n: n, k: k, into: pk.baseAddress!)
+        }
+        c.withUnsafeMutableBufferPointer { cp in
+            PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n)
+        }
+        // float32 sums of k products of unit normals: error grows like √k · 1e-7 · |terms|.
+        let tol = 1e-5 * Double(k).squareRoot() * 4
+        for i in 0..<(m * n) { #expect(abs(Double(c[i]) - expected[i]) <= tol, "shape \(m)×\(n)×\(k) at \(i)") }
+    }
+
+    /// The backward packing (`B = W`, `[k, n]`) and a product over a column slice of whole panels,
+    /// as the gate split uses it.
+    @Test func directPackingAndColumnSlices() {
+        let m = 6, k = 48, n = 72
+        var rng = SeededGenerator(seed: 9)
+        let a = (0..<(m * k)).map { _ in rng.nextNormal() }
+        let b = (0..<(k * n)).map { _ in rng.nextNormal() }  // [k, n]
+        let bt = (0..<(n * k)).map { i in b[(i % k) * n + i / k] }  // its transpose [n, k]
+        let expected = Self.reference(a, bt, [Float](repeating: 0, count: m * n), m: m, n: n, k: k)
+        var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
+        packed.withUnsafeMutableBufferPointer { PackedGEMM.pack(b, mask: nil, k: k, n: n, into: $0.baseAddress!) }
+        var c = [Float](repeating: 0, count: m * n)
+        c.withUnsafeMutableBufferPointer { cp in
+            packed.withUnsafeBufferPointer { pk in
+                for cols in [0..<32, 32..<n] {  // slices start on panel boundaries
+                    PackedGEMM.multiplyAdd(m: m, n: cols.count, k: k, a: a, lda: k,
+                                           packed: pk.baseAddress! + cols.lowerBound * k,
+                                           c: cp.baseAddress! + cols.lowerBound, ldc: n)
+                }
+            }
+        }
+        for i in 0..<(m * n) { #expect(abs(Double(c[i]) - expected[i]) <= 1e-4, "at \(i)") }
+    }
+
+    /// The matrix-vector rows of generation, over a row slice with leftover rows and columns.
+    @Test func rowDotsMatchLoops() {
+        let rows = 23, n = 45
+        var rng = SeededGenerator(seed: 4)
+        let w = (0..<(rows * n)).map { _ in rng.nextNormal() }
+        let x = (0..<n).map { _ in rng.nextNormal() }
+        var y = [Float](repeating: 1, count: rows)
+        y.withUnsafeMutableBufferPointer { rowDotsAdd(w, n: n, rows: 2..<21, x: x, y: $0.baseAddress!) }
+        for r in 0..<rows {
+            let dot = (0..<n).reduce(0.0) { $0 + Double(w[r * n + $1]) * Double(x[$1]) }
+            let expected = (2..<21).contains(r) ? 1 + dot : 1
+            #expect(abs(Double(y[r]) - expected) <= 1e-4, "row \(r)")
+        }
+    }
+
+    /// Eval calls reuse the packed weight until the parameter changes; a changed weight must
+    /// change the output (the cache is keyed on `Parameter.version`).
+    @Test func evalCacheFollowsWeightChanges() throws {
+        let lm = try AWDLSTMLanguageModel(config: AWDLSTMConfig(embSize: 8, hiddenSize: 16, layers: 2), vocabSize: 20, seed: 3)
+        lm.isTraining = false
+        lm.reset()
+        let before = try lm.nextTokenLogits(for: [2, 5, 7])
+        lm.reset()
+        #expect(try lm.nextTokenLogits(for: [2, 5, 7]) == before)
+        let p = lm.encoder.layers[0].weightHHRaw
+        let v = p.version
+        p.value.data[0] += 0.5
+        #expect(p.version != v)
+        lm.reset()
+        #expect(try lm.nextTokenLogits(for: [2, 5, 7]) != before)
+    }
+}
