@@ -159,7 +159,7 @@ enum InspectBindings {
         s.register(type: modelType)
         TraceBindings.install(in: s)
         s.register(Builtin("trace", signature: "trace(learn, x, y)",
-                           summary: "one training step without an optimizer step, traced: embedding, every dropout mask, each layer's gates per time step and states, logits, loss terms, gradients; shown as a summary, and a Trace object (t.embedding, t.masks.input, t.layers[0].gates, t.layers[0].h, t.logits, t.grads['0.encoder.weight']; help Trace)",
+                           summary: "one training step, traced (no optimizer step): dropout masks, gates per time step, states, logits, loss, gradients; a Trace: t.masks.input, t.layers[0].gates, t.grads[name] (help Trace)",
                            example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2]); t.layers[0].f.shape", topic: "learn") { a in
             let lv = try a.required("learn", at: 0)
             let xt = try a.tensor("x", at: 1), yt = try a.tensor("y", at: 2)
