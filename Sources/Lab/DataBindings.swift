@@ -1,4 +1,5 @@
 import Foundation
+import Learn
 import Text
 
 /// `LMDataLoader` as the language holds it: the loader and, when it came from a DataBlock, its vocab.
@@ -8,19 +9,6 @@ final class LMLoaderBox {
     /// The first epoch's stream, built on first use (indexing batch after batch reuses it).
     private(set) lazy var firstEpoch: LMEpoch = loader.epoch(0)
     init(loader: LMDataLoader, vocab: Vocab?) { self.loader = loader; self.vocab = vocab }
-}
-
-/// A document tokenizer for the data pipeline: fastai's rules + spaCy words, on worker threads.
-/// The tokenizer keeps warm per-thread caches, so one instance is shared behind a lock.
-final class WordsDocumentTokenizer: DocumentTokenizer, @unchecked Sendable {
-    let cacheIdentifier = "fastai-words-rules-v1"
-    private let lock = NSLock()
-    private let tokenizer: FastaiTokenizer
-    init() throws { tokenizer = try FastaiTokenizer() }
-    func tokenize(_ texts: [String]) -> [[String]] {
-        lock.lock(); defer { lock.unlock() }
-        return tokenizer.tokenizeDataset(texts, threads: 2)
-    }
 }
 
 /// Registers the data side: the embedded dataset, paths and files, `LMDataLoader`, and the
@@ -245,13 +233,16 @@ enum DataBindings {
                                    progress: { bar.update($0) })
     }
 
-    nonisolated(unsafe) private static var tokenizer: WordsDocumentTokenizer?
+    nonisolated(unsafe) private static var tokenizer: WordDocumentTokenizer?
     private static let tokenizerLock = NSLock()
-    /// One dataset tokenizer for the process (its tables and span caches are worth keeping).
-    static func sharedTokenizer() throws -> WordsDocumentTokenizer {
+    /// One dataset tokenizer for the process (its tables and span caches are worth keeping):
+    /// Learn's `WordDocumentTokenizer` with fastai's default rules, so the text bindings
+    /// (`lm_dataloaders`, `TextDataLoaders`) and `sample_lm_data` share one token-cache key and a
+    /// first run tokenizes the sample once.
+    static func sharedTokenizer() throws -> WordDocumentTokenizer {
         tokenizerLock.lock(); defer { tokenizerLock.unlock() }
         if let t = tokenizer { return t }
-        let t = try WordsDocumentTokenizer()
+        let t = try WordDocumentTokenizer()
         tokenizer = t
         return t
     }

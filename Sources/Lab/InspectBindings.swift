@@ -157,19 +157,18 @@ enum InspectBindings {
         _ = configured
         s.register(type: parameterType)
         s.register(type: modelType)
+        TraceBindings.install(in: s)
         s.register(Builtin("trace", signature: "trace(learn, x, y)",
-                           summary: "one traced training step without an optimizer step: embedding, dropout, each layer's output and hidden state, logits, loss terms, gradient norms",
-                           example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); trace(learn, x[:2], y[:2])", topic: "learn") { a in
+                           summary: "one training step, traced (no optimizer step): dropout masks, gates per time step, states, logits, loss, gradients; a Trace: t.masks.input, t.layers[0].gates, t.grads[name] (help Trace)",
+                           example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2]); t.layers[0].f.shape", topic: "learn") { a in
             let lv = try a.required("learn", at: 0)
             let xt = try a.tensor("x", at: 1), yt = try a.tensor("y", at: 2)
             if let l = LearnBindings.lmType.unwrap(lv) {
-                try traceLM(l, xt, yt, a)
+                return TraceBindings.traceType.wrap(try traceLM(l, xt, yt, a))
             } else if let l = LearnBindings.clasType.unwrap(lv) {
-                try traceClassifier(l, xt, yt, a)
-            } else {
-                throw a.error("'learn' must be a learner, got \(lv.typeName)")
+                return TraceBindings.traceType.wrap(try traceClassifier(l, xt, yt, a))
             }
-            return .none
+            throw a.error("'learn' must be a learner, got \(lv.typeName)")
         })
     }
 
@@ -199,45 +198,39 @@ enum InspectBindings {
     }
     static func zeros(_ t: Tensor) -> Double { Double(t.data.filter { $0 == 0 }.count) / Double(max(1, t.count)) }
 
-    static func traceLM(_ l: LanguageModelLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws {
+    static func traceLM(_ l: LanguageModelLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws -> TraceResult {
         let m = l.model, V = m.vocabSize
         let x = try ids(xt, a, vocab: V), y = try ids(yt, a, vocab: V)
         guard x.batchSize == y.batchSize, x.seqLen == y.seqLen else { throw a.error("x and y must have the same shape") }
-        let out = a.session
+        let t = TraceResult(kind: .languageModel, x: xt, y: yt)
+        t.vocab = l.data.vocab.items
         m.isTraining = true
         m.reset()
         l.optimizer.zeroGrad()
         let start = m.encoder.snapshot()
         let f = try m.forward(x)
         let e = m.encoder
-        out.emit("input x            \(xt.shape) token ids")
-        out.emit("embedding          \(e.embeddingOutput.description)")
-        out.emit("  zero entries (embedding dropout): \(String(format: "%.3f", zeros(e.embeddingOutput)))")
-        for k in 0..<e.layers.count {
-            let raw = e.rawOutput(ofLayer: k)
-            out.emit("layer \(k) raw output \(raw.description)")
-            if k < e.layers.count - 1 {
-                let dropped = e.output(ofLayer: k)
-                out.emit("layer \(k) after hidden dropout: zero fraction \(String(format: "%.3f", zeros(dropped)))")
-            }
-            let snap = e.snapshot()
-            out.emit("layer \(k) hidden h  \(Tensor(shape: [snap.batchSize, snap.h[k].count / max(1, snap.batchSize)], data: snap.h[k]).description)")
+        // Read right after the forward call: the backward pass overwrites the gates.
+        t.capture(e, outputP: m.decoder.outputP, outputMask: m.decoder.lastOutputMask)
+        let snap = e.snapshot()
+        t.carried = e.layers.indices.map { k in
+            Tensor(shape: [snap.batchSize, snap.h[k].count / max(1, snap.batchSize)], data: snap.h[k])
         }
-        out.emit("decoder input (output dropout): zero fraction \(String(format: "%.3f", zeros(f.dropped)))")
-        out.emit("logits             \(f.logits.description)")
+        t.dropped = f.dropped
+        t.logits = f.logits
         // Same state and dropout generator again, so the backward pass sees the masks shown above.
         e.restore(start)
         let ce = try m.lossAndBackward(x: x, y: y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
         let terms = m.lastLoss
-        out.emit("loss: cross-entropy \(Tensor.format(ce)), AR \(Tensor.format(terms.ar)), TAR \(Tensor.format(terms.tar))")
-        out.emit("gradient norms:")
-        for p in m.parameters {
-            out.emit("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(p.hasGrad ? Tensor.format(Float(norm(p.grad))) : "(frozen)")")
-        }
+        t.loss = Double(ce)
+        t.ar = Double(terms.ar)
+        t.tar = Double(terms.tar)
+        t.grads = GradTrace(grads: m.parameters.map { ($0.name, $0.hasGrad ? $0.grad : nil) })
         m.reset()
+        return t
     }
 
-    static func traceClassifier(_ l: TextClassifierLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws {
+    static func traceClassifier(_ l: TextClassifierLearner, _ xt: Tensor, _ yt: Tensor, _ a: Arguments) throws -> TraceResult {
         let m = l.model
         let x = try ids(xt, a, vocab: m.vocabSize)
         let y = try yt.data.map { v -> Int in
@@ -245,18 +238,23 @@ enum InspectBindings {
             return Int(v)
         }
         guard y.count == x.batchSize else { throw a.error("y must have one label per row of x") }
-        let out = a.session
+        let t = TraceResult(kind: .classifier, x: xt, y: yt)
+        t.vocab = l.data.vocab.items
         m.isTraining = true
         l.optimizer.zeroGrad()
+        // A forward call to read the logits, then the same generators and BatchNorm running
+        // statistics again for the step itself (so the trace updates them only once, as a step does).
+        let (headRNG, encoderRNG, headState) = (m.rng, m.encoder.module.rng, m.head.stateDict)
+        t.logits = try m.forward(x)
+        m.rng = headRNG
+        m.encoder.module.rng = encoderRNG
+        try m.head.load(headState)
         let ce = try m.lossAndBackward(x: x, y: y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
-        out.emit("input x            \(xt.shape) token ids (padding first)")
-        if let o = m.lastEncoderOutputs { out.emit("encoder outputs    \(o.description)") }
-        if let p = m.lastPooled { out.emit("pooled [last, max, mean] \(p.description)") }
-        out.emit("loss: cross-entropy \(Tensor.format(ce))")
-        out.emit("gradient norms:")
-        for p in m.parameters {
-            out.emit("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(p.hasGrad ? Tensor.format(Float(norm(p.grad))) : "(frozen)")")
-        }
+        t.loss = Double(ce)
+        t.encoderOutputs = m.lastEncoderOutputs
+        t.pooled = m.lastPooled
+        t.grads = GradTrace(grads: m.parameters.map { ($0.name, $0.hasGrad ? $0.grad : nil) })
         m.reset()
+        return t
     }
 }

@@ -77,7 +77,7 @@ enum LearnData {
             guard validPct > 0, validPct < 1 else { throw a.error("valid_pct must be in (0, 1), got \(Value.formatFloat(validPct))") }
             if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
             let folder = try datasetFolder(a)
-            let tokenizer = try WordDocumentTokenizer()
+            let tokenizer = try DataBindings.sharedTokenizer()
             let dls = try LMDataLoaders.fromFolder(folder, tokenizer: tokenizer, validPct: validPct, seed: seed, bs: bs,
                                                    seqLen: seqLen, minFreq: minFreq, maxVocab: maxVocab,
                                                    options: TokenizeOptions(cacheDirectory: cacheDirectory(folder)))
