@@ -123,14 +123,16 @@ public struct AvailableMemory: Sendable, Equatable {
     }
 }
 
-/// A model that cannot be trained in the memory available.
+/// A model that cannot be trained in the memory available. The description is one line
+/// (without `what`, which callers such as the REPL already put in front of errors).
 public struct InsufficientMemory: Error, CustomStringConvertible, Equatable {
+    /// The function that refused (`language_model_learner`).
     public var what: String
     public var estimate: MemoryEstimate
     public var available: AvailableMemory
 
     public var description: String {
-        "\(what): \(estimate.description) needs about \(AtomicFile.byteCount(Int(min(estimate.total, 9e18)))) "
+        "\(estimate.description) needs about \(AtomicFile.byteCount(Int(min(estimate.total, 9e18)))) "
             + "(weights, gradients, Adam state, activations), but only \(AtomicFile.byteCount(available.bytes)) is available "
             + "(\(available.source)); use a smaller vocabulary, emb_sz, n_hid, n_layers or batch"
     }

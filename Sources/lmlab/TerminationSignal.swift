@@ -17,6 +17,12 @@ enum TerminationSignal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND)) | Int32(SA_RESTART)
         sigaction(SIGTERM, &action, nil)
+        // A parent may have started us with SIGTERM blocked (the mask is inherited): unblock it,
+        // or the request would stay pending until the job ends.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// The exit status of a non-interactive run that ended with `succeeded`: 128 + signal when a
