@@ -12,8 +12,9 @@ import Tensor
 /// The estimate counts float32 storage: parameters, their gradients, Adam's two moments, the
 /// learner's copy of the last good weights, the dropped hidden-to-hidden weights
 /// (`WeightDropout`), the LSTM activations kept for the backward pass of one `bs × bptt` batch,
-/// and the decoder's fused loss chunk. It is a lower bound of the real peak (the allocator and
-/// the data add more), so it only refuses what certainly cannot fit.
+/// and the decoder's fused loss chunk. It is approximate (buffers reused between layers, the
+/// allocator and the data are not modelled): it is meant to stop configurations that are off by
+/// a large factor before they allocate, not to judge a model close to the limit.
 public struct MemoryEstimate: Sendable, Equatable {
     /// Number of trainable floats.
     public var parameters: Double
@@ -62,9 +63,9 @@ public struct MemoryEstimate: Sendable, Equatable {
             let i = Double(c.inputSize(ofLayer: l)), h = Double(c.hiddenSize(ofLayer: l))
             params += 4 * h * i + 4 * h * h + 8 * h
             dropped += 4 * h * h
-            // Kept per time step and row: the input, four gates, the cell, tanh(cell), the output
-            // and its dropout mask; the backward pass needs about as much again.
-            activations += rows * (i + 8 * h) * 2
+            // Kept per time step and row for the backward pass: the input, four gates, the cell,
+            // tanh(cell), the output and its dropout mask.
+            activations += rows * (i + 8 * h)
         }
         return (params, dropped, activations)
     }
