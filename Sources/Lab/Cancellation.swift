@@ -4,9 +4,14 @@ import Synchronization
 /// (training, generation) poll `requested` or call `check()` between steps.
 ///
 ///     for batch in batches { try Cancellation.shared.check(); … }
+///
+/// A termination signal (SIGTERM) also raises it through `requestTermination(signal:)`, which
+/// additionally remembers the signal: that part is never consumed, so after the running job has
+/// stopped at its next boundary the program can exit with status 128 + signal.
 public final class Cancellation: Sendable {
     public static let shared = Cancellation()
     private let flag = Atomic<Bool>(false)
+    private let terminating = Atomic<Int32>(0)
 
     public init() {}
 
@@ -16,14 +21,46 @@ public final class Cancellation: Sendable {
     /// Asks running work to stop. Safe to call from a signal handler (a lock-free store).
     public func request() { flag.store(true, ordering: .relaxed) }
 
-    /// Clears the flag (the REPL does this before each new command).
-    public func reset() { flag.store(false, ordering: .relaxed) }
+    /// Asks running work to stop because the process was told to terminate by `signal`.
+    /// Safe to call from a signal handler (two lock-free stores).
+    public func requestTermination(signal: Int32) {
+        terminating.store(signal, ordering: .relaxed)
+        flag.store(true, ordering: .relaxed)
+    }
+
+    /// The termination signal received (e.g. 15 for SIGTERM), or nil. Never cleared.
+    public var terminationSignal: Int32? {
+        let s = terminating.load(ordering: .relaxed)
+        return s == 0 ? nil : s
+    }
+
+    /// `SIGTERM`-style name of the termination signal, or nil.
+    public var terminationSignalName: String? {
+        terminationSignal.map { Cancellation.signalName($0) }
+    }
+
+    static func signalName(_ s: Int32) -> String {
+        switch s {
+        case 1: "SIGHUP"
+        case 2: "SIGINT"
+        case 15: "SIGTERM"
+        default: "signal \(s)"
+        }
+    }
+
+    /// Clears the flag (the REPL does this before each new command). A termination request stays.
+    public func reset() {
+        flag.store(terminating.load(ordering: .relaxed) != 0, ordering: .relaxed)
+    }
 
     /// Clears the flag and tells whether it was set.
     public func consume() -> Bool { flag.exchange(false, ordering: .relaxed) }
 
-    /// Throws `LabError("interrupted")` (and clears the flag) when cancellation was requested.
+    /// Throws (and clears the flag) when cancellation was requested: `interrupted`, or
+    /// `stopped on SIGTERM` once a termination signal arrived (that one keeps throwing, so no
+    /// further statement starts).
     public func check() throws {
+        if let name = terminationSignalName { _ = consume(); throw LabError("stopped on \(name)") }
         if consume() { throw LabError("interrupted") }
     }
 }

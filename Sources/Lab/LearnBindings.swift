@@ -219,7 +219,12 @@ enum LearnBindings {
         learn.callbacks.append(InterruptBridge(s, learn.cancellation))
     }
 
-    static func fitResult(_ r: FitResult, _ s: Session) -> Value {
+    static func fitResult(_ r: FitResult, _ s: Session) throws -> Value {
+        if r.cancelled, let signal = s.cancellation.terminationSignalName {
+            // The process was asked to terminate: stop the whole run here (one line, then the
+            // runner exits with 128 + signal). Model and optimizer are at a batch boundary.
+            throw LabError("stopped on \(signal) at epoch \(r.position.epoch), batch \(r.position.batch) (the weights keep the updates so far)")
+        }
         if r.cancelled {
             s.emit("interrupted at epoch \(r.position.epoch), batch \(r.position.batch) (the weights keep the updates so far)")
         }
@@ -229,8 +234,8 @@ enum LearnBindings {
     // MARK: methods shared by both learners
 
     static func common<M, D>(_ t: ObjectType<Learner<M, D>>) where D: TextLearnerDataProtocol {
-        t.method("fit_one_cycle", "fit_one_cycle(n_epoch, lr_max=None, div=25.0, div_final=100000.0, pct_start=0.25, wd=None, moms=None)",
-                 "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates",
+        t.method("fit_one_cycle", "fit_one_cycle(n_epoch, lr_max=None, div=25.0, div_final=100000.0, pct_start=0.25, wd=None, moms=None, start_epoch=0)",
+                 "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates; start_epoch=k skips the first k epochs of the schedule (resume after learn.load)",
                  example: "learn.fit_one_cycle(1, 2e-2)") { l, a in
             let n = try a.int("n_epoch", at: 0)
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
@@ -247,7 +252,10 @@ enum LearnBindings {
                 }
                 moms = (m0, m1, m2)
             }
-            return fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms), a.session)
+            let start = try a.int("start_epoch", default: 0)
+            guard start >= 0, start < n else { throw a.error("start_epoch must be between 0 and n_epoch - 1 = \(n - 1), got \(start)") }
+            return try fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms,
+                                                   startEpoch: start), a.session)
         }
         t.method("fit", "fit(n_epoch, lr=None, wd=None)", "train n_epoch epochs at a constant learning rate",
                  example: "learn.fit(1, 1e-3)") { l, a in
@@ -255,7 +263,7 @@ enum LearnBindings {
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
             let lr = try learningRate(a.value("lr", at: 1), a)
             let wd = try a.value("wd").flatMap { $0.isNone ? nil : try a.double("wd") }
-            return fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
+            return try fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
         }
         t.method("freeze", "freeze()", "train only the last parameter group") { l, _ in l.freeze(); return .none }
         t.method("unfreeze", "unfreeze()", "train every parameter group") { l, _ in l.unfreeze(); return .none }

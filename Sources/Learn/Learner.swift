@@ -76,17 +76,24 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
 
     // MARK: fitting
 
-    /// fastai `fit_one_cycle(n_epoch, lr_max, div, div_final, pct_start, wd, moms)`.
-    /// `lrMax` nil uses `lr`; `wd` nil keeps the optimizer's weight decay.
+    /// fastai `fit_one_cycle(n_epoch, lr_max, div, div_final, pct_start, wd, moms, start_epoch)`.
+    /// `lrMax` nil uses `lr`; `wd` nil keeps the optimizer's weight decay. `startEpoch` skips
+    /// the first epochs of the `nEpochs`-epoch schedule (fastai's `SkipToEpoch`), so a run
+    /// reloaded from a checkpoint saved after epoch k continues with `startEpoch: k + 1` at
+    /// exactly the learning rates and momentums the uninterrupted run would have used.
     @discardableResult
     public func fitOneCycle(_ nEpochs: Int, lrMax: LearningRate? = nil, div: Double = 25, divFinal: Double = 1e5,
                             pctStart: Double = 0.25, wd: Double? = nil,
-                            moms: (Double, Double, Double)? = nil) throws -> FitResult {
+                            moms: (Double, Double, Double)? = nil, startEpoch: Int = 0) throws -> FitResult {
         let lrs = try (lrMax ?? .value(lr)).perGroup(optimizer.groups.count)
         let sched = try OneCycle(lrMax: lrs, div: div, divFinal: divFinal, pctStart: pctStart, moms: moms ?? self.moms)
         try checkEpochs(nEpochs)
+        guard startEpoch >= 0, startEpoch < nEpochs else {
+            throw LearnError.invalidHyperParameter("start_epoch", "\(startEpoch) must be between 0 and n_epoch - 1 = \(nEpochs - 1)")
+        }
         oneCycle = sched
-        return try run(nEpochs: nEpochs, from: SchedulePosition(nEpochs: nEpochs, batchesPerEpoch: data.trainBatchCount),
+        return try run(nEpochs: nEpochs, from: SchedulePosition(nEpochs: nEpochs, batchesPerEpoch: data.trainBatchCount,
+                                                                epoch: startEpoch),
                        wd: wd, hypers: { pct in (sched.lr(at: pct), sched.mom(at: pct)) }, resetSmoothing: true)
     }
 

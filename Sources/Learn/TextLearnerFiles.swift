@@ -42,10 +42,11 @@ struct SavedFileHeader: Codable {
 enum SavedFiles {
     static func writePair(tensors: [String: Tensor], header: (UInt32) -> SavedFileHeader, base: URL) throws {
         try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let crc = try AtomicFile.write(SafeTensors(floats: tensors).serialized(), to: base.appendingPathExtension("safetensors"))
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(try e.encode(header(crc)), to: base.appendingPathExtension("json"))
+        // Both files change together even if the process is killed between them (see AtomicFilePair).
+        try AtomicFilePair.write(data: SafeTensors(floats: tensors).serialized(), to: base.appendingPathExtension("safetensors"),
+                                 header: { try e.encode(header($0)) }, to: base.appendingPathExtension("json"))
     }
 
     /// Reads the header, checks the format, then verifies and reads the tensors.
@@ -61,10 +62,11 @@ enum SavedFiles {
         guard header.format == format else {
             throw LearnError.checkpointMismatch("\(json.lastPathComponent) is a '\(header.format)' file, expected '\(format)'")
         }
-        do { try AtomicFile.verify(st, crc32: header.crc32) } catch {
+        let verified: URL
+        do { verified = try AtomicFilePair.verifiedDataFile(st, crc32: header.crc32) } catch {
             throw LearnError.checkpointMismatch("\(st.lastPathComponent) is damaged or truncated (\(error))")
         }
-        let file = try SafeTensors(contentsOf: st)
+        let file = try SafeTensors(contentsOf: verified)
         return (header, file.floats)
     }
 }

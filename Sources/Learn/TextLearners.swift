@@ -90,6 +90,8 @@ public func matchEmbeds(_ weights: [String: Tensor], oldVocab: [String], newVoca
 public func languageModelLearner(dls: LMLearnerData, config: AWDLSTMConfig = .languageModel, dropMult: Float = 1,
                                  pretrained: PretrainedWeights? = nil, metrics: [Metric] = [.accuracy, .perplexity],
                                  seed: UInt64 = 0) throws -> LanguageModelLearner {
+    try MemoryEstimate.ensureFits(.languageModel(config: config, vocabSize: dls.vocab.count, bs: dls.train.bs, bptt: dls.train.seqLen),
+                                  what: "language_model_learner")
     let model = try AWDLSTMLanguageModel(config: config.scaled(dropMult: dropMult), vocabSize: dls.vocab.count, seed: seed)
     let learn = try Learner(model: model, data: dls, split: .awdLSTMLanguageModel(layers: config.layers),
                             metrics: metrics, hypers: GroupHypers(wd: 0.01))
@@ -113,6 +115,9 @@ public func languageModelLearner(dls: LMLearnerData, config: AWDLSTMConfig = .la
 public func textClassifierLearner(dls: ClassifierLearnerData, config: AWDLSTMConfig = .classifier, dropMult: Float = 0.5,
                                   linFtrs: [Int] = [50], maxLen: Int? = nil, metrics: [Metric] = [.accuracy],
                                   seed: UInt64 = 0) throws -> TextClassifierLearner {
+    try MemoryEstimate.ensureFits(.classifier(config: config, vocabSize: dls.vocab.count, classes: dls.labels.count,
+                                              bs: dls.train.bs, bptt: dls.train.seqLen, linFtrs: linFtrs),
+                                  what: "text_classifier_learner")
     let model = try TextClassifierModel(config: config.scaled(dropMult: dropMult), vocabSize: dls.vocab.count,
                                         classes: dls.labels.count, bptt: dls.train.seqLen, maxLen: maxLen,
                                         linFtrs: linFtrs, seed: seed)

@@ -156,11 +156,11 @@ extension Learner where Data: TextLearnerDataProtocol {
         } else {
             throw LearnError.invalidArgument("export: unsupported model \(Model.self)")
         }
-        info.crc32 = try AtomicFile.write(SafeTensors(floats: sd).serialized(),
-                                          to: directory.appendingPathComponent("weights.safetensors"))
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(try e.encode(info), to: directory.appendingPathComponent("learner.json"))
+        try AtomicFilePair.write(data: SafeTensors(floats: sd).serialized(), to: directory.appendingPathComponent("weights.safetensors"),
+                                 header: { crc in info.crc32 = crc; return try e.encode(info) },
+                                 to: directory.appendingPathComponent("learner.json"))
     }
 }
 
@@ -172,13 +172,14 @@ public func loadLearner(from directory: URL) throws -> LoadedLearner {
         throw LearnError.invalidArgument("\(json.path): not an LMLab learner bundle")
     }
     guard info.format == "lmlab-learner-bundle" else { throw LearnError.invalidArgument("\(json.path): unknown format \(info.format)") }
-    do { try AtomicFile.verify(st, crc32: info.crc32) } catch {
+    let verified: URL
+    do { verified = try AtomicFilePair.verifiedDataFile(st, crc32: info.crc32) } catch {
         throw LearnError.checkpointMismatch("\(st.lastPathComponent) is damaged or truncated (\(error))")
     }
     guard info.vocab.count == info.model.vocabSize else {
         throw LearnError.checkpointMismatch("\(json.lastPathComponent): \(info.vocab.count) vocabulary tokens for a model of \(info.model.vocabSize)")
     }
-    let sd = try SafeTensors(contentsOf: st).floats
+    let sd = try SafeTensors(contentsOf: verified).floats
     let vocab = Vocab(items: info.vocab)
     switch info.model.kind {
     case "language_model":

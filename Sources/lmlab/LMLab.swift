@@ -47,14 +47,15 @@ struct Start: ParsableCommand {
 
     mutating func run() throws {
         let session = Session()
+        if command != nil || file != nil || isatty(0) == 0 { TerminationSignal.install() }
         if let command {
-            throw ExitCode(Runner.runSource(command, origin: "-c", in: session) ? 0 : 1)
+            throw ExitCode(TerminationSignal.exitStatus(succeeded: Runner.runSource(command, origin: "-c", in: session)))
         }
         if let file {
-            throw ExitCode(Runner.runFile(file, in: session) ? 0 : 1)
+            throw ExitCode(TerminationSignal.exitStatus(succeeded: Runner.runFile(file, in: session)))
         }
         if isatty(0) == 0 {
-            throw ExitCode(Runner.runStream(origin: "<stdin>", in: session) ? 0 : 1)
+            throw ExitCode(TerminationSignal.exitStatus(succeeded: Runner.runStream(origin: "<stdin>", in: session)))
         }
         REPL(session: session).loop()
     }

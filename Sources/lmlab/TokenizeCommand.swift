@@ -38,12 +38,11 @@ struct TokenizeCommand: ParsableCommand {
         }
         defer { if file != nil { fclose(input) } }
         guard let output = fdopen(STDOUT_FILENO, "wb") else { throw CommandFailure("cannot write standard output") }
-        let tokenize = try makeTokenizer()
+        let (tokenize, tokenizeLong) = try makeTokenizer()
         do {
-            try JSONLinesTokenization.run(input: input, tokenize: tokenize) { line in
-                var l = line
-                l.append("\n")
-                l.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, output) }
+            try JSONLinesTokenization.run(input: input, longTextBytes: Self.longTextBytes, tokenize: tokenize,
+                                          tokenizeLong: tokenizeLong) { bytes in
+                bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, output) }
             }
         } catch let e as JSONLinesError {
             fflush(output)
@@ -56,19 +55,27 @@ struct TokenizeCommand: ParsableCommand {
 extension TokenizeCommand {
     /// Word tokens (rules + spaCy + replace_space), or with `--subword` fastai's
     /// `Tokenizer(SubwordTokenizer)`: the default rules, then sentencepiece pieces.
-    func makeTokenizer() throws -> ([String]) -> [[String]] {
+    ///
+    /// The second closure tokenizes one very long text in pieces (word tokens: cut at spaces
+    /// where the result cannot change; subwords: the whole text at once).
+    func makeTokenizer() throws -> (([String]) -> [[String]], (String, ([String]) -> Void) -> Void) {
         let threads = self.threads
         guard let subword else {
             let tkn = try FastaiTokenizer()
-            return { tkn.tokenizeDataset($0, threads: threads) }
+            return ({ tkn.tokenizeDataset($0, threads: threads) },
+                    { text, emit in tkn.tokenizeForDataset(text, chunkBytes: Self.chunkBytes, emit: emit) })
         }
         let model: SentencePieceModel
         do { model = try SentencePieceModel(contentsOf: URL(fileURLWithPath: subword)) }
         catch { throw CommandFailure("\(error)") }
-        return { texts in
-            texts.map { model.encodeAsPieces(TextRule.apply(TextRule.defaults, to: $0)) }
-        }
+        let one = { (text: String) in model.encodeAsPieces(TextRule.apply(TextRule.defaults, to: text)) }
+        return ({ $0.map(one) }, { text, emit in emit(one(text)) })
     }
+
+    /// Lines of at least this many bytes are tokenized and written in pieces.
+    static let longTextBytes = 1 << 20
+    /// Size of those pieces (bytes of text).
+    static let chunkBytes = 256 << 10
 }
 
 /// A one-line error message for the user (ArgumentParser prints it and exits with status 1).

@@ -56,6 +56,72 @@ public enum JSONLinesTokenization {
         flush()
     }
 
+    /// Like `run(input:batchLines:batchBytes:tokenize:write:)`, for output written in parts:
+    /// each `{"tokens":[…]}` line (newline included) goes to `output` in one or more pieces.
+    /// A text of `longTextBytes` UTF-8 bytes or more is handed to `tokenizeLong`, which passes
+    /// its tokens on in runs; they are written as they come, so memory follows the run size,
+    /// not the text (`FastaiTokenizer.tokenizeForDataset(_:chunkBytes:emit:)`).
+    public static func run(input: UnsafeMutablePointer<FILE>, batchLines: Int = 512, batchBytes: Int = 8 << 20,
+                           longTextBytes: Int, tokenize: ([String]) -> [[String]],
+                           tokenizeLong: (String, ([String]) -> Void) -> Void,
+                           output: @escaping ([UInt8]) -> Void) throws {
+        var pending: [String] = []
+        var bytes = 0
+        func flush() {
+            for tokens in tokenize(pending) {
+                var line = Array(encodeTokensLine(tokens).utf8)
+                line.append(0x0A)
+                output(line)
+            }
+            pending.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
+        var linePointer: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(linePointer) }
+        var lineNumber = 0
+        while true {
+            let n = getline(&linePointer, &capacity, input)
+            if n < 0 { break }
+            lineNumber += 1
+            guard let p = linePointer else { break }
+            var length = n
+            let raw = UnsafeRawBufferPointer(start: p, count: length)
+            if length > 0 && raw[length - 1] == 0x0A { length -= 1 }
+            if length > 0 && raw[length - 1] == 0x0D { length -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: raw[0..<length])
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let text: String
+            do { text = try self.text(ofLine: line, lineNumber) } catch {
+                flush()
+                throw error
+            }
+            if length >= longTextBytes {
+                flush()
+                if capacity > 1 << 20 { free(linePointer); linePointer = nil; capacity = 0 }   // do not keep the huge buffer
+                var out: [UInt8] = Array(#"{"tokens":["#.utf8)
+                var first = true
+                tokenizeLong(text) { tokens in
+                    for t in tokens {
+                        if !first { out.append(UInt8(ascii: ",")) }
+                        first = false
+                        appendJSONString(t, to: &out)
+                    }
+                    output(out)
+                    out.removeAll(keepingCapacity: true)
+                }
+                out.append(contentsOf: "]}\n".utf8)
+                output(out)
+                continue
+            }
+            pending.append(text)
+            bytes += length
+            if pending.count >= batchLines || bytes >= batchBytes { flush() }
+        }
+        if ferror(input) != 0 { flush(); throw JSONLinesError(line: lineNumber + 1, message: "read error") }
+        flush()
+    }
+
     /// The `text` field of one JSON line.
     public static func text(ofLine line: UnsafeRawBufferPointer, _ lineNumber: Int) throws -> String {
         guard String(validating: line.bindMemory(to: UInt8.self), as: UTF8.self) != nil else {
