@@ -92,14 +92,32 @@ final class RunningBinary: @unchecked Sendable {
     struct Exit { var status: Int32?; var signal: Int32?; var maxRSSKB: Int }
 
     /// Waits for the process and both pipes to close; the exit status or the killing signal,
-    /// and the child's peak resident memory (`wait4`'s rusage).
+    /// and the child's peak resident memory.
+    ///
+    /// The peak is `VmHWM` of `/proc/PID/status`, read every few milliseconds while the child
+    /// runs: `wait4`'s `ru_maxrss` cannot be used, because Linux carries the high-water mark of
+    /// the spawning process (this whole test process, with other suites running in it) into the
+    /// child through `posix_spawn` and `exec`.
     func wait() -> Exit {
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        var peakKB = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            peakKB = max(peakKB, Self.highWaterKB(pid))
+            usleep(5000)
+        }
         while true { lock.lock(); let d = done; lock.unlock(); if d == 2 { break }; usleep(1000) }
         let termSig = status & 0x7f
-        if termSig == 0 { return Exit(status: (status >> 8) & 0xff, signal: nil, maxRSSKB: usage.ru_maxrss) }
-        return Exit(status: nil, signal: termSig, maxRSSKB: usage.ru_maxrss)
+        if termSig == 0 { return Exit(status: (status >> 8) & 0xff, signal: nil, maxRSSKB: peakKB) }
+        return Exit(status: nil, signal: termSig, maxRSSKB: peakKB)
+    }
+
+    /// `VmHWM` of a running process in kB (0 once it has exited).
+    static func highWaterKB(_ pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
     }
 }
