@@ -27,13 +27,14 @@ public final class LSTMLayer {
     /// DropConnect probability on `weight_hh`.
     public var weightP: Float
 
-    /// Multiply-adds per time step (`bs·4H·H`) from which the recurrent GEMM of a step is split
+    /// Multiply-adds per time step (`bs·4H·H`) from which the recurrent product of a step is split
     /// along the gates between workers (synchronising every step) instead of along the batch
-    /// rows (no synchronisation, but every worker packs all of `W_hh` on every step).
-    /// `LMLAB_GATE_SPLIT_MACS` overrides it (for measurements).
+    /// rows (no synchronisation, but every worker streams all of `W_hh` on every step). Measured
+    /// with `bench lm`: the batch split wins at 10k/200/512/2 (34 M per step, eval +24%), the gate
+    /// split at 60k/400/1152/3 (340 M, +10%). `LMLAB_GATE_SPLIT_MACS` overrides it.
     var gateSplitMACs: Int = LSTMLayer.defaultGateSplitMACs
     static let defaultGateSplitMACs: Int =
-        ProcessInfo.processInfo.environment["LMLAB_GATE_SPLIT_MACS"].flatMap { Int($0) } ?? (1 << 24)
+        ProcessInfo.processInfo.environment["LMLAB_GATE_SPLIT_MACS"].flatMap { Int($0) } ?? (1 << 27)
 
     // Carried state, [stateBatch, H] each.
     private(set) var stateBatch = 0
