@@ -21,39 +21,13 @@ public enum JSONLinesTokenization {
     /// after writing the results of all earlier lines.
     public static func run(input: UnsafeMutablePointer<FILE>, batchLines: Int = 512, batchBytes: Int = 8 << 20,
                            tokenize: ([String]) -> [[String]], write: (String) -> Void) throws {
-        var texts: [String] = []
-        var bytes = 0
-        func flush() {
-            for tokens in tokenize(texts) { write(encodeTokensLine(tokens)) }
-            texts.removeAll(keepingCapacity: true)
-            bytes = 0
+        // The streaming version below with no text long enough to be split: each output is one
+        // whole line, newline included.
+        try withoutActuallyEscaping(write) { write in
+            try run(input: input, batchLines: batchLines, batchBytes: batchBytes, longTextBytes: .max,
+                    tokenize: tokenize, tokenizeLong: { _, _ in },
+                    output: { line in write(String(decoding: line.dropLast(), as: UTF8.self)) })
         }
-        var linePointer: UnsafeMutablePointer<CChar>? = nil
-        var capacity = 0
-        defer { free(linePointer) }
-        var lineNumber = 0
-        while true {
-            let n = getline(&linePointer, &capacity, input)
-            if n < 0 { break }
-            lineNumber += 1
-            guard let p = linePointer else { break }
-            var length = n
-            let raw = UnsafeRawBufferPointer(start: p, count: length)
-            if length > 0 && raw[length - 1] == 0x0A { length -= 1 }
-            if length > 0 && raw[length - 1] == 0x0D { length -= 1 }
-            let line = UnsafeRawBufferPointer(rebasing: raw[0..<length])
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            do {
-                texts.append(try text(ofLine: line, lineNumber))
-            } catch {
-                flush()
-                throw error
-            }
-            bytes += length
-            if texts.count >= batchLines || bytes >= batchBytes { flush() }
-        }
-        if ferror(input) != 0 { flush(); throw JSONLinesError(line: lineNumber + 1, message: "read error") }
-        flush()
     }
 
     /// Like `run(input:batchLines:batchBytes:tokenize:write:)`, for output written in parts:
