@@ -27,13 +27,13 @@ public final class AWDLSTM {
     private(set) var batch = 0
     private var ids: [Int] = []            // [T*bs] time-major
     let embeddingMask = FloatBuffer()       // [V]
-    private var embeddingMaskUsed = false
+    private(set) var embeddingMaskUsed = false
     let embedded = FloatBuffer()            // [T, bs, E] lookup output (after embedding dropout)
     let inputMask = FloatBuffer()           // [bs, E]
-    private var inputMaskUsed = false
+    private(set) var inputMaskUsed = false
     let layerInput0 = FloatBuffer()         // [T, bs, E] after input dropout
     let hiddenMasks: [FloatBuffer]          // per layer but the last, [bs, H]
-    private var hiddenMaskUsed: [Bool]
+    private(set) var hiddenMaskUsed: [Bool]
     let layerOutputs: [FloatBuffer]         // per layer but the last, [T, bs, H] after hidden dropout
     private let gradA = FloatBuffer(), gradB = FloatBuffer()
 

@@ -6,9 +6,8 @@ import Tensor
 //
 // Validity: every view describes the **last forward call** and is meant to be read right
 // after it. The gates are overwritten by their gradients during backward, so `lastGates` is
-// only meaningful between a forward call and the next backward. Whether a dropout mask was
-// drawn is judged from the current training flag and probabilities (the same test the forward
-// call makes), so change neither between the forward call and reading the masks.
+// only meaningful between a forward call and the next backward. A mask is reported only when
+// the last forward call drew it.
 
 extension LSTMLayer {
     /// Time steps `T` and batch rows `bs` of the last forward call (0 before any call).
@@ -40,12 +39,11 @@ extension LSTMLayer {
         return batchFirstTensor(cs.pointer, T: steps + 1, bs: batch, features: hiddenSize)
     }
 
-    /// The DropConnect mask on `weight_hh` drawn by the last forward call in training mode,
-    /// `[4H, H]`, each entry 0 or `1/(1−p)`; nil when `training` is false or `weightP` is 0
-    /// (no mask is drawn then). Pass the training flag the call ran with.
-    public func lastWeightMask(training: Bool) -> Tensor? {
+    /// The DropConnect mask on `weight_hh` drawn by the last forward call, `[4H, H]`, each entry
+    /// 0 or `1/(1−p)`; nil when that call drew none (eval mode, or `weightP` 0).
+    public var lastWeightMask: Tensor? {
         let n = 4 * hiddenSize * hiddenSize
-        guard training, weightP > 0, steps > 0, weightMask.capacity >= n else { return nil }
+        guard maskUsed, steps > 0, weightMask.capacity >= n else { return nil }
         return Tensor(shape: [4 * hiddenSize, hiddenSize], data: weightMask.array(n))
     }
 }
@@ -70,20 +68,19 @@ extension AWDLSTM {
     /// Time steps and batch rows of the last forward call (0 before any call).
     public var lastCallShape: (steps: Int, batchSize: Int) { (steps, batch) }
 
-    /// The dropout masks of the last forward call (see ``DropoutMasks``). Read them right after
-    /// the call, without changing `isTraining` or the probabilities in between.
+    /// The dropout masks of the last forward call (see ``DropoutMasks``).
     public var lastDropoutMasks: DropoutMasks {
         let bs = batch, E = config.embSize
-        func mask(_ buffer: FloatBuffer, _ p: Float, _ shape: [Int]) -> Tensor? {
+        func mask(_ buffer: FloatBuffer, _ used: Bool, _ shape: [Int]) -> Tensor? {
             let n = shape.reduce(1, *)
-            guard isTraining, p > 0, steps > 0, n > 0, buffer.capacity >= n else { return nil }
+            guard used, steps > 0, n > 0, buffer.capacity >= n else { return nil }
             return Tensor(shape: shape, data: buffer.array(n))
         }
         return DropoutMasks(
-            embedding: mask(embeddingMask, dropout.embed, [vocabSize]),
-            input: mask(inputMask, dropout.input, [bs, E]),
-            hidden: hiddenMasks.enumerated().map { l, m in mask(m, dropout.hidden, [bs, layers[l].hiddenSize]) },
-            weight: layers.map { $0.lastWeightMask(training: isTraining) },
+            embedding: mask(embeddingMask, embeddingMaskUsed, [vocabSize]),
+            input: mask(inputMask, inputMaskUsed, [bs, E]),
+            hidden: hiddenMasks.enumerated().map { l, m in mask(m, hiddenMaskUsed[l], [bs, layers[l].hiddenSize]) },
+            weight: layers.map(\.lastWeightMask),
             output: nil)
     }
 

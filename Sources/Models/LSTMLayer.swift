@@ -36,6 +36,13 @@ public final class LSTMLayer {
     static let defaultGateSplitMACs: Int =
         ProcessInfo.processInfo.environment["LMLAB_GATE_SPLIT_MACS"].flatMap { Int($0) } ?? (1 << 27)
 
+    /// Whether each step's product is split along the gates (forward) or hidden units (backward)
+    /// rather than along the batch rows: when a step is large enough to pay for a
+    /// synchronisation per step, or when there are fewer rows than workers (generation).
+    func splitsEachStep(bs: Int, width: Int) -> Bool {
+        width > 1 && (bs < width || bs * 4 * hiddenSize * hiddenSize >= gateSplitMACs)
+    }
+
     // Carried state, [stateBatch, H] each.
     private(set) var stateBatch = 0
     let h0 = FloatBuffer()
@@ -60,7 +67,8 @@ public final class LSTMLayer {
     let packedHH = FloatBuffer()
     /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
     let weightMask = FloatBuffer()
-    private var maskUsed = false
+    /// Whether the last forward call drew `weightMask`.
+    private(set) var maskUsed = false
     // Backward scratch.
     let dCell = FloatBuffer()
     let dWeightScratch = FloatBuffer()
@@ -177,11 +185,9 @@ public final class LSTMLayer {
                                    b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
                     }
                 }
-                // Split each step along the gates when the batch is too small to share out
-                // (generation) or a step is large enough to pay for a synchronisation per step.
-                if width > 1 && (bs < width || bs * G * H >= gateSplitMACs) {
-                    // Large steps: split each step's product along the gates, so each worker
-                    // streams only its panels of W_hh, then the cell maths along the rows.
+                if splitsEachStep(bs: bs, width: width) {
+                    // Each step's product along the gates, so each worker streams only its
+                    // panels of W_hh, then the cell maths along the rows.
                     for t in 0..<T {
                         let zt = z + t * bs * G, hPrev = hp + t * bs * H
                         WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
@@ -242,8 +248,8 @@ public final class LSTMLayer {
         dWeightScratch.ensure(G * H)
         let scratch = dWeightScratch.pointer
         WorkSplit.run { width in
-            if width > 1 && bs * G * H >= gateSplitMACs {
-                // Large steps: cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
+            if splitsEachStep(bs: bs, width: width) {
+                // Cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
                 // along the hidden units (each worker packs only its columns of W_hh).
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let dzt = dz + t * bs * G

@@ -116,7 +116,7 @@ import Models
     @Test func beforeAnyForwardTheViewsAreEmpty() throws {
         let lm = try AWDLSTMLanguageModel(config: Self.config, vocabSize: Self.vocab, seed: 7)
         #expect(lm.encoder.layers[0].lastGates.count == 0)
-        #expect(lm.encoder.layers[0].lastWeightMask(training: true) == nil)
+        #expect(lm.encoder.layers[0].lastWeightMask == nil)
         let m = lm.lastDropoutMasks
         #expect(m.embedding == nil && m.input == nil && m.output == nil)
     }
