@@ -113,6 +113,15 @@ import Models
         #expect(before.data.contains { $0 != 0 })
     }
 
+    @Test func masksDescribeTheLastCallEvenAfterSwitchingMode() throws {
+        let (lm, _) = try tracedModel()
+        let drawn = lm.lastDropoutMasks
+        lm.isTraining = false    // no forward call since: the training call's masks still stand
+        let m = lm.lastDropoutMasks
+        #expect(m.input != nil && m.input == drawn.input && m.embedding == drawn.embedding)
+        #expect(m.weight.allSatisfy { $0 != nil } && m.weight == drawn.weight)
+    }
+
     @Test func beforeAnyForwardTheViewsAreEmpty() throws {
         let lm = try AWDLSTMLanguageModel(config: Self.config, vocabSize: Self.vocab, seed: 7)
         #expect(lm.encoder.layers[0].lastGates.count == 0)
