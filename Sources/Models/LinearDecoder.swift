@@ -24,6 +24,11 @@ public final class LinearDecoder {
     /// (256 MB: every chunk packs the whole weight once per GEMM, so fewer, larger chunks cost
     /// less; peak memory stays far below PyTorch's full logits).
     var chunkFloats = 64 << 20
+    /// Logits per worker per block in the loss without gradient (256 KB, half of this machine's L2
+    /// per core): a block's logits stay in cache from the product through the log-softmax, where
+    /// the chunked path writes them to memory and reads them back twice. Used only when at least
+    /// 16 rows fit, so that each pass over the packed `Wᵀ` does enough work per float it reads.
+    var blockFloats = 64 << 10
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -33,6 +38,10 @@ public final class LinearDecoder {
     let chunk = FloatBuffer()         // [rows, V]
     let biasGrad = FloatBuffer()      // [V]
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
+    /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss, kept while `weight.version`
+    /// equals `packedVersion` (a validation pass packs it once).
+    let packedWT = FloatBuffer()
+    private var packedVersion: UInt64?
 
     init(weight: Parameter, bias: Parameter?, outputP: Float, rng: SeededGenerator) {
         self.weight = weight
@@ -104,6 +113,9 @@ public final class LinearDecoder {
     private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
                               width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
+        if dDropped == nil, let rows = blockRows {
+            return lossInBlocks(targets: targets, rowsPerBlock: rows, width: width)
+        }
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
         let wantBias = dDropped != nil && (bias?.requiresGrad ?? false)
@@ -186,6 +198,53 @@ public final class LinearDecoder {
             bias.withGrad { g in for v in 0..<V { g[v] += biasGrad.pointer[v] } }
         }
         return total
+    }
+
+    /// Rows per block of `lossInBlocks` (a multiple of 4, the kernel's row tile), nil when fewer than 16 fit.
+    var blockRows: Int? {
+        let rows = blockFloats / max(vocabSize, 1) / 4 * 4
+        return rows >= 16 ? rows : nil
+    }
+
+    /// The loss without gradient, each worker on its own rows a block at a time: logits of the
+    /// block (bias, then `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's log-softmax
+    /// while the block is still in cache.
+    private func lossInBlocks(targets: [Int], rowsPerBlock: Int, width: Int) -> Double {
+        let V = vocabSize, E = embSize, N = targets.count
+        if packedVersion != weight.version {
+            packedWT.ensure(PackedGEMM.packedCount(k: E, n: V))
+            weight.withValue { w in PackedGEMM.packTransposed(w, mask: nil, n: V, k: E, into: packedWT.pointer) }
+            packedVersion = weight.version
+        }
+        chunk.ensure(width * rowsPerBlock * V)
+        let blocks = chunk.pointer, src = UnsafePointer(dropped.pointer), packed = UnsafePointer(packedWT.pointer)
+        var partTotals = [Double](repeating: 0, count: width)
+        withBiasValue { biasPointer in
+        partTotals.withUnsafeMutableBufferPointer { totals in
+        targets.withUnsafeBufferPointer { tg in
+            WorkSplit.forEach(N, parts: width) { part, rows in
+                let z = blocks + part * rowsPerBlock * V
+                var sum = 0.0
+                var first = rows.lowerBound
+                while first < rows.upperBound {
+                    let n = min(rowsPerBlock, rows.upperBound - first)
+                    for r in 0..<n {
+                        if let biasPointer { (z + r * V).update(from: biasPointer, count: V) } else {
+                            (z + r * V).update(repeating: 0, count: V)
+                        }
+                    }
+                    PackedGEMM.multiplyAdd(m: n, n: V, k: E, a: src + first * E, lda: E, packed: packed, c: z, ldc: V)
+                    for r in 0..<n {
+                        let row = z + r * V
+                        let m = maxElement(row, V), zt = row[tg[first + r]]
+                        sum += Double(m + Foundation.log(expShiftedSum(row, V, shift: m)) - zt)
+                    }
+                    first += n
+                }
+                totals[part] = sum
+            }
+        } } }
+        return partTotals.reduce(0, +)
     }
 
     /// `body` with a pointer to the bias values, or nil without a bias.

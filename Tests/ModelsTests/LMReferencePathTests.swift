@@ -58,7 +58,11 @@ import Tensor
     }
 
     @Test func fastForwardAndFusedLossMatchNaiveReference() throws {
-        let (lm, x, y) = try randomModel(seed: 5)
+        var (lm, x, y) = try randomModel(seed: 5)
+        // 8 × 9 = 72 rows: with two workers, 36 each, so 16-row blocks end with a ragged block.
+        var rng = SeededGenerator(seed: 99)
+        x = try TokenIDs(batchSize: 8, seqLen: 9, ids: (0..<72).map { _ in Int(rng.next() % 23) })
+        y = try TokenIDs(batchSize: 8, seqLen: 9, ids: (0..<72).map { _ in Int(rng.next() % 23) })
         lm.isTraining = false
         let naive = naiveLogits(lm.stateDict(), config: lm.config, x: x)
         lm.reset()
@@ -76,11 +80,24 @@ import Tensor
             }
         }
         ce /= Double(x.batchSize * x.seqLen)
-        // Fused loss with chunks of 5 rows (several chunks and a ragged last one).
-        lm.decoder.chunkFloats = 5 * lm.vocabSize
+        // Both ways of computing the loss without gradient: chunks of 5 rows through sgemm (several
+        // chunks and a ragged last one), and row blocks of 16 over the packed weight.
+        for (path, blockFloats) in [("sgemm chunks", 0), ("packed blocks", 16 * lm.vocabSize)] {
+            lm.decoder.chunkFloats = 5 * lm.vocabSize
+            lm.decoder.blockFloats = blockFloats
+            #expect((lm.decoder.blockRows != nil) == (blockFloats > 0))
+            lm.reset()
+            let fused = try lm.loss(x: x, y: y)
+            #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "\(path): fused \(fused) vs naive \(ce)")
+        }
+        // The packed weight follows a change of the weight (as a validation pass after a step).
+        lm.decoder.weight.value = Tensor.uniform(lm.decoder.weight.shape, low: -0.5, high: 0.5, using: &rng)
         lm.reset()
-        let fused = try lm.loss(x: x, y: y)
-        #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "fused \(fused) vs naive \(ce)")
+        let blocked = try lm.loss(x: x, y: y)
+        lm.decoder.blockFloats = 0
+        lm.reset()
+        let chunked = try lm.loss(x: x, y: y)
+        #expect(abs(blocked - chunked) <= 1e-5 * chunked, "after a weight change: \(blocked) vs \(chunked)")
     }
 
     @Test func gradientsDoNotDependOnChunkSize() throws {
