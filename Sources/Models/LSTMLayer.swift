@@ -59,10 +59,7 @@ public final class LSTMLayer {
     let cs = FloatBuffer()
     /// The `weight_hh` of the last forward call, transposed and packed for `PackedGEMM`
     /// (`B = (raw ⊙ mask)ᵀ`, `[H, 4H]`).
-    let packedHHT = FloatBuffer()
-    /// `weightHHRaw.version` that `packedHHT` holds without a mask (eval calls reuse it: no
-    /// re-packing per generated word); nil after a masked call.
-    private var packedHHTVersion: UInt64?
+    let packedHHT = PackedTransposedWeight()
     /// The same weight packed for the backward product `dz · W_hh` (`B = raw ⊙ mask`, `[4H, H]`).
     let packedHH = FloatBuffer()
     /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
@@ -151,14 +148,7 @@ public final class LSTMLayer {
         // Effective recurrent weight, once per call, packed for the per-step products.
         maskUsed = training && weightP > 0
         if maskUsed { drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng) }
-        if maskUsed || packedHHTVersion != weightHHRaw.version {
-            packedHHT.ensure(PackedGEMM.packedCount(k: H, n: G))
-            weightHHRaw.withValue { raw in
-                PackedGEMM.packTransposed(raw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil,
-                                          n: G, k: H, into: packedHHT.pointer)
-            }
-            packedHHTVersion = maskUsed ? nil : weightHHRaw.version
-        }
+        packedHHT.update(from: weightHHRaw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil, n: G, k: H)
 
         // Input projections of all steps in one GEMM, on top of the summed biases.
         let z = gates.pointer
@@ -168,7 +158,7 @@ public final class LSTMLayer {
         } }
         hs.pointer.update(from: h0.pointer, count: bs * H)
         cs.pointer.update(from: c0.pointer, count: bs * H)
-        let bsum = UnsafePointer(biasSum.pointer), whhT = UnsafePointer(packedHHT.pointer)
+        let bsum = UnsafePointer(biasSum.pointer), whhT = packedHHT.pointer
         let hp = hs.pointer, cp = cs.pointer, nIn = inputSize
         weightIH.withValue { wih in
             WorkSplit.run { width in

@@ -38,10 +38,8 @@ public final class LinearDecoder {
     let chunk = FloatBuffer()         // [rows, V]
     let biasGrad = FloatBuffer()      // [V]
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
-    /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss, kept while `weight.version`
-    /// equals `packedVersion` (a validation pass packs it once).
-    let packedWT = FloatBuffer()
-    private var packedVersion: UInt64?
+    /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss (a validation pass packs it once).
+    let packedWT = PackedTransposedWeight()
 
     init(weight: Parameter, bias: Parameter?, outputP: Float, rng: SeededGenerator) {
         self.weight = weight
@@ -211,13 +209,9 @@ public final class LinearDecoder {
     /// while the block is still in cache.
     private func lossInBlocks(targets: [Int], rowsPerBlock: Int, width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
-        if packedVersion != weight.version {
-            packedWT.ensure(PackedGEMM.packedCount(k: E, n: V))
-            weight.withValue { w in PackedGEMM.packTransposed(w, mask: nil, n: V, k: E, into: packedWT.pointer) }
-            packedVersion = weight.version
-        }
+        packedWT.update(from: weight, mask: nil, n: V, k: E)
         chunk.ensure(width * rowsPerBlock * V)
-        let blocks = chunk.pointer, src = UnsafePointer(dropped.pointer), packed = UnsafePointer(packedWT.pointer)
+        let blocks = chunk.pointer, src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
         var partTotals = [Double](repeating: 0, count: width)
         withBiasValue { biasPointer in
         partTotals.withUnsafeMutableBufferPointer { totals in

@@ -12,6 +12,25 @@ import Tensor
 /// floats (`packed[p·k·16 + r·16 + c] = B[r, 16p + c]`), the last panel padded with zeros.
 /// Splitting work along the columns at multiples of 16 is a slice of whole panels
 /// (`PackedMatrix.panelOffset`).
+/// A weight packed as `PackedGEMM`'s `B = (W ⊙ mask)ᵀ`, kept between calls while the weight is
+/// unchanged (`Parameter.version`): eval passes and generated words re-use it. A masked pack is
+/// never kept, as the next call draws a new mask.
+final class PackedTransposedWeight {
+    private let buffer = FloatBuffer()
+    /// The version of the weight that `buffer` holds unmasked; nil before the first pack or after a masked one.
+    private var version: UInt64?
+
+    var pointer: UnsafePointer<Float> { UnsafePointer(buffer.pointer) }
+
+    /// Packs `weight` (`[n, k]` row-major) unless the buffer already holds it unmasked.
+    func update(from weight: Parameter, mask: UnsafePointer<Float>?, n: Int, k: Int) {
+        guard mask != nil || version != weight.version else { return }
+        buffer.ensure(PackedGEMM.packedCount(k: k, n: n))
+        weight.withValue { w in PackedGEMM.packTransposed(w, mask: mask, n: n, k: k, into: buffer.pointer) }
+        version = mask == nil ? weight.version : nil
+    }
+}
+
 enum PackedGEMM {
     /// Number of floats a packed `[k, n]` matrix occupies.
     @inline(__always)
