@@ -47,22 +47,21 @@ import Tensor
         } }
     }
 
-    func randomModel(seed: UInt64) throws -> (AWDLSTMLanguageModel, TokenIDs, TokenIDs) {
+    func randomModel(seed: UInt64, batchSize: Int = 4, seqLen: Int = 6) throws -> (AWDLSTMLanguageModel, TokenIDs, TokenIDs) {
         let config = AWDLSTMConfig(embSize: 5, hiddenSize: 7, layers: 3, padToken: 1)
-        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 23, seed: seed)
+        let V = 23, n = batchSize * seqLen
+        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: V, seed: seed)
         var rng = SeededGenerator(seed: seed + 1)
-        lm.decoder.bias!.value = Tensor.uniform([23], low: -0.3, high: 0.3, using: &rng)
-        let x = try TokenIDs(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
-        let y = try TokenIDs(batchSize: 4, seqLen: 6, ids: (0..<24).map { _ in Int(rng.next() % 23) })
+        lm.decoder.bias!.value = Tensor.uniform([V], low: -0.3, high: 0.3, using: &rng)
+        let x = try TokenIDs(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
+        let y = try TokenIDs(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
         return (lm, x, y)
     }
 
     @Test func fastForwardAndFusedLossMatchNaiveReference() throws {
-        var (lm, x, y) = try randomModel(seed: 5)
         // 8 × 9 = 72 rows: with two workers, 36 each, so 16-row blocks end with a ragged block.
+        let (lm, x, y) = try randomModel(seed: 5, batchSize: 8, seqLen: 9)
         var rng = SeededGenerator(seed: 99)
-        x = try TokenIDs(batchSize: 8, seqLen: 9, ids: (0..<72).map { _ in Int(rng.next() % 23) })
-        y = try TokenIDs(batchSize: 8, seqLen: 9, ids: (0..<72).map { _ in Int(rng.next() % 23) })
         lm.isTraining = false
         let naive = naiveLogits(lm.stateDict(), config: lm.config, x: x)
         lm.reset()
