@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Thin Swift wrappers over OpenBLAS. All matrices are row-major.
 public enum BLAS {
@@ -33,6 +34,41 @@ public enum BLAS {
 
     /// OpenBLAS's build configuration string.
     public static var config: String { String(cString: openblas_get_config()) }
+
+    /// The `OPENBLAS_CORETYPE` this process should run with instead of the kernels OpenBLAS
+    /// chose, or nil when they are fine: "Haswell" when the variable is unset, the CPU has AVX2
+    /// and FMA, and OpenBLAS fell back to pre-AVX2 kernels. OpenBLAS only recognises the CPUs it
+    /// knew when it was built: Debian 12's 0.3.21 takes a 5th-generation Xeon for a Prescott
+    /// (SSE3), whose sgemm runs at about a fifth of the Haswell kernels' speed there. OpenBLAS
+    /// reads the variable only when it is loaded, so a program must set it and re-run itself
+    /// (as `lmlab` does on start).
+    public static var kernelOverride: String? {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              preAVX2Cores.contains(coreName.lowercased()) else { return nil }
+        let flags = CPUFeatures.flags
+        return flags.contains("avx2") && flags.contains("fma") ? "Haswell" : nil
+    }
+
+    /// Set (to the core) by a program that re-ran itself with `kernelOverride`, so that it can
+    /// tell its own choice from the user's.
+    public static let relaunchMarker = "LMLAB_OPENBLAS_RELAUNCHED"
+
+    /// OpenBLAS's x86 cores without AVX2 kernels (lower-cased names).
+    static let preAVX2Cores: Set<String> = [
+        "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn",
+        "dunnington", "nehalem", "sandybridge", "opteron", "opteron_sse3", "barcelona", "bobcat",
+        "bulldozer", "piledriver", "steamroller", "excavator", "nano", "unknown",
+    ]
+}
+
+/// The CPU's feature flags as Linux lists them in /proc/cpuinfo (empty elsewhere).
+public enum CPUFeatures {
+    public static let flags: Set<String> = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }()
 }
 
 /// `y += alpha · x` over whole arrays.

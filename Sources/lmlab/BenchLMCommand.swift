@@ -29,7 +29,7 @@ struct BenchLM: ParsableCommand {
     @Option(name: .customLong("drop-mult"), help: "drop_mult applied to the LM dropouts.") var dropMult: Float = 0.3
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Flag(name: .customLong("best-kernels"),
-          help: "Re-run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernels itself.")
+          help: "Re-run with OpenBLAS's fastest kernels for this CPU (AVX-512 ones where it has AVX-512; OPENBLAS_L2_SIZE unset).")
     var bestKernels = false
 
     func validate() throws {
@@ -40,12 +40,15 @@ struct BenchLM: ParsableCommand {
     }
 
     func run() throws {
-        if bestKernels { try reexecWithoutKernelOverrides() }
+        if bestKernels { try reexecWithBestKernels() }
+        let env = ProcessInfo.processInfo.environment
         let overrides = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { k in
-            ProcessInfo.processInfo.environment[k].map { "\(k)=\($0)" }
+            env[k].map { "\(k)=\($0)" }
         }
-        if !overrides.isEmpty {
-            print("note: OpenBLAS kernel overrides in the environment: \(overrides.joined(separator: " ")) (--best-kernels drops them)")
+        if let core = env[BLAS.relaunchMarker], env["OPENBLAS_CORETYPE"] == core {
+            print("note: OpenBLAS did not recognise this CPU and chose generic kernels; lmlab runs its \(core) kernels instead (--best-kernels picks the fastest for this CPU)")
+        } else if !overrides.isEmpty {
+            print("note: OpenBLAS kernel overrides in the environment: \(overrides.joined(separator: " ")) (--best-kernels picks the fastest for this CPU)")
         }
         if let threads { BLAS.threads = threads }
         print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
@@ -88,19 +91,25 @@ struct BenchLM: ParsableCommand {
         print(String(format: "peak memory (maxrss): %.2f GB", peakResidentBytes() / 1e9))
     }
 
-    /// `--best-kernels`: when either OpenBLAS override is set, says so, unsets both and replaces this
-    /// process with the same command line minus the flag (OpenBLAS reads them only at load time).
-    private func reexecWithoutKernelOverrides() throws {
-        let names = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
+    /// `--best-kernels`: replaces this process with the same command line minus the flag, with
+    /// OpenBLAS on its fastest kernels for this CPU (read only when the library loads): its AVX-512
+    /// ones (Cooperlake with bf16, else SkylakeX) when the CPU has AVX-512, otherwise its own choice
+    /// (`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` unset).
+    private func reexecWithBestKernels() throws {
         let env = ProcessInfo.processInfo.environment
-        let set = names.filter { env[$0] != nil }
-        guard !set.isEmpty else {
-            print("--best-kernels: neither \(names.joined(separator: " nor ")) is set; OpenBLAS already picks its own kernels")
+        let flags = CPUFeatures.flags
+        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        let core: String? = avx512 ? (flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX") : nil
+        if env["OPENBLAS_CORETYPE"] == core && env["OPENBLAS_L2_SIZE"] == nil {
+            print("--best-kernels: OpenBLAS already runs its best kernels here (\(BLAS.coreName))")
             return
         }
-        print("--best-kernels: re-running with \(set.map { "\($0)=\(env[$0]!)" }.joined(separator: " ")) unset")
+        print("--best-kernels: re-running with " + (core.map { "OPENBLAS_CORETYPE=\($0)" } ?? "OPENBLAS_CORETYPE unset")
+              + " and OPENBLAS_L2_SIZE unset")
         fflush(nil)
-        for name in set { unsetenv(name) }
+        unsetenv("OPENBLAS_L2_SIZE")
+        unsetenv(BLAS.relaunchMarker)
+        if let core { setenv("OPENBLAS_CORETYPE", core, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
         let args = CommandLine.arguments.filter { $0 != "--best-kernels" }
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &cArgs)

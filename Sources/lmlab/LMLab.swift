@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lab
+import Tensor
 
 @main
 struct LMLabCommand: ParsableCommand {
@@ -30,6 +31,22 @@ struct LMLabCommand: ParsableCommand {
         version: LabInfo.version,
         subcommands: subcommandList,
         defaultSubcommand: Start.self)
+
+    static func main() {
+        runWithTunedBLASKernels()
+        main(nil)
+    }
+
+    /// When OpenBLAS did not recognise the CPU and loaded slow generic kernels, sets
+    /// `OPENBLAS_CORETYPE` (read only when the library loads) and replaces this process with itself.
+    static func runWithTunedBLASKernels() {
+        guard let core = BLAS.kernelOverride else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(BLAS.relaunchMarker, core, 1)
+        var args: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &args)
+        // Exec failed: carry on with the slow kernels; results are the same.
+    }
 }
 
 /// `lmlab [start] [-c STATEMENTS] [FILE]`: the REPL, or a non-interactive run.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+@testable import Tensor
 
 /// The real executable: -c, stdin, script files, lessons, play, exit statuses.
 @Suite struct BinaryTests {
@@ -93,6 +94,20 @@ import TestSupport
         let step2 = try #require(out.range(of: "lmlab> t[:, -1]\n"))
         #expect(out[step2.upperBound...].contains("\n42\n"))
         #expect(!out.contains("## Arithmetic"))   // stopped at end of input during step 3
+    }
+
+    @Test func lmlabRunsOnAVX2KernelsWhenOpenBLASDoesNotKnowTheCPU() throws {
+        // Debian's OpenBLAS falls back to SSE3 kernels on CPUs newer than itself; lmlab then
+        // re-runs itself with OPENBLAS_CORETYPE=Haswell. Elsewhere it keeps OpenBLAS's choice.
+        let r = try LMLabBinary.run(["bench", "lm", "--vocab", "50", "--emb", "8", "--hid", "8", "--layers", "1",
+                                     "--bs", "2", "--bptt", "4", "--seconds", "0.05"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("BLAS: OpenBLAS core ") }
+        let core = line.map { String($0.dropFirst("BLAS: OpenBLAS core ".count).prefix { $0 != "," }) }
+        #expect(core == (BLAS.kernelOverride ?? BLAS.coreName), "\(r.stdout)")
+        if let core, CPUFeatures.flags.contains("avx2"), CPUFeatures.flags.contains("fma") {
+            #expect(!BLAS.preAVX2Cores.contains(core.lowercased()), "lmlab ran on OpenBLAS's \(core) kernels")
+        }
     }
 
     @Test func helpListsSubcommandsAndFlagsAndVersionIsKept() throws {
