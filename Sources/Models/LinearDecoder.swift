@@ -26,9 +26,13 @@ public final class LinearDecoder {
     var chunkFloats = 64 << 20
     /// Logits per worker per block in the loss without gradient (256 KB, half of this machine's L2
     /// per core): a block's logits stay in cache from the product through the log-softmax, where
-    /// the chunked path writes them to memory and reads them back twice. Used only when at least
-    /// 16 rows fit, so that each pass over the packed `Wᵀ` does enough work per float it reads.
+    /// the chunked path writes them to memory and reads them back twice. 0 turns blocks off.
     var blockFloats = 64 << 10
+    /// Vocabulary columns per block (a multiple of 16). Each pass over the packed `Wᵀ` serves a
+    /// block's rows, so a narrower tile (more rows) reads the weight from memory fewer times.
+    var tileColumns = LinearDecoder.defaultTileColumns
+    static let defaultTileColumns: Int =
+        ProcessInfo.processInfo.environment["LMLAB_DECODER_TILE"].flatMap { Int($0) }.map { max(16, $0 / 16 * 16) } ?? 1024
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -36,6 +40,7 @@ public final class LinearDecoder {
     private(set) var maskUsed = false
     let dropped = FloatBuffer()       // [T, bs, E]
     let chunk = FloatBuffer()         // [rows, V]
+    let rowStats = FloatBuffer()      // [workers, 3, block rows]: running max, sum, target logit
     let biasGrad = FloatBuffer()      // [V]
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
     /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss (a validation pass packs it once).
@@ -111,8 +116,8 @@ public final class LinearDecoder {
     private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
                               width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
-        if dDropped == nil, let rows = blockRows {
-            return lossInBlocks(targets: targets, rowsPerBlock: rows, width: width)
+        if dDropped == nil, let block = blockShape {
+            return lossInBlocks(targets: targets, rows: block.rows, columns: block.columns, width: width)
         }
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
@@ -198,40 +203,61 @@ public final class LinearDecoder {
         return total
     }
 
-    /// Rows per block of `lossInBlocks` (a multiple of 4, the kernel's row tile), nil when fewer than 16 fit.
-    var blockRows: Int? {
-        let rows = blockFloats / max(vocabSize, 1) / 4 * 4
-        return rows >= 16 ? rows : nil
+    /// The block of `lossInBlocks`: rows (a multiple of 4, the kernel's row tile) and vocabulary
+    /// columns (a multiple of 16, the packed panel width, or the whole vocabulary when smaller);
+    /// nil when `blockFloats` is 0, which sends the loss through the chunked path.
+    var blockShape: (rows: Int, columns: Int)? {
+        guard blockFloats > 0 else { return nil }
+        let columns = min(vocabSize, tileColumns)
+        return (max(4, blockFloats / max(columns, 1) / 4 * 4), columns)
     }
 
-    /// The loss without gradient, each worker on its own rows a block at a time: logits of the
-    /// block (bias, then `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's log-softmax
-    /// while the block is still in cache.
-    private func lossInBlocks(targets: [Int], rowsPerBlock: Int, width: Int) -> Double {
+    /// The loss without gradient, each worker on its own rows a block at a time, so the logits
+    /// never leave the cache: for each tile of the vocabulary, the block's logits (bias, then
+    /// `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's max and sum of exponentials,
+    /// merged into the row's running log-sum-exp (`S ← S·e^(M−M′) + s·e^(m−M′)`, `M′ = max(M, m)`).
+    private func lossInBlocks(targets: [Int], rows R: Int, columns C: Int, width: Int) -> Double {
         let V = vocabSize, E = embSize, N = targets.count
         packedWT.update(from: weight, mask: nil, n: V, k: E)
-        chunk.ensure(width * rowsPerBlock * V)
-        let blocks = chunk.pointer, src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
+        chunk.ensure(width * R * C)
+        rowStats.ensure(width * 3 * R)
+        let blocks = chunk.pointer, stats = rowStats.pointer
+        let src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
         var partTotals = [Double](repeating: 0, count: width)
         withBiasValue { biasPointer in
         partTotals.withUnsafeMutableBufferPointer { totals in
         targets.withUnsafeBufferPointer { tg in
             WorkSplit.forEach(N, parts: width) { part, rows in
-                let z = blocks + part * rowsPerBlock * V
+                let z = blocks + part * R * C
+                let runMax = stats + part * 3 * R, runSum = runMax + R, targetLogit = runSum + R
                 var sum = 0.0
                 var first = rows.lowerBound
                 while first < rows.upperBound {
-                    let n = min(rowsPerBlock, rows.upperBound - first)
-                    for r in 0..<n {
-                        if let biasPointer { (z + r * V).update(from: biasPointer, count: V) } else {
-                            (z + r * V).update(repeating: 0, count: V)
+                    let n = min(R, rows.upperBound - first)
+                    runMax.update(repeating: -.infinity, count: n)
+                    runSum.update(repeating: 0, count: n)
+                    var v0 = 0
+                    while v0 < V {
+                        let w = min(C, V - v0)
+                        for r in 0..<n {
+                            if let biasPointer { (z + r * C).update(from: biasPointer + v0, count: w) } else {
+                                (z + r * C).update(repeating: 0, count: w)
+                            }
                         }
+                        PackedGEMM.multiplyAdd(m: n, n: w, k: E, a: src + first * E, lda: E,
+                                               packed: packed + v0 * E, c: z, ldc: C)
+                        for r in 0..<n {
+                            let row = z + r * C, target = tg[first + r] - v0
+                            if target >= 0 && target < w { targetLogit[r] = row[target] }
+                            let m = maxElement(row, w), s = expShiftedSum(row, w, shift: m)
+                            let top = max(runMax[r], m)
+                            runSum[r] = runSum[r] * Foundation.exp(runMax[r] - top) + s * Foundation.exp(m - top)
+                            runMax[r] = top
+                        }
+                        v0 += w
                     }
-                    PackedGEMM.multiplyAdd(m: n, n: V, k: E, a: src + first * E, lda: E, packed: packed, c: z, ldc: V)
                     for r in 0..<n {
-                        let row = z + r * V
-                        let m = maxElement(row, V), zt = row[tg[first + r]]
-                        sum += Double(m + Foundation.log(expShiftedSum(row, V, shift: m)) - zt)
+                        sum += Double(runMax[r]) + Foundation.log(Double(runSum[r])) - Double(targetLogit[r])
                     }
                     first += n
                 }

@@ -79,12 +79,19 @@ import Tensor
             }
         }
         ce /= Double(x.batchSize * x.seqLen)
-        // Both ways of computing the loss without gradient: chunks of 5 rows through sgemm (several
-        // chunks and a ragged last one), and row blocks of 16 over the packed weight.
-        for (path, blockFloats) in [("sgemm chunks", 0), ("packed blocks", 16 * lm.vocabSize)] {
-            lm.decoder.chunkFloats = 5 * lm.vocabSize
+        // Every way of computing the loss without gradient: chunks of 5 rows through sgemm
+        // (several chunks and a ragged last one), blocks of 16 rows over the packed weight with
+        // the whole vocabulary in one tile, and blocks whose vocabulary comes in tiles of 16
+        // columns (a ragged last tile), merged by the running log-sum-exp.
+        let V = lm.vocabSize
+        for (path, blockFloats, tile) in [("sgemm chunks", 0, 1024), ("packed blocks", 16 * V, 1024),
+                                          ("vocabulary tiles", 16 * 16, 16)] {
+            lm.decoder.chunkFloats = 5 * V
             lm.decoder.blockFloats = blockFloats
-            #expect((lm.decoder.blockRows != nil) == (blockFloats > 0))
+            lm.decoder.tileColumns = tile
+            let shape = lm.decoder.blockShape
+            #expect((shape != nil) == (blockFloats > 0))
+            if let shape { #expect(shape.rows == 16 && shape.columns == min(V, tile)) }
             lm.reset()
             let fused = try lm.loss(x: x, y: y)
             #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "\(path): fused \(fused) vs naive \(ce)")
