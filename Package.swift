@@ -2,16 +2,19 @@
 import PackageDescription
 
 // Dependencies point one way only:
-// CBLAS/CEditLine → Tensor → Text, Models → Learn → Lab → lmlab.
+// CBLAS/CEditLine → Tensor → Text, Models → Learn → Lab → lmlab (Models also uses AVX512Kernels, a leaf).
 
 // The hot loops (LSTM step kernels, softmax, Adam) are written with SIMD8<Float> and fused
 // multiply-adds; without a target CPU the compiler only emits baseline x86-64 (SSE2, no FMA),
 // where SIMD8 runs at half width and `addingProduct` becomes a library call. Haswell's AVX2 + FMA
 // is on every x86-64 server CPU of the last decade (Intel since 2013, AMD since 2017).
+// AVX512Kernels alone is built for AVX-512; Models calls it only on CPUs that have it.
 #if arch(x86_64)
 let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let fast: [SwiftSetting] = []
+let avx512: [SwiftSetting] = []
 #endif
 let package = Package(
     name: "LMLab",
@@ -30,7 +33,8 @@ let package = Package(
                        providers: [.apt(["libedit-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Text", dependencies: ["Tensor"], resources: [.copy("Resources")]),
-        .target(name: "Models", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "AVX512Kernels", swiftSettings: avx512),
+        .target(name: "Models", dependencies: ["Tensor", "AVX512Kernels"], swiftSettings: fast),
         .target(name: "Learn", dependencies: ["Tensor", "Text", "Models"], swiftSettings: fast),
         .target(name: "Lab", dependencies: ["Tensor", "Text", "Models", "Learn"]),
         .executableTarget(name: "lmlab", dependencies: [

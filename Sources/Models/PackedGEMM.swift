@@ -1,4 +1,8 @@
+import Foundation
 import Tensor
+#if arch(x86_64)
+import AVX512Kernels
+#endif
 
 /// The LSTM's per-time-step product `C += A · B` with `B` packed once per call.
 ///
@@ -93,11 +97,30 @@ enum PackedGEMM {
         return (columns.lowerBound / 16)..<((columns.upperBound + 15) / 16)
     }
 
+    /// Whether the products run on the AVX-512 kernel (`AVX512Kernels`, twice the vector width):
+    /// when the CPU has AVX-512 F/BW/DQ/VL, unless `LMLAB_AVX512=0`.
+    static let usesAVX512: Bool = {
+        #if arch(x86_64)
+        guard ProcessInfo.processInfo.environment["LMLAB_AVX512"] != "0" else { return false }
+        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(CPUFeatures.flags.contains)
+        #else
+        return false
+        #endif
+    }()
+
     /// `C[m, n] += A[m, k] · B` for a packed `B`; `n` columns starting at panel 0 of `packed`
     /// (pass `packed + (j0/16)·k·16`, `c + j0` and the remaining width for a column slice).
+    /// `avx512` chooses the kernel (tests run both where the CPU allows).
     @inline(never)
     static func multiplyAdd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                            packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                            packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            avx512: Bool = usesAVX512) {
+        #if arch(x86_64)
+        if avx512 {
+            packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc)
+            return
+        }
+        #endif
         // k is blocked so a panel's slice (kc × 16 floats) and the rows of A it meets stay in L1.
         let kc = 256
         var scratch = (Float8(), Float8(), Float8(), Float8(), Float8(), Float8(), Float8(), Float8())

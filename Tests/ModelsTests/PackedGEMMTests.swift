@@ -4,10 +4,12 @@ import Tensor
 @testable import Models
 
 /// The per-step LSTM product against a plain triple loop, on shapes that hit every path of the
-/// kernel: whole and ragged 16-column panels, 1–3 leftover rows, k across the 256 blocking.
+/// kernels: whole and ragged 16-column panels, pairs of panels and an odd one, 8-row tiles and
+/// leftover rows, k across the 256 blocking.
 @Suite struct PackedGEMMTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 16, 1), (3, 100, 37), (4, 512, 128), (8, 800, 200), (5, 33, 300), (17, 64, 513), (2, 4608 / 8, 64),
+        (9, 48, 20), (12, 100, 37),
     ]
 
     /// `C + A · Wᵀ` in double precision, W `[n, k]` row-major.
@@ -21,8 +23,11 @@ import Tensor
         return out
     }
 
-    @Test(arguments: 0..<shapes.count)
-    func transposedPackingMatchesLoops(_ index: Int) {
+    /// The kernels this CPU can run: the AVX2 one always, the AVX-512 one where the CPU has it.
+    static let kernels: [Bool] = PackedGEMM.usesAVX512 ? [false, true] : [false]
+
+    @Test(arguments: 0..<shapes.count, kernels)
+    func transposedPackingMatchesLoops(_ index: Int, avx512: Bool) {
         let (m, n, k) = Self.shapes[index]
         var rng = SeededGenerator(seed: UInt64(index + 1))
         let a = (0..<(m * k)).map { _ in rng.nextNormal() }
@@ -35,16 +40,20 @@ import Tensor
             PackedGEMM.packTransposed(w, mask: mask, n: n, k: k, into: pk.baseAddress!)
         }
         c.withUnsafeMutableBufferPointer { cp in
-            PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n)
+            PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
+                                   avx512: avx512)
         }
         // float32 sums of k products of unit normals: error grows like √k · 1e-7 · |terms|.
         let tol = 1e-5 * Double(k).squareRoot() * 4
-        for i in 0..<(m * n) { #expect(abs(Double(c[i]) - expected[i]) <= tol, "shape \(m)×\(n)×\(k) at \(i)") }
+        for i in 0..<(m * n) {
+            #expect(abs(Double(c[i]) - expected[i]) <= tol, "shape \(m)×\(n)×\(k) at \(i), avx512 \(avx512)")
+        }
     }
 
     /// The backward packing (`B = W`, `[k, n]`) and a product over a column slice of whole panels,
     /// as the gate split uses it.
-    @Test func directPackingAndColumnSlices() {
+    @Test(arguments: kernels)
+    func directPackingAndColumnSlices(avx512: Bool) {
         let m = 6, k = 48, n = 72
         var rng = SeededGenerator(seed: 9)
         let a = (0..<(m * k)).map { _ in rng.nextNormal() }
@@ -59,7 +68,7 @@ import Tensor
                 for cols in [0..<32, 32..<n] {  // slices start on panel boundaries
                     PackedGEMM.multiplyAdd(m: m, n: cols.count, k: k, a: a, lda: k,
                                            packed: pk.baseAddress! + cols.lowerBound * k,
-                                           c: cp.baseAddress! + cols.lowerBound, ldc: n)
+                                           c: cp.baseAddress! + cols.lowerBound, ldc: n, avx512: avx512)
                 }
             }
         }

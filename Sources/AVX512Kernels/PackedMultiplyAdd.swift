@@ -1,0 +1,140 @@
+// The packed product of `Models.PackedGEMM` with 512-bit vectors.
+//
+// This module alone is compiled for AVX-512 (Package.swift), so nothing here may run on a CPU
+// without it: `Models` calls in only after checking the CPU's flags. The packed layout is
+// PackedGEMM's (16-column panels, `k` rows of 16 floats each), and one panel row is exactly one
+// 512-bit register, so a kernel keeps 8 rows × 2 panels of C in 16 of the 32 vector registers.
+#if arch(x86_64)
+
+@inline(__always)
+private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it; the same contract as
+/// `PackedGEMM.multiplyAdd` (a column slice starts at a panel boundary of `packed`).
+public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                 packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    // k is blocked so two panels' slices (2 × 256 × 16 floats, 32 KB) stay in L1 across row tiles.
+    let kc = 256
+    let fullPanels = n / 16, ragged = n % 16
+    var scratch = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+    withUnsafeMutableBytes(of: &scratch) { raw in
+        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)  // one 16-wide row for a ragged panel
+        var k0 = 0
+        while k0 < k {
+            let kb = min(kc, k - k0)
+            func panel(_ p: Int) -> UnsafePointer<Float> { packed + p * k * 16 + k0 * 16 }
+            var p = 0
+            while p < fullPanels {
+                let pair = p + 1 < fullPanels
+                let b0 = panel(p), b1 = pair ? panel(p + 1) : b0
+                var i = 0
+                while i + 8 <= m {
+                    let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
+                    if pair { kernel8x32(ai, lda: lda, b0, b1, k: kb, ci, ldc: ldc) } else {
+                        kernel8x16(ai, lda: lda, b0, k: kb, ci, ldc: ldc)
+                    }
+                    i += 8
+                }
+                while i < m {
+                    let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
+                    kernel1x16(ai, b0, k: kb, ci)
+                    if pair { kernel1x16(ai, b1, k: kb, ci + 16) }
+                    i += 1
+                }
+                p += pair ? 2 : 1
+            }
+            if ragged > 0 {
+                let b = panel(fullPanels)
+                for i in 0..<m {
+                    let ci = c + i * ldc + fullPanels * 16
+                    for col in 0..<16 { t[col] = col < ragged ? ci[col] : 0 }
+                    kernel1x16(a + i * lda + k0, b, k: kb, t)
+                    for col in 0..<ragged { ci[col] = t[col] }
+                }
+            }
+            k0 += kb
+        }
+    }
+}
+
+/// Eight rows of A against two panels: 16 accumulators.
+@inline(__always)
+private func kernel8x32(_ a: UnsafePointer<Float>, lda: Int, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
+                        k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda
+    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc
+    var c00 = load16(r0), c01 = load16(r0 + 16), c10 = load16(r1), c11 = load16(r1 + 16)
+    var c20 = load16(r2), c21 = load16(r2 + 16), c30 = load16(r3), c31 = load16(r3 + 16)
+    var c40 = load16(r4), c41 = load16(r4 + 16), c50 = load16(r5), c51 = load16(r5 + 16)
+    var c60 = load16(r6), c61 = load16(r6 + 16), c70 = load16(r7), c71 = load16(r7 + 16)
+    for p in 0..<k {
+        let u = load16(b0 + p * 16), v = load16(b1 + p * 16)
+        var x = SIMD16<Float>(repeating: a0[p])
+        c00 = c00.addingProduct(x, u); c01 = c01.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a1[p])
+        c10 = c10.addingProduct(x, u); c11 = c11.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a2[p])
+        c20 = c20.addingProduct(x, u); c21 = c21.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a3[p])
+        c30 = c30.addingProduct(x, u); c31 = c31.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a4[p])
+        c40 = c40.addingProduct(x, u); c41 = c41.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a5[p])
+        c50 = c50.addingProduct(x, u); c51 = c51.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a6[p])
+        c60 = c60.addingProduct(x, u); c61 = c61.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: a7[p])
+        c70 = c70.addingProduct(x, u); c71 = c71.addingProduct(x, v)
+    }
+    store16(c00, r0); store16(c01, r0 + 16); store16(c10, r1); store16(c11, r1 + 16)
+    store16(c20, r2); store16(c21, r2 + 16); store16(c30, r3); store16(c31, r3 + 16)
+    store16(c40, r4); store16(c41, r4 + 16); store16(c50, r5); store16(c51, r5 + 16)
+    store16(c60, r6); store16(c61, r6 + 16); store16(c70, r7); store16(c71, r7 + 16)
+}
+
+/// Eight rows of A against one panel (the odd panel out): 8 accumulators.
+@inline(__always)
+private func kernel8x16(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, k: Int,
+                        _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda
+    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc
+    var c0 = load16(r0), c1 = load16(r1), c2 = load16(r2), c3 = load16(r3)
+    var c4 = load16(r4), c5 = load16(r5), c6 = load16(r6), c7 = load16(r7)
+    for p in 0..<k {
+        let u = load16(b + p * 16)
+        c0 = c0.addingProduct(SIMD16(repeating: a0[p]), u); c1 = c1.addingProduct(SIMD16(repeating: a1[p]), u)
+        c2 = c2.addingProduct(SIMD16(repeating: a2[p]), u); c3 = c3.addingProduct(SIMD16(repeating: a3[p]), u)
+        c4 = c4.addingProduct(SIMD16(repeating: a4[p]), u); c5 = c5.addingProduct(SIMD16(repeating: a5[p]), u)
+        c6 = c6.addingProduct(SIMD16(repeating: a6[p]), u); c7 = c7.addingProduct(SIMD16(repeating: a7[p]), u)
+    }
+    store16(c0, r0); store16(c1, r1); store16(c2, r2); store16(c3, r3)
+    store16(c4, r4); store16(c5, r5); store16(c6, r6); store16(c7, r7)
+}
+
+/// One row of A against one panel, four k at a time (four chains hide the FMA latency).
+@inline(__always)
+private func kernel1x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, _ c: UnsafeMutablePointer<Float>) {
+    var s0 = load16(c), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+    var p = 0
+    while p + 4 <= k {
+        s0 = s0.addingProduct(SIMD16(repeating: a[p]), load16(b + p * 16))
+        s1 = s1.addingProduct(SIMD16(repeating: a[p + 1]), load16(b + (p + 1) * 16))
+        s2 = s2.addingProduct(SIMD16(repeating: a[p + 2]), load16(b + (p + 2) * 16))
+        s3 = s3.addingProduct(SIMD16(repeating: a[p + 3]), load16(b + (p + 3) * 16))
+        p += 4
+    }
+    while p < k {
+        s0 = s0.addingProduct(SIMD16(repeating: a[p]), load16(b + p * 16))
+        p += 1
+    }
+    store16((s0 + s1) + (s2 + s3), c)
+}
+
+#endif
