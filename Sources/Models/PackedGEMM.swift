@@ -4,18 +4,6 @@ import Tensor
 import AVX512Kernels
 #endif
 
-/// The LSTM's per-time-step product `C += A · B` with `B` packed once per call.
-///
-/// Why not OpenBLAS here: a step's GEMM is small (a few batch rows times `W_hh`), and `sgemm`
-/// re-packs all of `B` on every call, so for the lesson and mid-size models most of a step went
-/// into packing. `W_hh` does not change during a forward (or backward) pass, so it is packed
-/// once into 16-column panels and every step runs a register-blocked kernel over them
-/// (4 rows × 16 columns of accumulators, fused multiply-adds, `B` read contiguously).
-///
-/// Layout of a packed `B [k, n]`: panel `p` holds columns `16p ..< 16p+16` as `k` rows of 16
-/// floats (`packed[p·k·16 + r·16 + c] = B[r, 16p + c]`), the last panel padded with zeros.
-/// Splitting work along the columns at multiples of 16 is a slice of whole panels
-/// (`PackedMatrix.panelOffset`).
 /// A weight packed as `PackedGEMM`'s `B = (W ⊙ mask)ᵀ`, kept between calls while the weight is
 /// unchanged (`Parameter.version`): eval passes and generated words re-use it. A masked pack is
 /// never kept, as the next call draws a new mask.
@@ -35,6 +23,19 @@ final class PackedTransposedWeight {
     }
 }
 
+/// The LSTM's per-time-step product `C += A · B` with `B` packed once per call.
+///
+/// Why not OpenBLAS here: a step's GEMM is small (a few batch rows times `W_hh`), and `sgemm`
+/// re-packs all of `B` on every call, so for the lesson and mid-size models most of a step went
+/// into packing. `W_hh` does not change during a forward (or backward) pass, so it is packed
+/// once into 16-column panels and every step runs a register-blocked kernel over them
+/// (4 rows × 16 columns of accumulators with AVX2, 8 × 32 with AVX-512, fused multiply-adds,
+/// `B` read contiguously). The decoder's evaluation loss uses the same kernel on the packed `Wᵀ`.
+///
+/// Layout of a packed `B [k, n]`: panel `p` holds columns `16p ..< 16p+16` as `k` rows of 16
+/// floats (`packed[p·k·16 + r·16 + c] = B[r, 16p + c]`), the last panel padded with zeros.
+/// Splitting work along the columns at multiples of 16 is a slice of whole panels
+/// (`packed + (j0/16)·k·16`).
 enum PackedGEMM {
     /// Number of floats a packed `[k, n]` matrix occupies.
     @inline(__always)
