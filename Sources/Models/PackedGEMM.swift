@@ -103,7 +103,7 @@ enum PackedGEMM {
     static let usesAVX512: Bool = {
         #if arch(x86_64)
         guard ProcessInfo.processInfo.environment["LMLAB_AVX512"] != "0" else { return false }
-        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(CPUFeatures.flags.contains)
+        return CPUFeatures.hasAVX512
         #else
         return false
         #endif

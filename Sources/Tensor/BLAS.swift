@@ -45,8 +45,7 @@ public enum BLAS {
     public static var kernelOverride: String? {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
               preAVX2Cores.contains(coreName.lowercased()) else { return nil }
-        let flags = CPUFeatures.flags
-        return flags.contains("avx2") && flags.contains("fma") ? "Haswell" : nil
+        return CPUFeatures.hasAVX2FMA ? "Haswell" : nil
     }
 
     /// Set (to the core) by a program that re-ran itself with `kernelOverride`, so that it can
@@ -69,6 +68,12 @@ public enum CPUFeatures {
               let colon = line.firstIndex(of: ":") else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }()
+
+    /// AVX2 and FMA: what OpenBLAS's Haswell kernels and the `-target-cpu haswell` targets need.
+    public static var hasAVX2FMA: Bool { flags.contains("avx2") && flags.contains("fma") }
+
+    /// AVX-512 F, BW, DQ and VL: what OpenBLAS's SkylakeX kernels and `AVX512Kernels` need.
+    public static var hasAVX512: Bool { ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) }
 }
 
 /// `y += alpha · x` over whole arrays.

@@ -97,9 +97,7 @@ struct BenchLM: ParsableCommand {
     /// (`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` unset).
     private func reexecWithBestKernels() throws {
         let env = ProcessInfo.processInfo.environment
-        let flags = CPUFeatures.flags
-        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-        let core: String? = avx512 ? (flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX") : nil
+        let core: String? = CPUFeatures.hasAVX512 ? (CPUFeatures.flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX") : nil
         if env["OPENBLAS_CORETYPE"] == core && env["OPENBLAS_L2_SIZE"] == nil {
             print("--best-kernels: OpenBLAS already runs its best kernels here (\(BLAS.coreName))")
             return
@@ -111,9 +109,8 @@ struct BenchLM: ParsableCommand {
         unsetenv(BLAS.relaunchMarker)
         if let core { setenv("OPENBLAS_CORETYPE", core, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
         let args = CommandLine.arguments.filter { $0 != "--best-kernels" }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &cArgs)
-        throw ValidationError("--best-kernels: could not re-run \(args[0]): \(String(cString: strerror(errno)))")
+        let failure = LMLabCommand.replaceProcess(arguments: args)
+        throw ValidationError("--best-kernels: could not re-run \(args[0]): \(failure)")
     }
 
     /// Prints wall-clock throughput and, because the machine may be shared, the CPU time the

@@ -43,9 +43,16 @@ struct LMLabCommand: ParsableCommand {
         guard let core = BLAS.kernelOverride else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv(BLAS.relaunchMarker, core, 1)
-        var args: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &args)
+        _ = replaceProcess(arguments: CommandLine.arguments)
         // Exec failed: carry on with the slow kernels; results are the same.
+    }
+
+    /// Replaces this process with this executable run with `arguments` (the environment as it now
+    /// is: OpenBLAS reads its variables only when it loads). Returns only on failure, with why.
+    static func replaceProcess(arguments: [String]) -> String {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &cArgs)
+        return String(cString: strerror(errno))
     }
 }
 

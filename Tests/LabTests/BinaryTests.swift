@@ -105,7 +105,7 @@ import TestSupport
         let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("BLAS: OpenBLAS core ") }
         let core = line.map { String($0.dropFirst("BLAS: OpenBLAS core ".count).prefix { $0 != "," }) }
         #expect(core == (BLAS.kernelOverride ?? BLAS.coreName), "\(r.stdout)")
-        if let core, CPUFeatures.flags.contains("avx2"), CPUFeatures.flags.contains("fma") {
+        if let core, CPUFeatures.hasAVX2FMA {
             #expect(!BLAS.preAVX2Cores.contains(core.lowercased()), "lmlab ran on OpenBLAS's \(core) kernels")
         }
     }

@@ -82,9 +82,9 @@ import Tensor
         // Every way of computing the loss without gradient: chunks of 5 rows through sgemm
         // (several chunks and a ragged last one), blocks of 16 rows over the packed weight with
         // the whole vocabulary in one tile, and blocks whose vocabulary comes in tiles of 16
-        // columns (a ragged last tile), merged by the running log-sum-exp.
+        // columns (a ragged last one, as V = 23), merged by the running log-sum-exp.
         let V = lm.vocabSize
-        for (path, blockFloats, tile) in [("sgemm chunks", 0, 1024), ("packed blocks", 16 * V, 1024),
+        for (path, blockFloats, tile) in [("sgemm chunks", 0, V), ("packed blocks", 16 * V, V),
                                           ("vocabulary tiles", 16 * 16, 16)] {
             lm.decoder.chunkFloats = 5 * V
             lm.decoder.blockFloats = blockFloats
