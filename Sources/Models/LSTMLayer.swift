@@ -169,9 +169,9 @@ public final class LSTMLayer {
                         for r in 0..<n { rowDotsAdd(wih, n: nIn, rows: gr, x: x + r * nIn, y: z + r * G) }
                     }
                 } else {
-                    WorkSplit.forEach(n, parts: width) { _, rows in
+                    WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width)) { _, rows in
                         for r in rows { (z + r * G).update(from: bsum, count: G) }
-                        BLAS.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
+                        GEMM.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
                                    b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
                     }
                 }
@@ -276,20 +276,20 @@ public final class LSTMLayer {
             // Weight gradients: GEMMs over all steps, split along the gate rows.
             let wantHH = weightHHRaw.requiresGrad, wantIH = weightIH.requiresGrad, masked = maskUsed
             weightHHRaw.withGradIf(wantHH) { gHH in weightIH.withGradIf(wantIH) { gIH in
-            WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
+            WorkSplit.forEach(G, parts: WorkSplit.balancedParts(width), align: 16) { _, gr in
                 let g0 = gr.lowerBound, m = gr.count
                 if let g = gHH {
                     if masked {
-                        BLAS.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
+                        GEMM.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
                                    beta: 0, c: scratch + g0 * H, ldc: H)
                         for i in (g0 * H)..<((g0 + m) * H) { g[i] += scratch[i] * mask[i] }
                     } else {
-                        BLAS.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
+                        GEMM.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
                                    beta: 1, c: g + g0 * H, ldc: H)
                     }
                 }
                 if let g = gIH {
-                    BLAS.sgemm(transA: true, m: m, n: nIn, k: n, a: dz + g0, lda: G, b: x, ldb: nIn,
+                    GEMM.sgemm(transA: true, m: m, n: nIn, k: n, a: dz + g0, lda: G, b: x, ldb: nIn,
                                beta: 1, c: g + g0 * nIn, ldc: nIn)
                 }
             }
@@ -308,8 +308,8 @@ public final class LSTMLayer {
             }
             if let dInput {
                 weightIH.withValue { wih in
-                    WorkSplit.forEach(n, parts: width) { _, rows in
-                        BLAS.sgemm(m: rows.count, n: nIn, k: G, a: dz + rows.lowerBound * G, lda: G, b: wih, ldb: nIn,
+                    WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width)) { _, rows in
+                        GEMM.sgemm(m: rows.count, n: nIn, k: G, a: dz + rows.lowerBound * G, lda: G, b: wih, ldb: nIn,
                                    beta: 0, c: dInput + rows.lowerBound * nIn, ldc: nIn)
                     }
                 }

@@ -140,8 +140,8 @@ public final class LinearDecoder {
                 // Logits split along the vocabulary (each worker packs only its rows of W; the
                 // bias is added in the max pass below), then log-softmax, loss and
                 // (softmax − one-hot) split over rows.
-                WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
-                    BLAS.sgemm(transB: true, m: n, n: vs.count, k: E, a: src + first * E, lda: E,
+                WorkSplit.forEach(V, parts: WorkSplit.balancedParts(width), align: 16) { _, vs in
+                    GEMM.sgemm(transB: true, m: n, n: vs.count, k: E, a: src + first * E, lda: E,
                                b: w + vs.lowerBound * E, ldb: E, beta: 0, c: z + vs.lowerBound, ldc: V)
                 }
                 WorkSplit.forEach(n, parts: width) { part, rows in
@@ -172,7 +172,7 @@ public final class LinearDecoder {
                     WorkSplit.forEach(V, parts: width, align: 16) { part, vs in
                         let c = part == 0 ? out : partials + (part - 1) * n * E
                         if vs.isEmpty { c.update(repeating: 0, count: n * E); return }
-                        BLAS.sgemm(m: n, n: E, k: vs.count, a: z + vs.lowerBound, lda: V, b: w + vs.lowerBound * E,
+                        GEMM.sgemm(m: n, n: E, k: vs.count, a: z + vs.lowerBound, lda: V, b: w + vs.lowerBound * E,
                                    ldb: E, beta: 0, c: c, ldc: E)
                     }
                     for part in 1..<max(width, 1) {
@@ -180,9 +180,9 @@ public final class LinearDecoder {
                         for i in 0..<(n * E) { out[i] += p[i] }
                     }
                     // Weight and bias gradients split along the vocabulary.
-                    WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
+                    WorkSplit.forEach(V, parts: WorkSplit.balancedParts(width), align: 16) { _, vs in
                         if let wg {
-                            BLAS.sgemm(transA: true, m: vs.count, n: E, k: n, a: z + vs.lowerBound, lda: V,
+                            GEMM.sgemm(transA: true, m: vs.count, n: E, k: n, a: z + vs.lowerBound, lda: V,
                                        b: d, ldb: E, beta: 1, c: wg + vs.lowerBound * E, ldc: E)
                         }
                         if wantBias {

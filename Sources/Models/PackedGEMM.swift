@@ -98,16 +98,8 @@ enum PackedGEMM {
         return (columns.lowerBound / 16)..<((columns.upperBound + 15) / 16)
     }
 
-    /// Whether the products run on the AVX-512 kernel (`AVX512Kernels`, twice the vector width):
-    /// when the CPU has AVX-512 F/BW/DQ/VL, unless `LMLAB_AVX512=0`.
-    static let usesAVX512: Bool = {
-        #if arch(x86_64)
-        guard ProcessInfo.processInfo.environment["LMLAB_AVX512"] != "0" else { return false }
-        return CPUFeatures.hasAVX512
-        #else
-        return false
-        #endif
-    }()
+    /// Whether the products run on the AVX-512 kernel (`AVX512Kernels`, twice the vector width).
+    static var usesAVX512: Bool { GEMM.usesAVX512 }
 
     /// `C[m, n] += A[m, k] · B` for a packed `B`; `n` columns starting at panel 0 of `packed`
     /// (pass `packed + (j0/16)·k·16`, `c + j0` and the remaining width for a column slice).

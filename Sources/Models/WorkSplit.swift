@@ -33,6 +33,12 @@ enum WorkSplit {
         return try body(threads)
     }
 
+    /// Parts for a large split whose pieces are independent: four per worker, handed out as
+    /// workers free up. Two equal halves finish when the slower core does; on a shared machine
+    /// one core is often a third slower than the other for seconds at a time.
+    @inline(__always)
+    static func balancedParts(_ width: Int) -> Int { width > 1 ? 4 * width : 1 }
+
     /// Calls `body(part, range)` for `parts` contiguous slices of `0..<count` (some may be
     /// empty), concurrently when there is more than one part. Slices are aligned to `align`.
     static func forEach(_ count: Int, parts: Int, align: Int = 1,

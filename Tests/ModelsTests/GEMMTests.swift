@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Models
+#if arch(x86_64)
+import AVX512Kernels
+#endif
+
+/// The model's general product (`GEMM.sgemm`) against a double-precision triple loop, on every
+/// transpose combination and on shapes that hit each edge of the AVX-512 blocking: partial 12-row
+/// strips and 32-column panels, k split into several blocks, n across the column blocks, leading
+/// dimensions wider than the matrices, alpha and beta. Both implementations run where the CPU allows.
+@Suite struct GEMMTests {
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (12, 32, 16), (13, 33, 7), (5, 100, 600), (100, 5, 513), (97, 1030, 31), (25, 70, 1100),
+    ]
+    static let kernels: [Bool] = GEMM.usesAVX512 ? [false, true] : [false]
+
+    @Test(arguments: 0..<shapes.count, kernels)
+    func matchesLoopsForEveryTranspose(_ index: Int, avx512: Bool) {
+        let (m, n, k) = Self.shapes[index]
+        for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+            var rng = SeededGenerator(seed: UInt64(index * 4 + (transA ? 2 : 0) + (transB ? 1 : 0) + 1))
+            // Leading dimensions three wider than needed, so a kernel that assumes packed rows fails.
+            let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 3, ldc = n + 3
+            let a = (0..<((transA ? k : m) * lda)).map { _ in rng.nextNormal() }
+            let b = (0..<((transB ? n : k) * ldb)).map { _ in rng.nextNormal() }
+            var c = (0..<(m * ldc)).map { _ in rng.nextNormal() }
+            let alpha: Float = 0.5, beta: Float = 2
+            var expected = c.map(Double.init)
+            for i in 0..<m { for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    s += Double(transA ? a[p * lda + i] : a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                }
+                expected[i * ldc + j] = Double(alpha) * s + Double(beta) * Double(c[i * ldc + j])
+            } }
+            c.withUnsafeMutableBufferPointer { cp in
+                GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                           beta: beta, c: cp.baseAddress!, ldc: ldc, avx512: avx512)
+            }
+            let tol = 1e-5 * Double(k).squareRoot() * 4
+            var worst = 0.0
+            for i in 0..<m { for j in 0..<ldc {
+                // Columns past n are padding: `expected` holds their old values, which must stay.
+                worst = max(worst, abs(Double(c[i * ldc + j]) - expected[i * ldc + j]))
+            } }
+            #expect(worst <= tol, "\(m)×\(n)×\(k) transA \(transA) transB \(transB) avx512 \(avx512): error \(worst)")
+        }
+    }
+
+    /// beta 0 must overwrite C even where it holds NaN (as BLAS does), not multiply it.
+    @Test(arguments: kernels)
+    func betaZeroOverwritesNaN(avx512: Bool) {
+        let m = 14, n = 40, k = 9
+        let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 2, count: k * n)
+        var c = [Float](repeating: .nan, count: m * n)
+        c.withUnsafeMutableBufferPointer { cp in
+            GEMM.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: cp.baseAddress!, ldc: n, avx512: avx512)
+        }
+        #expect(c.allSatisfy { $0 == 18 })
+    }
+
+    #if arch(x86_64)
+    /// The blocking covers k and n in several blocks on at least one of the shapes above.
+    @Test func shapesCrossTheBlocks() {
+        #expect(Self.shapes.contains { $0.k > GEMM512.kc })
+        #expect(Self.shapes.contains { $0.n > GEMM512.nc })
+        #expect(Self.shapes.contains { $0.m > GEMM512.mc && $0.m % GEMM512.mr != 0 })
+    }
+    #endif
+}
