@@ -3,7 +3,8 @@
 // This module alone is compiled for AVX-512 (Package.swift), so nothing here may run on a CPU
 // without it: `Models` calls in only after checking the CPU's flags. The packed layout is
 // PackedGEMM's (16-column panels, `k` rows of 16 floats each), and one panel row is exactly one
-// 512-bit register, so a kernel keeps 8 rows × 2 panels of C in 16 of the 32 vector registers.
+// 512-bit register, so a kernel keeps 12 rows × 2 panels of C in 24 of the 32 vector registers
+// (8-row and 1-row kernels take the rows left over).
 #if arch(x86_64)
 
 @inline(__always)
@@ -23,18 +24,38 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
     // k is blocked so two panels' slices (2 × 256 × 16 floats, 32 KB) stay in L1 across row tiles.
     let kc = 256
     let fullPanels = n / 16, ragged = n % 16
-    var scratch = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-    withUnsafeMutableBytes(of: &scratch) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)  // one 16-wide row for a ragged panel
+    // Rows in 12-row strips (24 accumulators: the fewest loads per multiply-add), packed so a
+    // strip's 12 values of each k are adjacent; the rest in 8-row tiles read in place, chosen so
+    // that as few rows as possible are left to the one-row kernel (64 rows: 4 strips + 2 tiles).
+    var strips = m / 12
+    while strips > 0 && (m - 12 * strips) % 8 != 0 { strips -= 1 }
+    if (m - 12 * strips) % 8 != 0 { strips = m / 12 }
+    let stripRows = 12 * strips
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, stripRows * min(k, kc)) + 16) { buffer in
+        let packedA = buffer.baseAddress!
+        let t = packedA + stripRows * min(k, kc)  // one 16-wide row for a ragged panel
         var k0 = 0
         while k0 < k {
             let kb = min(kc, k - k0)
+            for s in 0..<strips {
+                let dst = packedA + s * 12 * kb
+                for r in 0..<12 {
+                    let src = a + (12 * s + r) * lda + k0
+                    for p in 0..<kb { dst[p * 12 + r] = src[p] }
+                }
+            }
             func panel(_ p: Int) -> UnsafePointer<Float> { packed + p * k * 16 + k0 * 16 }
             var p = 0
             while p < fullPanels {
                 let pair = p + 1 < fullPanels
                 let b0 = panel(p), b1 = pair ? panel(p + 1) : b0
-                var i = 0
+                for s in 0..<strips {
+                    let strip = UnsafePointer(packedA + s * 12 * kb), ci = c + 12 * s * ldc + p * 16
+                    if pair { kernel12x32(strip, b0, b1, k: kb, ci, ldc: ldc) } else {
+                        kernel12x16(strip, b0, k: kb, ci, ldc: ldc)
+                    }
+                }
+                var i = stripRows
                 while i + 8 <= m {
                     let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
                     if pair { kernel8x32(ai, lda: lda, b0, b1, k: kb, ci, ldc: ldc) } else {
@@ -62,6 +83,77 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
             k0 += kb
         }
     }
+}
+
+/// A packed 12-row strip (`a[p·12 + r]`) against two panels: 24 accumulators.
+@inline(__always)
+private func kernel12x32(_ a: UnsafePointer<Float>, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
+                         k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    @inline(__always) func row(_ r: Int) -> UnsafeMutablePointer<Float> { c + r * ldc }
+    var c00 = load16(row(0)), c01 = load16(row(0) + 16), c10 = load16(row(1)), c11 = load16(row(1) + 16)
+    var c20 = load16(row(2)), c21 = load16(row(2) + 16), c30 = load16(row(3)), c31 = load16(row(3) + 16)
+    var c40 = load16(row(4)), c41 = load16(row(4) + 16), c50 = load16(row(5)), c51 = load16(row(5) + 16)
+    var c60 = load16(row(6)), c61 = load16(row(6) + 16), c70 = load16(row(7)), c71 = load16(row(7) + 16)
+    var c80 = load16(row(8)), c81 = load16(row(8) + 16), c90 = load16(row(9)), c91 = load16(row(9) + 16)
+    var ca0 = load16(row(10)), ca1 = load16(row(10) + 16), cb0 = load16(row(11)), cb1 = load16(row(11) + 16)
+    var pa = a
+    for p in 0..<k {
+        let u = load16(b0 + p * 16), v = load16(b1 + p * 16)
+        var x = SIMD16<Float>(repeating: pa[0])
+        c00 = c00.addingProduct(x, u); c01 = c01.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[1])
+        c10 = c10.addingProduct(x, u); c11 = c11.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[2])
+        c20 = c20.addingProduct(x, u); c21 = c21.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[3])
+        c30 = c30.addingProduct(x, u); c31 = c31.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[4])
+        c40 = c40.addingProduct(x, u); c41 = c41.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[5])
+        c50 = c50.addingProduct(x, u); c51 = c51.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[6])
+        c60 = c60.addingProduct(x, u); c61 = c61.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[7])
+        c70 = c70.addingProduct(x, u); c71 = c71.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[8])
+        c80 = c80.addingProduct(x, u); c81 = c81.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[9])
+        c90 = c90.addingProduct(x, u); c91 = c91.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[10])
+        ca0 = ca0.addingProduct(x, u); ca1 = ca1.addingProduct(x, v)
+        x = SIMD16<Float>(repeating: pa[11])
+        cb0 = cb0.addingProduct(x, u); cb1 = cb1.addingProduct(x, v)
+        pa += 12
+    }
+    store16(c00, row(0)); store16(c01, row(0) + 16); store16(c10, row(1)); store16(c11, row(1) + 16)
+    store16(c20, row(2)); store16(c21, row(2) + 16); store16(c30, row(3)); store16(c31, row(3) + 16)
+    store16(c40, row(4)); store16(c41, row(4) + 16); store16(c50, row(5)); store16(c51, row(5) + 16)
+    store16(c60, row(6)); store16(c61, row(6) + 16); store16(c70, row(7)); store16(c71, row(7) + 16)
+    store16(c80, row(8)); store16(c81, row(8) + 16); store16(c90, row(9)); store16(c91, row(9) + 16)
+    store16(ca0, row(10)); store16(ca1, row(10) + 16); store16(cb0, row(11)); store16(cb1, row(11) + 16)
+}
+
+/// A packed 12-row strip against one panel (the odd panel out): 12 accumulators.
+@inline(__always)
+private func kernel12x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int,
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    var acc = (load16(c), load16(c + ldc), load16(c + 2 * ldc), load16(c + 3 * ldc),
+               load16(c + 4 * ldc), load16(c + 5 * ldc), load16(c + 6 * ldc), load16(c + 7 * ldc),
+               load16(c + 8 * ldc), load16(c + 9 * ldc), load16(c + 10 * ldc), load16(c + 11 * ldc))
+    var pa = a
+    for p in 0..<k {
+        let u = load16(b + p * 16)
+        acc.0 = acc.0.addingProduct(SIMD16(repeating: pa[0]), u); acc.1 = acc.1.addingProduct(SIMD16(repeating: pa[1]), u)
+        acc.2 = acc.2.addingProduct(SIMD16(repeating: pa[2]), u); acc.3 = acc.3.addingProduct(SIMD16(repeating: pa[3]), u)
+        acc.4 = acc.4.addingProduct(SIMD16(repeating: pa[4]), u); acc.5 = acc.5.addingProduct(SIMD16(repeating: pa[5]), u)
+        acc.6 = acc.6.addingProduct(SIMD16(repeating: pa[6]), u); acc.7 = acc.7.addingProduct(SIMD16(repeating: pa[7]), u)
+        acc.8 = acc.8.addingProduct(SIMD16(repeating: pa[8]), u); acc.9 = acc.9.addingProduct(SIMD16(repeating: pa[9]), u)
+        acc.10 = acc.10.addingProduct(SIMD16(repeating: pa[10]), u); acc.11 = acc.11.addingProduct(SIMD16(repeating: pa[11]), u)
+        pa += 12
+    }
+    store16(acc.0, c); store16(acc.1, c + ldc); store16(acc.2, c + 2 * ldc); store16(acc.3, c + 3 * ldc)
+    store16(acc.4, c + 4 * ldc); store16(acc.5, c + 5 * ldc); store16(acc.6, c + 6 * ldc); store16(acc.7, c + 7 * ldc)
+    store16(acc.8, c + 8 * ldc); store16(acc.9, c + 9 * ldc); store16(acc.10, c + 10 * ldc); store16(acc.11, c + 11 * ldc)
 }
 
 /// Eight rows of A against two panels: 16 accumulators.

@@ -4,12 +4,12 @@ import Tensor
 @testable import Models
 
 /// The per-step LSTM product against a plain triple loop, on shapes that hit every path of the
-/// kernels: whole and ragged 16-column panels, pairs of panels and an odd one, 8-row tiles and
-/// leftover rows, k across the 256 blocking.
+/// kernels: whole and ragged 16-column panels, pairs of panels and an odd one, packed 12-row
+/// strips, 8-row tiles and leftover rows, k across the 256 blocking.
 @Suite struct PackedGEMMTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 16, 1), (3, 100, 37), (4, 512, 128), (8, 800, 200), (5, 33, 300), (17, 64, 513), (2, 4608 / 8, 64),
-        (9, 48, 20), (12, 100, 37),
+        (9, 48, 20), (12, 100, 37), (24, 48, 300), (20, 80, 40), (64, 96, 17),
     ]
 
     /// `C + A · Wᵀ` in double precision, W `[n, k]` row-major.
