@@ -16,7 +16,9 @@ struct BenchLM: ParsableCommand {
         A training step is forward + flattened cross-entropy + backward + an Adam update (as the \
         PyTorch reference timing script); an evaluation step is forward + loss without gradients. \
         Dropout is on in training (drop_mult as given). Prints tokens/s, achieved GFLOP/s, the \
-        sgemm peak measured in the same run, the BLAS core and threads, and peak resident memory.
+        sgemm peak measured in the same run (and the peak of LMLab's AVX-512 GEMM, which the \
+        model's large products use on CPUs with AVX-512), the BLAS core and threads, and peak \
+        resident memory.
         """)
 
     @Option(help: "Vocabulary size.") var vocab = 60_000
@@ -52,9 +54,17 @@ struct BenchLM: ParsableCommand {
         }
         if let threads { BLAS.threads = threads }
         print("bench lm: vocab \(vocab), emb \(emb), hid \(hid), layers \(layers), bs \(bs), bptt \(bptt), drop_mult \(dropMult)")
-        print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
-        let peak = measureSgemmPeak()
-        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (1536³, best of 5)", peak.wall, peak.cpu))
+        print("BLAS: OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads; LMLab's AVX-512 GEMM \(GEMM.usesAVX512 ? "on" : "off")")
+        let sgemmPeak = measureSgemmPeak(avx512: false)
+        print(String(format: "sgemm peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (OpenBLAS, 1536³, best of 5)", sgemmPeak.wall, sgemmPeak.cpu))
+        var ownPeak: (wall: Double, cpu: Double)?
+        if GEMM.usesAVX512 {
+            // The model's large products run on LMLab's own kernel here: a second yardstick.
+            ownPeak = measureSgemmPeak(avx512: true)
+            print(String(format: "AVX-512 GEMM peak: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second (LMLab's, same product)",
+                         ownPeak!.wall, ownPeak!.cpu))
+        }
+        let peaks = (sgemm: sgemmPeak, own: ownPeak)
 
         let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
@@ -78,7 +88,7 @@ struct BenchLM: ParsableCommand {
         try trainStep(0)  // warm-up: buffers reach their size
         let (trainSteps, trainTime, trainCPU) = try timed(seconds) { try trainStep($0) }
         // Backward ≈ twice the forward's GEMM work (input and weight gradients).
-        report("train", steps: trainSteps, wall: trainTime, cpu: trainCPU, tokens: tokens, flops: 3 * flops, peak: peak)
+        report("train", steps: trainSteps, wall: trainTime, cpu: trainCPU, tokens: tokens, flops: 3 * flops, peaks: peaks)
 
         lm.isTraining = false
         lm.reset()
@@ -87,7 +97,7 @@ struct BenchLM: ParsableCommand {
             let (x, y) = batches[i % batches.count]
             _ = try lm.loss(x: x, y: y)
         }
-        report("eval", steps: evalSteps, wall: evalTime, cpu: evalCPU, tokens: tokens, flops: flops, peak: peak)
+        report("eval", steps: evalSteps, wall: evalTime, cpu: evalCPU, tokens: tokens, flops: flops, peaks: peaks)
         print(String(format: "peak memory (maxrss): %.2f GB", peakResidentBytes() / 1e9))
     }
 
@@ -115,13 +125,18 @@ struct BenchLM: ParsableCommand {
 
     /// Prints wall-clock throughput and, because the machine may be shared, the CPU time the
     /// process actually got (tokens per CPU-second is what an idle core would deliver).
-    private func report(_ what: String, steps: Int, wall: Double, cpu: Double, tokens: Double, flops: Double, peak: (wall: Double, cpu: Double)) {
+    private func report(_ what: String, steps: Int, wall: Double, cpu: Double, tokens: Double, flops: Double,
+                        peaks: (sgemm: (wall: Double, cpu: Double), own: (wall: Double, cpu: Double)?)) {
         let n = Double(steps)
         let gfWall = flops * n / wall / 1e9, gfCPU = flops * n / cpu / 1e9
-        print(String(format: "%@: %d steps, %.3f s/step wall, %.0f tokens/s, %.1f GFLOP/s (%.0f%% of sgemm peak)",
-                     what, steps, wall / n, tokens * n / wall, gfWall, 100 * gfWall / peak.wall))
-        print(String(format: "%@  CPU time %.3f s/step (%.0f%% of wall), %.0f tokens per CPU-second, %.1f GFLOP per CPU-second (%.0f%% of sgemm's)",
-                     String(repeating: " ", count: what.count), cpu / n, 100 * cpu / wall, tokens * n / cpu, gfCPU, 100 * gfCPU / peak.cpu))
+        func shares(_ gf: Double, _ sgemm: Double, _ own: Double?) -> String {
+            String(format: "%.0f%% of sgemm peak", 100 * gf / sgemm) + (own.map { String(format: ", %.0f%% of AVX-512 GEMM's", 100 * gf / $0) } ?? "")
+        }
+        print(String(format: "%@: %d steps, %.3f s/step wall, %.0f tokens/s, %.1f GFLOP/s (%@)",
+                     what, steps, wall / n, tokens * n / wall, gfWall, shares(gfWall, peaks.sgemm.wall, peaks.own?.wall)))
+        print(String(format: "%@  CPU time %.3f s/step (%.0f%% of wall), %.0f tokens per CPU-second, %.1f GFLOP per CPU-second (%@)",
+                     String(repeating: " ", count: what.count), cpu / n, 100 * cpu / wall, tokens * n / cpu, gfCPU,
+                     shares(gfCPU, peaks.sgemm.cpu, peaks.own?.cpu)))
     }
 
     /// Runs `body(i)` until `seconds` have passed (at least once); returns steps, wall and CPU seconds.
@@ -146,15 +161,25 @@ struct BenchLM: ParsableCommand {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// GFLOP/s (per wall second and per CPU second) of a large square sgemm: the best of five
-    /// runs of about 0.4 s each, so a burst of load from other processes does not lower the peak.
-    private func measureSgemmPeak() -> (wall: Double, cpu: Double) {
-        let n = 1536
+    /// GFLOP/s (per wall second and per CPU second) of a large square product, OpenBLAS's
+    /// (its own threads) or LMLab's AVX-512 GEMM (split along the columns over as many workers):
+    /// the best of five runs of about 0.4 s each, so a burst of load from other processes does
+    /// not lower the peak.
+    private func measureSgemmPeak(avx512: Bool) -> (wall: Double, cpu: Double) {
+        let n = 1536, workers = max(1, BLAS.threads)
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
         func once() {
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                BLAS.sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                let (pa, pb, pc) = (SendablePointer(ap.baseAddress!), SendablePointer(bp.baseAddress!), SendablePointer(cp.baseAddress!))
+                guard avx512 else {
+                    BLAS.sgemm(m: n, n: n, k: n, a: pa.p, lda: n, b: pb.p, ldb: n, c: pc.p, ldc: n)
+                    return
+                }
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let j0 = n * w / workers / 32 * 32, j1 = w == workers - 1 ? n : n * (w + 1) / workers / 32 * 32
+                    GEMM.sgemm(m: n, n: j1 - j0, k: n, a: pa.p, lda: n, b: pb.p + j0, ldb: n, c: pc.p + j0, ldc: n)
+                }
             } } }
         }
         once()
@@ -165,6 +190,12 @@ struct BenchLM: ParsableCommand {
             best = (max(best.wall, work / wall), max(best.cpu, work / max(cpu, 1e-9)))
         }
         return best
+    }
+
+    /// A raw pointer handed to the workers of one product (each writes its own columns).
+    private struct SendablePointer<T>: @unchecked Sendable {
+        let p: T
+        init(_ p: T) { self.p = p }
     }
 
     private func peakResidentBytes() -> Double {
