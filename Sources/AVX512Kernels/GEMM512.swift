@@ -4,9 +4,9 @@
 // Why our own: Debian's OpenBLAS runs AVX2 kernels on CPUs it does not know (and is told to use
 // Haswell's on this project's machine), which reach about half of an AVX-512 core's peak. This is
 // the classic three-level blocking of Goto and van de Geijn: a `kc × nc` block of B packed into
-// 32-column panels, an `mc × kc` block of A packed into 12-row strips, and a 12 × 32 register
-// tile (24 of the 32 vector registers) that streams one strip against one panel. About 1.5× the
-// Haswell kernels' speed per core here (`lmlab bench gemm`).
+// 32-column panels, an `mc × kc` block of A packed into 12-row strips (or read in place when it
+// is row-major), and a 12 × 32 register tile (24 of the 32 vector registers) that streams one
+// strip against one panel. 1.5–1.8× the Haswell kernels' speed per core here (`lmlab bench gemm`).
 #if arch(x86_64)
 
 @inline(__always)
@@ -59,21 +59,27 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
             var ic = 0
             while ic < m {
                 let mb = min(mc, m - ic)
-                packA(transA: transA, a: a, lda: lda, rows: ic, mb: mb, columns: pc, kb: kb, alpha: alpha, into: packedA)
+                // A row-major A with alpha 1 is read in place, 12 rows at a time (packing it would
+                // cost a scalar copy per element, which n/32 uses of each element do not repay
+                // when n is small, as in the decoder's input gradient); otherwise it is packed.
+                let inPlace = !transA && alpha == 1
+                if !inPlace {
+                    packA(transA: transA, a: a, lda: lda, rows: ic, mb: mb, columns: pc, kb: kb, alpha: alpha, into: packedA)
+                }
                 // One strip of A stays in L1 while the panels of B stream past it from L2.
                 var ir = 0
                 while ir < mb {
                     let rows = min(mr, mb - ir)
-                    let strip = UnsafePointer(packedA + ir * kb)
                     var jr = 0
                     while jr < nb {
                         let cols = min(nr, nb - jr)
                         let panel = UnsafePointer(packedB + jr * kb)
                         let tile = c + (ic + ir) * ldc + jc + jr
-                        if rows == mr && cols == nr {
-                            kernel12x32(strip, panel, k: kb, tile, ldc: ldc)
+                        if inPlace {
+                            let strip = RowStrip(a + (ic + ir) * lda + pc, lda: lda, rows: rows)
+                            tileProduct(strip, panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols)
                         } else {
-                            edgeTile(strip, panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols)
+                            tileProduct(PackedStrip(p: packedA + ir * kb), panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols)
                         }
                         jr += nr
                     }
@@ -98,8 +104,14 @@ private func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, rows i0: Int
             // op(A)[i, p] = a[p·lda + i]: each p is a contiguous run of the strip's rows.
             for p in 0..<kb {
                 let src = a + (p0 + p) * lda + r0, d = dst + p * mr
-                for r in 0..<height { d[r] = alpha * src[r] }
-                for r in height..<mr { d[r] = 0 }
+                if height == mr {
+                    let x = UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self)
+                    let y = UnsafeRawPointer(src + 8).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d).storeBytes(of: alpha * x, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d + 8).storeBytes(of: alpha * y, as: SIMD4<Float>.self)
+                } else {
+                    for r in 0..<mr { d[r] = r < height ? alpha * src[r] : 0 }
+                }
             }
         } else {
             for r in 0..<height {
@@ -144,9 +156,55 @@ private func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, rows p0: Int
     }
 }
 
-/// A tile at the bottom or right edge: the full kernel into a scratch tile, then the valid part added.
-private func edgeTile(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int,
-                      _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+/// Where a kernel reads its 12 rows of A: a packed strip, or the rows of A in place.
+private protocol Strip {
+    /// `op(A)[r, p]` of the strip.
+    func at(_ r: Int, _ p: Int) -> Float
+}
+
+/// A packed strip: the 12 values of each k adjacent.
+private struct PackedStrip: Strip {
+    let p: UnsafePointer<Float>
+    init(p: UnsafeMutablePointer<Float>) { self.p = UnsafePointer(p) }
+    @inline(__always) func at(_ r: Int, _ k: Int) -> Float { p[k &* 12 &+ r] }
+}
+
+/// 12 rows of a row-major A read in place; rows past `rows` repeat the last one (their results
+/// are dropped by `tileProduct`), so nothing past A is read.
+private struct RowStrip: Strip {
+    let r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11: UnsafePointer<Float>
+    init(_ a: UnsafePointer<Float>, lda: Int, rows: Int) {
+        func row(_ r: Int) -> UnsafePointer<Float> { a + min(r, rows - 1) * lda }
+        (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+        (r6, r7, r8, r9, r10, r11) = (row(6), row(7), row(8), row(9), row(10), row(11))
+    }
+    @inline(__always) func at(_ r: Int, _ k: Int) -> Float {
+        switch r {
+        case 0: r0[k]
+        case 1: r1[k]
+        case 2: r2[k]
+        case 3: r3[k]
+        case 4: r4[k]
+        case 5: r5[k]
+        case 6: r6[k]
+        case 7: r7[k]
+        case 8: r8[k]
+        case 9: r9[k]
+        case 10: r10[k]
+        default: r11[k]
+        }
+    }
+}
+
+/// `C[rows, cols] += strip · panel`; a tile at the bottom or right edge goes through a scratch
+/// tile, of which the valid part is added.
+@inline(__always)
+private func tileProduct<S: Strip>(_ a: S, _ b: UnsafePointer<Float>, k: Int, _ c: UnsafeMutablePointer<Float>,
+                                   ldc: Int, rows: Int, cols: Int) {
+    if rows == GEMM512.mr && cols == GEMM512.nr {
+        kernel12x32(a, b, k: k, c, ldc: ldc)
+        return
+    }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: GEMM512.mr * GEMM512.nr) { buffer in
         let t = buffer.baseAddress!
         t.initialize(repeating: 0, count: GEMM512.mr * GEMM512.nr)
@@ -160,42 +218,41 @@ private func edgeTile(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: I
 /// `C[12, 32] += strip · panel` over `k`: 24 accumulators, two B vectors and one broadcast A
 /// element live per multiply-add.
 @inline(__always)
-private func kernel12x32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+private func kernel12x32<S: Strip>(_ a: S, _ b: UnsafePointer<Float>, k: Int,
+                                   _ c: UnsafeMutablePointer<Float>, ldc: Int) {
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
     var c20 = SIMD16<Float>(), c21 = SIMD16<Float>(), c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
     var c40 = SIMD16<Float>(), c41 = SIMD16<Float>(), c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
     var c60 = SIMD16<Float>(), c61 = SIMD16<Float>(), c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
     var c80 = SIMD16<Float>(), c81 = SIMD16<Float>(), c90 = SIMD16<Float>(), c91 = SIMD16<Float>()
     var ca0 = SIMD16<Float>(), ca1 = SIMD16<Float>(), cb0 = SIMD16<Float>(), cb1 = SIMD16<Float>()
-    var pa = a, pb = b
-    for _ in 0..<k {
+    var pb = b
+    for p in 0..<k {
         let u = load16(pb), v = load16(pb + 16)
-        var x = SIMD16<Float>(repeating: pa[0])
+        var x = SIMD16<Float>(repeating: a.at(0, p))
         c00 = c00.addingProduct(x, u); c01 = c01.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[1])
+        x = SIMD16<Float>(repeating: a.at(1, p))
         c10 = c10.addingProduct(x, u); c11 = c11.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[2])
+        x = SIMD16<Float>(repeating: a.at(2, p))
         c20 = c20.addingProduct(x, u); c21 = c21.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[3])
+        x = SIMD16<Float>(repeating: a.at(3, p))
         c30 = c30.addingProduct(x, u); c31 = c31.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[4])
+        x = SIMD16<Float>(repeating: a.at(4, p))
         c40 = c40.addingProduct(x, u); c41 = c41.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[5])
+        x = SIMD16<Float>(repeating: a.at(5, p))
         c50 = c50.addingProduct(x, u); c51 = c51.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[6])
+        x = SIMD16<Float>(repeating: a.at(6, p))
         c60 = c60.addingProduct(x, u); c61 = c61.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[7])
+        x = SIMD16<Float>(repeating: a.at(7, p))
         c70 = c70.addingProduct(x, u); c71 = c71.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[8])
+        x = SIMD16<Float>(repeating: a.at(8, p))
         c80 = c80.addingProduct(x, u); c81 = c81.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[9])
+        x = SIMD16<Float>(repeating: a.at(9, p))
         c90 = c90.addingProduct(x, u); c91 = c91.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[10])
+        x = SIMD16<Float>(repeating: a.at(10, p))
         ca0 = ca0.addingProduct(x, u); ca1 = ca1.addingProduct(x, v)
-        x = SIMD16<Float>(repeating: pa[11])
+        x = SIMD16<Float>(repeating: a.at(11, p))
         cb0 = cb0.addingProduct(x, u); cb1 = cb1.addingProduct(x, v)
-        pa += 12
         pb += 32
     }
     @inline(__always) func add(_ lo: SIMD16<Float>, _ hi: SIMD16<Float>, _ r: Int) {
