@@ -1,5 +1,8 @@
 import Foundation
 import Tensor
+#if arch(x86_64)
+import AVX512Kernels
+#endif
 
 /// fastai's `LinearDecoder`: output `RNNDropout` then `logits = dropped · Wᵀ + b`.
 ///
@@ -152,7 +155,7 @@ public final class LinearDecoder {
                         let target = tg[first + r]
                         let m = biasPointer.map { addBiasAndMax(row, $0, V) } ?? maxElement(row, V)
                         let zt = row[target]
-                        let s = expShiftedSum(row, V, shift: m)
+                        let s = Self.shiftedExpInPlaceSum(row, V, shift: m)
                         if dDropped != nil {
                             // softmax − one-hot, scaled for the mean.
                             let k = gradScale / s
@@ -248,7 +251,7 @@ public final class LinearDecoder {
                         for r in 0..<n {
                             let row = z + r * C, target = tg[first + r] - v0
                             if target >= 0 && target < w { targetLogit[r] = row[target] }
-                            let m = maxElement(row, w), s = expShiftedSum(row, w, shift: m)
+                            let (m, s) = Self.rowMaxAndExpSum(row, w)
                             let top = max(runMax[r], m)
                             runSum[r] = runSum[r] * Foundation.exp(runMax[r] - top) + s * Foundation.exp(m - top)
                             runMax[r] = top
@@ -264,6 +267,25 @@ public final class LinearDecoder {
             }
         } } }
         return partTotals.reduce(0, +)
+    }
+
+    /// A row's max `m` and `Σ e^(x − m)` (the row may be overwritten): 16 lanes on AVX-512 CPUs.
+    @inline(__always)
+    private static func rowMaxAndExpSum(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (Float, Float) {
+        #if arch(x86_64)
+        if GEMM.usesAVX512 { return maxAndShiftedExpSum512(row, n) }
+        #endif
+        let m = maxElement(row, n)
+        return (m, expShiftedSum(row, n, shift: m))
+    }
+
+    /// `row[i] = e^(row[i] − shift)`, returning their sum: 16 lanes on AVX-512 CPUs.
+    @inline(__always)
+    private static func shiftedExpInPlaceSum(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        #if arch(x86_64)
+        if GEMM.usesAVX512 { return shiftedExpInPlaceSum512(row, n, shift: shift) }
+        #endif
+        return expShiftedSum(row, n, shift: shift)
     }
 
     /// `body` with a pointer to the bias values, or nil without a bias.

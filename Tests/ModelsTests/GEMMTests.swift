@@ -62,6 +62,30 @@ import AVX512Kernels
     }
 
     #if arch(x86_64)
+    /// The evaluation loss's row statistics with 16 lanes: whole vectors, a partial last one
+    /// (whose padding must count in neither the max nor the sum) and a single element.
+    @Test(.enabled(if: GEMM.usesAVX512), arguments: [1, 7, 16, 17, 33, 48, 1000])
+    func rowMaxAndExpSumMatchDouble(_ n: Int) {
+        var rng = SeededGenerator(seed: UInt64(n))
+        // The max sits in the last element, so a tail that is not read would miss it.
+        var row = (0..<n).map { _ in 8 * rng.nextNormal() - 20 }
+        row[n - 1] = 30
+        let (m, s) = maxAndShiftedExpSum512(row, n)
+        let expected = row.reduce(0.0) { $0 + exp(Double($1) - 30) }
+        #expect(m == 30)
+        #expect(abs(Double(s) - expected) <= 1e-6 * expected, "n \(n): \(s) vs \(expected)")
+        // The in-place form (training) writes each exponential and returns the same sum.
+        var written = row
+        let total = written.withUnsafeMutableBufferPointer { shiftedExpInPlaceSum512($0.baseAddress!, n, shift: 30) }
+        #expect(abs(Double(total) - expected) <= 1e-6 * expected)
+        for i in 0..<n {
+            // Of the argument rounded to float, as the kernel sees it (x − 30 in float32 moves
+            // e^(x−30) by up to about |x − 30| · 6e-8 relative).
+            let e = exp(Double(row[i] - 30))
+            #expect(abs(Double(written[i]) - e) <= 1e-6 * e, "n \(n) at \(i)")
+        }
+    }
+
     /// The blocking covers k and n in several blocks on at least one of the shapes above.
     @Test func shapesCrossTheBlocks() {
         #expect(Self.shapes.contains { $0.k > GEMM512.kc })

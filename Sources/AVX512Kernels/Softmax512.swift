@@ -1,0 +1,86 @@
+// The evaluation loss's per-row softmax statistics with 512-bit vectors.
+#if arch(x86_64)
+
+/// `e^x` for 16 lanes: the polynomial of `Models.fastExp` (Cephes' expf: n = round(x·log2 e),
+/// r = x − n·ln 2 in two parts, a degree-5 polynomial for e^r, 2^n from the exponent bits).
+@inline(__always)
+private func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let lo = SIMD16<Float>(repeating: -87.33654), hi = SIMD16<Float>(repeating: 88)
+    let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+    let magic: Float = 12_582_912
+    let t = xc * 1.442_695_04 + magic
+    let n = t - magic
+    let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
+    var p = r * 1.987_569_15e-4 + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    let er = p * (r * r) + r + 1
+    let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return er * unsafeBitCast(bits, to: SIMD16<Float>.self)
+}
+
+/// The max `m` of `p[0..<n]` (n ≥ 1) and `Σ e^(p[i] − m)`, without writing the exponentials back.
+/// The last partial vector is padded with the row's first value for the max and masked out of the sum.
+public func maxAndShiftedExpSum512(_ p: UnsafePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    let raw = UnsafeRawPointer(p)
+    let full = n / 16 * 16, rest = n - full
+    func tail() -> SIMD16<Float> {
+        var v = SIMD16<Float>(repeating: p[0])
+        for i in 0..<rest { v[i] = p[full + i] }
+        return v
+    }
+    var m = SIMD16<Float>(repeating: p[0])
+    var i = 0
+    while i < full {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        m = m.replacing(with: v, where: v .> m)
+        i += 16
+    }
+    if rest > 0 { let v = tail(); m = m.replacing(with: v, where: v .> m) }
+    let top = m.max()
+    let shift = SIMD16<Float>(repeating: top)
+    var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
+    i = 0
+    while i + 32 <= full {
+        s0 += exp16(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift)
+        s1 += exp16(raw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self) - shift)
+        i += 32
+    }
+    if i < full { s0 += exp16(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift) }
+    if rest > 0 {
+        let e = exp16(tail() - shift)
+        var lanes = SIMD16<Float>()
+        for j in 0..<rest { lanes[j] = e[j] }
+        s1 += lanes
+    }
+    return (top, (s0 + s1).sum())
+}
+
+/// `p[i] = e^(p[i] − shift)` in place, returning their sum (the training loss, whose gradient
+/// needs the exponentials).
+public func shiftedExpInPlaceSum512(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    let raw = UnsafeMutableRawPointer(p)
+    let by = SIMD16<Float>(repeating: shift)
+    var s = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let e = exp16(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - by)
+        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD16<Float>.self)
+        s += e
+        i += 16
+    }
+    if i < n {
+        var v = SIMD16<Float>(repeating: shift)
+        for j in 0..<(n - i) { v[j] = p[i + j] }
+        let e = exp16(v - by)
+        for j in 0..<(n - i) {
+            p[i + j] = e[j]
+            s[j] += e[j]
+        }
+    }
+    return s.sum()
+}
+
+#endif
