@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensor
 #if arch(x86_64)
 import AVX512Kernels
@@ -214,7 +215,7 @@ public final class LinearDecoder {
         return (max(4, blockFloats / max(columns, 1) / 4 * 4), columns)
     }
 
-    /// The loss without gradient, each worker on its own rows a block at a time, so the logits
+    /// The loss without gradient, each worker a block of rows at a time, so the logits
     /// never leave the cache: for each tile of the vocabulary, the block's logits (bias, then
     /// `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's max and sum of exponentials,
     /// merged into the row's running log-sum-exp (`S ← S·e^(M−M′) + s·e^(m−M′)`, `M′ = max(M, m)`).
@@ -225,17 +226,25 @@ public final class LinearDecoder {
         rowStats.ensure(width * 3 * R)
         let blocks = chunk.pointer, stats = rowStats.pointer
         let src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
-        var partTotals = [Double](repeating: 0, count: width)
+        // Blocks of R rows go to whichever worker is free (a shared counter), so a worker on a
+        // slower core takes fewer; each block's sum has its own slot, added up in block order,
+        // so the loss does not depend on which worker took which block.
+        let blockCount = (N + R - 1) / R
+        var blockSums = [Double](repeating: 0, count: blockCount)
+        let nextBlock = Mutex<Int>(0)
         withBiasValue { biasPointer in
-        partTotals.withUnsafeMutableBufferPointer { totals in
+        blockSums.withUnsafeMutableBufferPointer { sums in
         targets.withUnsafeBufferPointer { tg in
-            WorkSplit.forEach(N, parts: width) { part, rows in
+            WorkSplit.forEach(width, parts: width) { part, _ in
                 let z = blocks + part * R * C
                 let runMax = stats + part * 3 * R, runSum = runMax + R, targetLogit = runSum + R
-                var sum = 0.0
-                var first = rows.lowerBound
-                while first < rows.upperBound {
-                    let n = min(R, rows.upperBound - first)
+                while true {
+                    let block = nextBlock.withLock { next in
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard block < blockCount else { break }
+                    let first = block * R, n = min(R, N - first)
                     runMax.update(repeating: -.infinity, count: n)
                     runSum.update(repeating: 0, count: n)
                     var v0 = 0
@@ -258,15 +267,15 @@ public final class LinearDecoder {
                         }
                         v0 += w
                     }
+                    var sum = 0.0
                     for r in 0..<n {
                         sum += Double(runMax[r]) + Foundation.log(Double(runSum[r])) - Double(targetLogit[r])
                     }
-                    first += n
+                    sums[block] = sum
                 }
-                totals[part] = sum
             }
         } } }
-        return partTotals.reduce(0, +)
+        return blockSums.reduce(0, +)
     }
 
     /// A row's max `m` and `Σ e^(x − m)` (the row may be overwritten): 16 lanes on AVX-512 CPUs.
