@@ -7,7 +7,7 @@ import AVX512Kernels
 #endif
 
 /// The model's general product (`GEMM.sgemm`) against a double-precision triple loop, on every
-/// transpose combination and on shapes that hit each edge of the AVX-512 blocking: partial 12-row
+/// transpose combination and on shapes that hit each edge of the AVX-512 blocking: partial 14-row
 /// strips and 32-column panels, k split into several blocks, n across the column blocks, leading
 /// dimensions wider than the matrices, alpha and beta. Both implementations run where the CPU allows.
 @Suite struct GEMMTests {
