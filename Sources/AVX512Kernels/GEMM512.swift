@@ -9,16 +9,6 @@
 // strip against one panel. 1.5–1.9× the Haswell kernels' speed per core here (`lmlab bench gemm`).
 #if arch(x86_64)
 
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
 /// Block sizes of `gemm512`: a strip of A (`14 × kc`, 28 KB) stays in L1 while the panels of the
 /// packed B block (`kc × nc`, 2 MB) stream past it from L2. On the project's Xeon (2 MB L2 per
 /// core) kc 256–512, mc 48–192 and nc 512–2048 all measured within noise of each other; kc 512

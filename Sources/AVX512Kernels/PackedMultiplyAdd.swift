@@ -7,16 +7,6 @@
 // (8-row and 1-row kernels take the rows left over).
 #if arch(x86_64)
 
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
 /// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it; the same contract as
 /// `PackedGEMM.multiplyAdd` (a column slice starts at a panel boundary of `packed`).
 public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
