@@ -98,16 +98,14 @@ enum PackedGEMM {
         return (columns.lowerBound / 16)..<((columns.upperBound + 15) / 16)
     }
 
-    /// Whether the products run on the AVX-512 kernel (`AVX512Kernels`, twice the vector width).
-    static var usesAVX512: Bool { GEMM.usesAVX512 }
-
     /// `C[m, n] += A[m, k] · B` for a packed `B`; `n` columns starting at panel 0 of `packed`
     /// (pass `packed + (j0/16)·k·16`, `c + j0` and the remaining width for a column slice).
-    /// `avx512` chooses the kernel (tests run both where the CPU allows).
+    /// `avx512` chooses the kernel (`AVX512Kernels`, twice the vector width; tests run both where
+    /// the CPU allows).
     @inline(never)
     static func multiplyAdd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                             packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            avx512: Bool = usesAVX512) {
+                            avx512: Bool = GEMM.usesAVX512) {
         #if arch(x86_64)
         if avx512 {
             packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc)

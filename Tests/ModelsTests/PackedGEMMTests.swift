@@ -24,7 +24,7 @@ import Tensor
     }
 
     /// The kernels this CPU can run: the AVX2 one always, the AVX-512 one where the CPU has it.
-    static let kernels: [Bool] = PackedGEMM.usesAVX512 ? [false, true] : [false]
+    static let kernels: [Bool] = GEMM.usesAVX512 ? [false, true] : [false]
 
     @Test(arguments: 0..<shapes.count, kernels)
     func transposedPackingMatchesLoops(_ index: Int, avx512: Bool) {
