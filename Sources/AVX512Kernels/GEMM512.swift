@@ -33,7 +33,11 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
     let packedA = workspace, packedB = workspace + mc * kc
     // k in near-equal blocks of at most kc, so a short k (the decoder's embedding size) is one
     // pass and C, which may be far larger than the caches, is read and written once.
-    let kBlocks = (k + kc - 1) / max(kc, 1)
+    let kBlocks = (k + kc - 1) / kc
+    // A row-major A with alpha 1 is read in place, 14 rows at a time (packing it would cost a
+    // scalar copy per element, which n/32 uses of each element do not repay when n is small, as
+    // in the decoder's input gradient); otherwise it is packed.
+    let inPlace = !transA && alpha == 1
     var jc = 0
     while jc < n {
         let nb = min(nc, n - jc)
@@ -50,10 +54,6 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
             var ic = 0
             while ic < m {
                 let mb = min(mc, m - ic)
-                // A row-major A with alpha 1 is read in place, 14 rows at a time (packing it would
-                // cost a scalar copy per element, which n/32 uses of each element do not repay
-                // when n is small, as in the decoder's input gradient); otherwise it is packed.
-                let inPlace = !transA && alpha == 1
                 if !inPlace {
                     packA(transA: transA, a: a, lda: lda, rows: ic, mb: mb, columns: pc, kb: kb, alpha: alpha, into: packedA)
                 }
