@@ -69,14 +69,8 @@ struct BenchGEMM: ParsableCommand {
                 } } }
             }
             func rate(_ avx512: Bool, _ c: inout [Float]) -> Double {
-                let start = DispatchTime.now().uptimeNanoseconds
-                var reps = 0, elapsed = 0.0
-                repeat {
-                    once(avx512, &c)
-                    reps += 1
-                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                } while elapsed < seconds
-                return 2 * Double(s.m * s.n * s.k) * Double(reps) / elapsed / 1e9
+                let (reps, wall, _) = timed(seconds) { _ in once(avx512, &c) }
+                return 2 * Double(s.m * s.n * s.k) * Double(reps) / wall / 1e9
             }
             var blas = 0.0, ours = 0.0
             for _ in 0..<runs {

@@ -40,20 +40,14 @@ struct BenchGenerate: ParsableCommand {
         var texts: [String] = []
         for (name, predictor) in [("carried state", lm as NextTokenPredictor), ("re-run prefix", RerunPrefixPredictor(lm))] {
             var rng = SeededGenerator(seed: 7)
-            let (w0, c0) = (Date(), cpuSeconds())
+            let (w0, c0) = (Date(), processCPUSeconds())
             let g = try generate(predictor, prompt: ids, vocab: tokens, unkIndex: 0,
                                  options: GenerationOptions(nWords: words, temperature: 0.75), using: &rng)
-            let wall = Date().timeIntervalSince(w0), cpu = cpuSeconds() - c0
+            let wall = Date().timeIntervalSince(w0), cpu = processCPUSeconds() - c0
             texts.append(g.text)
             print(String(format: "%-14@ %8.2f ms/word wall, %8.2f ms/word cpu", name as NSString,
                          1000 * wall / Double(words), 1000 * cpu / Double(words)))
         }
         print("same text from both paths: \(texts[0] == texts[1])")
-    }
-
-    private func cpuSeconds() -> Double {
-        var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 }

@@ -139,28 +139,6 @@ struct BenchLM: ParsableCommand {
                      shares(gfCPU, peaks.sgemm.cpu, peaks.own?.cpu)))
     }
 
-    /// Runs `body(i)` until `seconds` have passed (at least once); returns steps, wall and CPU seconds.
-    private func timed(_ seconds: Double, _ body: (Int) throws -> Void) rethrows -> (Int, Double, Double) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let cpuStart = cpuSeconds()
-        var steps = 0
-        var elapsed = 0.0
-        repeat {
-            try body(steps)
-            steps += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while elapsed < seconds
-        return (steps, elapsed, cpuSeconds() - cpuStart)
-    }
-
-    /// User + system CPU seconds of this process (all threads).
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
-
     /// GFLOP/s (per wall second and per CPU second) of a large square product, OpenBLAS's
     /// (its own threads) or LMLab's AVX-512 GEMM (split along the columns over as many workers):
     /// the best of five runs of about 0.4 s each, so a burst of load from other processes does

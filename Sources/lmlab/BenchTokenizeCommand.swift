@@ -41,14 +41,6 @@ struct BenchTokenizeCommand: ParsableCommand {
         print("identical output on 1 and 2 threads: \(outputs[0] == outputs[1] ? "yes" : "NO")")
     }
 
-    /// User + system CPU time of the whole process (wall-clock figures mislead on a busy machine).
-    private func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
-
     private func loadTexts(limit: Int) throws -> (String, [String]) {
         let fm = FileManager.default
         for dir in ["Datasets/imdb", "Datasets/imdb_sample"] {
