@@ -59,7 +59,7 @@ import Tensor
     }
 
     @Test func fastForwardAndFusedLossMatchNaiveReference() throws {
-        // 8 × 9 = 72 rows: with two workers, 36 each, so 16-row blocks end with a ragged block.
+        // 8 × 9 = 72 rows: 10-row blocks end with a ragged block.
         let (lm, x, y) = try randomModel(seed: 5, batchSize: 8, seqLen: 9)
         var rng = SeededGenerator(seed: 99)
         lm.isTraining = false
@@ -80,18 +80,19 @@ import Tensor
         }
         ce /= Double(x.batchSize * x.seqLen)
         // Every way of computing the loss without gradient: chunks of 5 rows through sgemm
-        // (several chunks and a ragged last one), blocks of 16 rows over the packed weight with
+        // (several chunks and a ragged last one), blocks of 10 rows over the packed weight with
         // the whole vocabulary in one tile, and blocks whose vocabulary comes in tiles of 16
         // columns (a ragged last one, as V = 23), merged by the running log-sum-exp.
         let V = lm.vocabSize
-        for (path, blockFloats, tile) in [("sgemm chunks", 0, V), ("packed blocks", 16 * V, V),
-                                          ("vocabulary tiles", 16 * 16, 16)] {
+        let N = x.batchSize * x.seqLen
+        for (path, blockRows, tile) in [("sgemm chunks", 0, V), ("packed blocks", 10, V),
+                                        ("vocabulary tiles", 10, 16)] {
             lm.decoder.chunkFloats = 5 * V
-            lm.decoder.blockFloats = blockFloats
+            lm.decoder.blockRows = blockRows
             lm.decoder.tileColumns = tile
-            let shape = lm.decoder.blockShape
-            #expect((shape != nil) == (blockFloats > 0))
-            if let shape { #expect(shape.rows == 16 && shape.columns == min(V, tile)) }
+            let shape = lm.decoder.blockShape(rows: N, width: 1)
+            #expect((shape != nil) == (blockRows > 0))
+            if let shape { #expect(shape.rows == 10 && N % 10 != 0 && shape.columns == min(V, tile)) }
             lm.reset()
             let fused = try lm.loss(x: x, y: y)
             #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "\(path): fused \(fused) vs naive \(ce)")
@@ -100,7 +101,7 @@ import Tensor
         lm.decoder.weight.value = Tensor.uniform(lm.decoder.weight.shape, low: -0.5, high: 0.5, using: &rng)
         lm.reset()
         let blocked = try lm.loss(x: x, y: y)
-        lm.decoder.blockFloats = 0
+        lm.decoder.blockRows = 0
         lm.reset()
         let chunked = try lm.loss(x: x, y: y)
         #expect(abs(blocked - chunked) <= 1e-5 * chunked, "after a weight change: \(blocked) vs \(chunked)")
