@@ -41,15 +41,19 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
     var jc = 0
     while jc < n {
         let nb = min(nc, n - jc)
-        if beta != 1 {
+        // With beta 0 the first k block stores its products instead of adding them, so C is
+        // neither cleared beforehand nor read (for the decoder's logits, hundreds of megabytes).
+        let empty = k == 0 || alpha == 0
+        if beta != 1 && (beta != 0 || empty) {
             for i in 0..<m {
                 let row = c + i * ldc + jc
                 if beta == 0 { row.update(repeating: 0, count: nb) } else { for j in 0..<nb { row[j] *= beta } }
             }
         }
-        if k == 0 || alpha == 0 { jc += nb; continue }
+        if empty { jc += nb; continue }
         for block in 0..<kBlocks {
             let pc = k * block / kBlocks, kb = k * (block + 1) / kBlocks - pc
+            let overwrite = beta == 0 && block == 0
             packB(transB: transB, b: b, ldb: ldb, rows: pc, kb: kb, columns: jc, nb: nb, into: packedB)
             var ic = 0
             while ic < m {
@@ -68,9 +72,10 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
                         let tile = c + (ic + ir) * ldc + jc + jr
                         if inPlace {
                             let strip = RowStrip(a + (ic + ir) * lda + pc, lda: lda, rows: rows)
-                            tileProduct(strip, panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols)
+                            tileProduct(strip, panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols, overwrite: overwrite)
                         } else {
-                            tileProduct(PackedStrip(p: packedA + ir * kb), panel, k: kb, tile, ldc: ldc, rows: rows, cols: cols)
+                            tileProduct(PackedStrip(p: packedA + ir * kb), panel, k: kb, tile, ldc: ldc,
+                                        rows: rows, cols: cols, overwrite: overwrite)
                         }
                         jr += nr
                     }
@@ -192,30 +197,29 @@ private struct RowStrip: Strip {
     }
 }
 
-/// `C[rows, cols] += strip · panel`; a tile at the bottom or right edge goes through a scratch
-/// tile, of which the valid part is added.
+/// `C[rows, cols] += strip · panel` (`=` when `overwrite`); a tile at the bottom or right edge
+/// goes through a scratch tile, of which the valid part is added (or stored).
 @inline(__always)
 private func tileProduct<S: Strip>(_ a: S, _ b: UnsafePointer<Float>, k: Int, _ c: UnsafeMutablePointer<Float>,
-                                   ldc: Int, rows: Int, cols: Int) {
+                                   ldc: Int, rows: Int, cols: Int, overwrite: Bool) {
     if rows == GEMM512.mr && cols == GEMM512.nr {
-        kernel14x32(a, b, k: k, c, ldc: ldc)
+        kernel14x32(a, b, k: k, c, ldc: ldc, overwrite: overwrite)
         return
     }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: GEMM512.mr * GEMM512.nr) { buffer in
         let t = buffer.baseAddress!
-        t.initialize(repeating: 0, count: GEMM512.mr * GEMM512.nr)
-        kernel14x32(a, b, k: k, t, ldc: GEMM512.nr)
+        kernel14x32(a, b, k: k, t, ldc: GEMM512.nr, overwrite: true)
         for r in 0..<rows {
-            for j in 0..<cols { c[r * ldc + j] += t[r * GEMM512.nr + j] }
+            for j in 0..<cols { c[r * ldc + j] = (overwrite ? 0 : c[r * ldc + j]) + t[r * GEMM512.nr + j] }
         }
     }
 }
 
-/// `C[14, 32] += strip · panel` over `k`: 28 accumulators, two B vectors and one broadcast A
-/// element live per multiply-add.
+/// `C[14, 32] += strip · panel` over `k` (`=` when `overwrite`): 28 accumulators, two B vectors
+/// and one broadcast A element live per multiply-add.
 @inline(__always)
 private func kernel14x32<S: Strip>(_ a: S, _ b: UnsafePointer<Float>, k: Int,
-                                   _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                   _ c: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool) {
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
     var c20 = SIMD16<Float>(), c21 = SIMD16<Float>(), c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
     var c40 = SIMD16<Float>(), c41 = SIMD16<Float>(), c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
@@ -258,8 +262,13 @@ private func kernel14x32<S: Strip>(_ a: S, _ b: UnsafePointer<Float>, k: Int,
     }
     @inline(__always) func add(_ lo: SIMD16<Float>, _ hi: SIMD16<Float>, _ r: Int) {
         let row = c + r * ldc
-        store16(load16(row) + lo, row)
-        store16(load16(row + 16) + hi, row + 16)
+        if overwrite {
+            store16(lo, row)
+            store16(hi, row + 16)
+        } else {
+            store16(load16(row) + lo, row)
+            store16(load16(row + 16) + hi, row + 16)
+        }
     }
     add(c00, c01, 0); add(c10, c11, 1); add(c20, c21, 2); add(c30, c31, 3)
     add(c40, c41, 4); add(c50, c51, 5); add(c60, c61, 6); add(c70, c71, 7)
