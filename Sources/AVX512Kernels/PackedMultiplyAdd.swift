@@ -7,32 +7,70 @@
 // (8-row and 1-row kernels take the rows left over).
 #if arch(x86_64)
 
-/// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it; the same contract as
-/// `PackedGEMM.multiplyAdd` (a column slice starts at a panel boundary of `packed`).
-public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                 packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    // k is blocked so two panels' slices (2 × 256 × 16 floats, 32 KB) stay in L1 across row tiles.
-    let kc = 256
-    let fullPanels = n / 16, ragged = n % 16
-    // Rows in 12-row strips (24 accumulators: the fewest loads per multiply-add), packed so a
-    // strip's 12 values of each k are adjacent; the rest in 8-row tiles read in place, chosen so
-    // that as few rows as possible are left to the one-row kernel (64 rows: 4 strips + 2 tiles).
+/// k is blocked so two panels' slices (2 × 256 × 16 floats, 32 KB) stay in L1 across row tiles.
+private let kc = 256
+
+/// How many 12-row strips an `m`-row A is cut into (24 accumulators: the fewest loads per
+/// multiply-add), packed so a strip's 12 values of each k are adjacent; the rest go to 8-row
+/// tiles read in place, chosen so that as few rows as possible are left to the one-row kernel
+/// (64 rows: 4 strips + 2 tiles).
+@inline(__always)
+private func stripCount(_ m: Int) -> Int {
     var strips = m / 12
     while strips > 0 && (m - 12 * strips) % 8 != 0 { strips -= 1 }
     if (m - 12 * strips) % 8 != 0 { strips = m / 12 }
-    let stripRows = 12 * strips
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, stripRows * min(k, kc)) + 16) { buffer in
-        let packedA = buffer.baseAddress!
-        let t = packedA + stripRows * min(k, kc)  // one 16-wide row for a ragged panel
+    return strips
+}
+
+/// Floats `packRows512` writes for an `m × k` A.
+public func packedRowsCount512(m: Int, k: Int) -> Int { 12 * stripCount(m) * k }
+
+/// Packs the strips of `A [m, k]` that `packedMultiplyAdd512` would pack on every call, for
+/// products that share A (the decoder's vocabulary tiles): k block by k block, each block's
+/// strips one after another (`packedRowsCount512(m:k:)` floats).
+public func packRows512(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, into out: UnsafeMutablePointer<Float>) {
+    let strips = stripCount(m)
+    var k0 = 0
+    while k0 < k {
+        let kb = min(kc, k - k0)
+        packStrips(strips, a: a, lda: lda, k0: k0, kb: kb, into: out + 12 * strips * k0)
+        k0 += kb
+    }
+}
+
+/// Strips `0..<strips` of A, columns `k0 ..< k0+kb`: `dst[s·12·kb + p·12 + r] = A[12s + r, k0 + p]`.
+@inline(__always)
+private func packStrips(_ strips: Int, a: UnsafePointer<Float>, lda: Int, k0: Int, kb: Int,
+                        into out: UnsafeMutablePointer<Float>) {
+    for s in 0..<strips {
+        let dst = out + s * 12 * kb
+        for r in 0..<12 {
+            let src = a + (12 * s + r) * lda + k0
+            for p in 0..<kb { dst[p * 12 + r] = src[p] }
+        }
+    }
+}
+
+/// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it; the same contract as
+/// `PackedGEMM.multiplyAdd` (a column slice starts at a panel boundary of `packed`). `packedRows`,
+/// when given, holds A's strips from `packRows512` (same `m` and `k`), which are then not packed again.
+public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                 packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                 packedRows: UnsafePointer<Float>? = nil) {
+    let fullPanels = n / 16, ragged = n % 16
+    let strips = stripCount(m), stripRows = 12 * strips
+    let scratch = packedRows == nil ? stripRows * min(k, kc) : 0
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch + 16) { buffer in
+        let t = buffer.baseAddress! + scratch  // one 16-wide row for a ragged panel
         var k0 = 0
         while k0 < k {
             let kb = min(kc, k - k0)
-            for s in 0..<strips {
-                let dst = packedA + s * 12 * kb
-                for r in 0..<12 {
-                    let src = a + (12 * s + r) * lda + k0
-                    for p in 0..<kb { dst[p * 12 + r] = src[p] }
-                }
+            let packedA: UnsafePointer<Float>
+            if let packedRows {
+                packedA = packedRows + stripRows * k0
+            } else {
+                packStrips(strips, a: a, lda: lda, k0: k0, kb: kb, into: buffer.baseAddress!)
+                packedA = UnsafePointer(buffer.baseAddress!)
             }
             func panel(_ p: Int) -> UnsafePointer<Float> { packed + p * k * 16 + k0 * 16 }
             var p = 0
@@ -40,7 +78,7 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
                 let pair = p + 1 < fullPanels
                 let b0 = panel(p), b1 = pair ? panel(p + 1) : b0
                 for s in 0..<strips {
-                    let strip = UnsafePointer(packedA + s * 12 * kb), ci = c + 12 * s * ldc + p * 16
+                    let strip = packedA + s * 12 * kb, ci = c + 12 * s * ldc + p * 16
                     if pair { kernel12x32(strip, b0, b1, k: kb, ci, ldc: ldc) } else {
                         kernel12x16(strip, b0, k: kb, ci, ldc: ldc)
                     }

@@ -48,6 +48,7 @@ public final class LinearDecoder {
     let dropped = FloatBuffer()       // [T, bs, E]
     let chunk = FloatBuffer()         // [rows, V]
     let rowStats = FloatBuffer()      // [workers, 3, block rows]: running max, sum, target logit
+    let packedRows = FloatBuffer()    // [workers, PackedGEMM.packedRowsCount(block rows, E)]
     let biasGrad = FloatBuffer()      // [V]
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
     /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss (a validation pass packs it once).
@@ -229,7 +230,9 @@ public final class LinearDecoder {
         packedWT.update(from: weight, mask: nil, n: V, k: E)
         chunk.ensure(width * R * C)
         rowStats.ensure(width * 3 * R)
-        let blocks = chunk.pointer, stats = rowStats.pointer
+        let rowsCount = PackedGEMM.packedRowsCount(m: R, k: E)
+        packedRows.ensure(max(1, width * rowsCount))
+        let blocks = chunk.pointer, stats = rowStats.pointer, rowsBase = packedRows.pointer
         let src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
         // Blocks of R rows go to whichever worker is free (a shared counter), so a worker on a
         // slower core takes fewer; each block's sum has its own slot, added up in block order,
@@ -250,6 +253,9 @@ public final class LinearDecoder {
                     }
                     guard block < blockCount else { break }
                     let first = block * R, n = min(R, N - first)
+                    // The block's rows, packed once for all its vocabulary tiles.
+                    let rows = PackedGEMM.packRows(m: n, k: E, a: src + first * E, lda: E,
+                                                   into: rowsBase + part * rowsCount)
                     runMax.update(repeating: -.infinity, count: n)
                     runSum.update(repeating: 0, count: n)
                     var v0 = 0
@@ -261,7 +267,7 @@ public final class LinearDecoder {
                             }
                         }
                         PackedGEMM.multiplyAdd(m: n, n: w, k: E, a: src + first * E, lda: E,
-                                               packed: packed + v0 * E, c: z, ldc: C)
+                                               packed: packed + v0 * E, c: z, ldc: C, packedRows: rows)
                         for r in 0..<n {
                             let row = z + r * C, target = tg[first + r] - v0
                             if target >= 0 && target < w { targetLogit[r] = row[target] }

@@ -98,17 +98,39 @@ enum PackedGEMM {
         return (columns.lowerBound / 16)..<((columns.upperBound + 15) / 16)
     }
 
+    /// Floats `packRows` needs for an `m × k` A: 0 where the kernel reads A in place (without AVX-512).
+    static func packedRowsCount(m: Int, k: Int, avx512: Bool = GEMM.usesAVX512) -> Int {
+        #if arch(x86_64)
+        if avx512 { return packedRowsCount512(m: m, k: k) }
+        #endif
+        return 0
+    }
+
+    /// Packs the rows of `A [m, k]` that every `multiplyAdd` call would pack, for products that
+    /// share A; returns what to pass as `packedRows` (nil where there is nothing to pack).
+    static func packRows(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, into out: UnsafeMutablePointer<Float>,
+                         avx512: Bool = GEMM.usesAVX512) -> UnsafePointer<Float>? {
+        #if arch(x86_64)
+        if avx512 {
+            packRows512(m: m, k: k, a: a, lda: lda, into: out)
+            return UnsafePointer(out)
+        }
+        #endif
+        return nil
+    }
+
     /// `C[m, n] += A[m, k] · B` for a packed `B`; `n` columns starting at panel 0 of `packed`
     /// (pass `packed + (j0/16)·k·16`, `c + j0` and the remaining width for a column slice).
+    /// `packedRows`: A's rows from `packRows` (same m, k and kernel), or nil to pack them here.
     /// `avx512` chooses the kernel (`AVX512Kernels`, twice the vector width; tests run both where
     /// the CPU allows).
     @inline(never)
     static func multiplyAdd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                             packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            avx512: Bool = GEMM.usesAVX512) {
+                            packedRows: UnsafePointer<Float>? = nil, avx512: Bool = GEMM.usesAVX512) {
         #if arch(x86_64)
         if avx512 {
-            packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc)
+            packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, packedRows: packedRows)
             return
         }
         #endif

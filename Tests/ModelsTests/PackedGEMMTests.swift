@@ -33,20 +33,31 @@ import Tensor
         let a = (0..<(m * k)).map { _ in rng.nextNormal() }
         let w = (0..<(n * k)).map { _ in rng.nextNormal() }
         let mask = (0..<(n * k)).map { _ in rng.nextUnit() < 0.5 ? Float(2) : 0 }
-        var c = (0..<(m * n)).map { _ in rng.nextNormal() }
-        let expected = Self.reference(a, zip(w, mask).map(*), c, m: m, n: n, k: k)
+        let c0 = (0..<(m * n)).map { _ in rng.nextNormal() }
+        let expected = Self.reference(a, zip(w, mask).map(*), c0, m: m, n: n, k: k)
         var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
         packed.withUnsafeMutableBufferPointer { pk in
             PackedGEMM.packTransposed(w, mask: mask, n: n, k: k, into: pk.baseAddress!)
         }
-        c.withUnsafeMutableBufferPointer { cp in
-            PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
-                                   avx512: avx512)
-        }
-        // float32 sums of k products of unit normals: error grows like √k · 1e-7 · |terms|.
-        let tol = 1e-5 * Double(k).squareRoot() * 4
-        for i in 0..<(m * n) {
-            #expect(abs(Double(c[i]) - expected[i]) <= tol, "shape \(m)×\(n)×\(k) at \(i), avx512 \(avx512)")
+        // A packed by each call, and packed once beforehand (as the decoder's blocks share it).
+        for prepacked in [false, true] {
+            var c = c0
+            var rows = [Float](repeating: .nan, count: max(1, PackedGEMM.packedRowsCount(m: m, k: k, avx512: avx512)))
+            rows.withUnsafeMutableBufferPointer { rp in
+                let packedRows = prepacked
+                    ? PackedGEMM.packRows(m: m, k: k, a: a, lda: k, into: rp.baseAddress!, avx512: avx512) : nil
+                #expect(prepacked && avx512 ? packedRows != nil : packedRows == nil)
+                c.withUnsafeMutableBufferPointer { cp in
+                    PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
+                                           packedRows: packedRows, avx512: avx512)
+                }
+            }
+            // float32 sums of k products of unit normals: error grows like √k · 1e-7 · |terms|.
+            let tol = 1e-5 * Double(k).squareRoot() * 4
+            for i in 0..<(m * n) {
+                #expect(abs(Double(c[i]) - expected[i]) <= tol,
+                        "shape \(m)×\(n)×\(k) at \(i), avx512 \(avx512), prepacked \(prepacked)")
+            }
         }
     }
 
