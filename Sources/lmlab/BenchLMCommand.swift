@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Learn
 import Models
 import Tensor
 #if canImport(Glibc)
@@ -13,8 +14,9 @@ struct BenchLM: ParsableCommand {
         commandName: "lm",
         abstract: "Time AWD-LSTM language-model training and evaluation steps on random tokens.",
         discussion: """
-        A training step is forward + flattened cross-entropy + backward + an Adam update (as the \
-        PyTorch reference timing script); an evaluation step is forward + loss without gradients. \
+        A training step is forward + flattened cross-entropy + backward + a step of Learn's Adam \
+        (set as the PyTorch reference timing script's Adam: no weight decay); an evaluation step is \
+        forward + loss without gradients. \
         Dropout is on in training (drop_mult as given). Prints tokens/s, achieved GFLOP/s, the \
         sgemm peak measured in the same run (and the peak of LMLab's AVX-512 GEMM, which the \
         model's large products use on CPUs with AVX-512), the BLAS core and threads, and peak \
@@ -73,7 +75,8 @@ struct BenchLM: ParsableCommand {
             try TokenIDs(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
         }
         let batches = try (0..<4).map { _ in (try batch(), try batch()) }
-        let adam = Adam(lm.parameters)
+        // The learner's Adam, set as the reference script's torch.optim.Adam: β 0.9/0.99, eps 1e-5, no decay.
+        let adam = Optimizer(groups: [lm.parameters], hypers: [GroupHypers(lr: 1e-3, wd: 0)])
         let tokens = Double(bs * bptt)
         let flops = lm.forwardFlops(tokens: bs * bptt)
 
@@ -180,36 +183,5 @@ struct BenchLM: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) * 1024   // Linux reports kilobytes
-    }
-}
-
-/// A plain Adam (β 0.9/0.99, eps 1e-5 as fastai) so a timed training step includes an optimizer
-/// update like the PyTorch reference; the real optimizer lives in Learn.
-private final class Adam {
-    let params: [Parameter]
-    var m: [[Float]], v: [[Float]]
-    var t = 0
-
-    init(_ params: [Parameter]) {
-        self.params = params
-        m = params.map { [Float](repeating: 0, count: $0.value.count) }
-        v = m
-    }
-
-    func step(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.99, eps: Float = 1e-5) {
-        t += 1
-        let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
-        for (k, p) in params.enumerated() where p.requiresGrad {
-            let g = p.grad.data
-            m[k].withUnsafeMutableBufferPointer { mp in v[k].withUnsafeMutableBufferPointer { vp in
-                p.value.data.withUnsafeMutableBufferPointer { w in
-                    for i in 0..<w.count {
-                        mp[i] = beta1 * mp[i] + (1 - beta1) * g[i]
-                        vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i]
-                        w[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
-                    }
-                }
-            } }
-        }
     }
 }
