@@ -79,7 +79,7 @@ final class SubwordBox {
     }
 
     /// sentencepiece's `nmt_nfkc` normalisation (built once: its table takes a moment).
-    nonisolated(unsafe) static let normalizer = SentencePieceModelProto.NormalizerSpec.nmtNFKC()
+    static let normalizer = SentencePieceModelProto.NormalizerSpec.nmtNFKC()
 }
 
 /// `Numericalize(min_freq=3, max_vocab=60000)`.
