@@ -38,12 +38,12 @@ public func gemm512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: F
     // scalar copy per element, which n/32 uses of each element do not repay when n is small, as
     // in the decoder's input gradient); otherwise it is packed.
     let inPlace = !transA && alpha == 1
+    // With beta 0 the first k block stores its products instead of adding them, so C is neither
+    // cleared beforehand nor read (for the decoder's logits, hundreds of megabytes).
+    let empty = k == 0 || alpha == 0
     var jc = 0
     while jc < n {
         let nb = min(nc, n - jc)
-        // With beta 0 the first k block stores its products instead of adding them, so C is
-        // neither cleared beforehand nor read (for the decoder's logits, hundreds of megabytes).
-        let empty = k == 0 || alpha == 0
         if beta != 1 && (beta != 0 || empty) {
             for i in 0..<m {
                 let row = c + i * ldc + jc

@@ -165,7 +165,8 @@ public final class Optimizer {
             v[i] = vi
             // `vi / d2` is never negative; `.magnitude` says so to the compiler. Without it Linux's
             // square root must keep libm's errno path for negative inputs, a call and a branch per
-            // element that stop the loop from vectorising (3.5× slower here). The value is the same.
+            // element that stop the loop from vectorising (`lmlab bench adam` on 280k floats: 0.8
+            // against 0.3 ms). The value is the same.
             // w·1 is exact, so one expression serves both with and without decay.
             w[i] = w[i] * decay + stepSize * (mi / ((vi / d2).magnitude.squareRoot() + eps))
         }

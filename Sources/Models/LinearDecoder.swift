@@ -32,9 +32,9 @@ public final class LinearDecoder {
     /// path). Every block streams the whole packed `Wᵀ` from memory (96 MB for the 60k decoder),
     /// so taller blocks read it fewer times, while a block's logits (384 × 1,024 floats, 1.5 MB)
     /// still stay in this machine's 2 MB L2 per core from the product through the log-sum-exp.
-    /// Measured on eval losses alternating in one process, 60000/400/1152/3 at bs 64: 384 rows
-    /// 1.59 s best, 1.83 s median against 64 rows' 1.71 s and 1.93 s; the two smaller bench
-    /// configurations the same within 2%.
+    /// Timing `loss` alternately in one process (60000/400/1152/3, bs 64): 384 rows 1.59 s best,
+    /// 1.83 s median against 64 rows' 1.71 s and 1.93 s; on the two smaller bench configurations
+    /// the best times were equal and the medians within 4%.
     var blockRows = 384
     /// Vocabulary columns per block (a multiple of 16, the packed panel width). Each pass over
     /// the packed `Wᵀ` serves a block's rows; 512 measured the same as 1,024 on the 60k decoder
