@@ -1,26 +1,6 @@
 // The evaluation loss's per-row softmax statistics with 512-bit vectors.
 #if arch(x86_64)
 
-/// `e^x` for 16 lanes: the polynomial of `Models.fastExp` (Cephes' expf: n = round(x·log2 e),
-/// r = x − n·ln 2 in two parts, a degree-5 polynomial for e^r, 2^n from the exponent bits).
-@inline(__always)
-private func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let lo = SIMD16<Float>(repeating: -87.33654), hi = SIMD16<Float>(repeating: 88)
-    let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
-    let magic: Float = 12_582_912
-    let t = xc * 1.442_695_04 + magic
-    let n = t - magic
-    let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
-    var p = r * 1.987_569_15e-4 + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
-    let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-    return er * unsafeBitCast(bits, to: SIMD16<Float>.self)
-}
-
 /// The max `m` of `p[0..<n]` (n ≥ 1) and `Σ e^(p[i] − m)`, without writing the exponentials back.
 /// The last partial vector is padded with the row's first value for the max and masked out of the sum.
 public func maxAndShiftedExpSum512(_ p: UnsafePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {

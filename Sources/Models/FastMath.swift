@@ -1,8 +1,9 @@
 /// Branch-free float32 `exp`, `sigmoid` and `tanh` for the hot loops, written so LLVM can
 /// vectorise the loops that call them (libm's `expf` is an opaque call per element).
 ///
-/// `fastExp` is Cephes' `expf`: `x = n·ln2 + r`, a degree-6 polynomial for `e^r` on
-/// |r| ≤ ln2/2, and `2^n` built in the exponent bits. Relative error ≈ 2 ulp over the clamped
+/// `fastExp` is Cephes' `expf`: `x = n·ln2 + r`, `e^r ≈ 1 + r + r²·P(r)` with P of degree 5 on
+/// |r| ≤ ln2/2, and `2^n` built in the exponent bits, every step a fused multiply-add (Swift
+/// does not fuse `a * b + c` by itself; unfused, the LSTM cell ran at ~15 cycles an element). Relative error ≈ 2 ulp over the clamped
 /// range [−87.3, 88] (below it the result is ≈ 1e-38 instead of a denormal or 0, which is
 /// harmless in a softmax or a sigmoid). The tests compare against the libm results.
 @inline(__always)
@@ -11,16 +12,15 @@ func fastExp(_ x: Float) -> Float {
     let xc = x < lo ? lo : (x > hi ? hi : x)
     // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (no float→int conversion traps).
     let magic: Float = 12_582_912
-    let t = xc * 1.442_695_04 + magic
+    let t = magic.addingProduct(xc, 1.442_695_04)
     let n = t - magic
-    let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
+    let r = xc.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
+    var p = Float(1.398_199_95e-3).addingProduct(r, 1.987_569_15e-4)
+    p = Float(8.333_451_9e-3).addingProduct(p, r)
+    p = Float(4.166_579_59e-2).addingProduct(p, r)
+    p = Float(1.666_666_55e-1).addingProduct(p, r)
+    p = Float(5.000_000_12e-1).addingProduct(p, r)
+    let er = r.addingProduct(p, r * r) + 1
     // The low bits of t hold n (offset by the magic number); build 2^n from them.
     let bits = (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
     return er * Float(bitPattern: bits)
@@ -85,16 +85,16 @@ func fastExp(_ x: Float8) -> Float8 {
     // Clamp with lane selects (the generic pointwiseMin/Max are not reliably inlined).
     let lo = Float8(repeating: -87.33654), hi = Float8(repeating: 88)
     let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
-    let magic: Float = 12_582_912
-    let t = xc * 1.442_695_04 + magic
+    let magic = Float8(repeating: 12_582_912)
+    let t = magic.addingProduct(xc, 1.442_695_04)
     let n = t - magic
-    let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
-    var p = r * 1.987_569_15e-4 + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
+    let r = xc.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
+    var p = Float8(repeating: 1.398_199_95e-3).addingProduct(r, 1.987_569_15e-4)
+    p = Float8(repeating: 8.333_451_9e-3).addingProduct(p, r)
+    p = Float8(repeating: 4.166_579_59e-2).addingProduct(p, r)
+    p = Float8(repeating: 1.666_666_55e-1).addingProduct(p, r)
+    p = Float8(repeating: 5.000_000_12e-1).addingProduct(p, r)
+    let er = r.addingProduct(p, r * r) + 1
     let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return er * unsafeBitCast(bits, to: Float8.self)
 }

@@ -1,5 +1,8 @@
 import Foundation
 import Tensor
+#if arch(x86_64)
+import AVX512Kernels
+#endif
 
 /// One weight-dropped LSTM layer: fastai's `WeightDropout(nn.LSTM(nIn, H, 1, batch_first=True))`.
 ///
@@ -324,10 +327,15 @@ public final class LSTMLayer {
 /// - Parameters:
 ///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o); replaced by the activated gates.
 ///   - cPrev: `[bs, H]`; c: receives `c_t [bs, H]`; h: receives `h_t [bs, H]`.
+///   - avx512: sixteen lanes at a time (`lstmCellForward512`) rather than eight.
 // Not inlined: inside the large forward/backward bodies the SIMD loads stop being inlined.
 @inline(never)
 func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
-                     c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int) {
+                     c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int,
+                     avx512: Bool = GEMM.usesAVX512) {
+    #if arch(x86_64)
+    if avx512 { return lstmCellForward512(z, cPrev: cPrev, c: c, h: h, bs: bs, H: H) }
+    #endif
     for b in 0..<bs {
         let zi = z + b * 4 * H, zf = zi + H, zg = zf + H, zo = zg + H
         let cp = cPrev + b * H, cb = c + b * H, hb = h + b * H
@@ -336,7 +344,7 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
             let i = fastSigmoid(load8(zi + j)), f = fastSigmoid(load8(zf + j))
             let g = fastTanh(load8(zg + j)), o = fastSigmoid(load8(zo + j))
             store8(i, zi + j); store8(f, zf + j); store8(g, zg + j); store8(o, zo + j)
-            let ct = f * load8(cp + j) + i * g
+            let ct = (i * g).addingProduct(f, load8(cp + j))
             store8(ct, cb + j)
             store8(o * fastTanh(ct), hb + j)
             j += 8
@@ -344,7 +352,7 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
         while j < H {
             let i = fastSigmoid(zi[j]), f = fastSigmoid(zf[j]), g = fastTanh(zg[j]), o = fastSigmoid(zo[j])
             zi[j] = i; zf[j] = f; zg[j] = g; zo[j] = o
-            let ct = f * cp[j] + i * g
+            let ct = (i * g).addingProduct(f, cp[j])
             cb[j] = ct
             hb[j] = o * fastTanh(ct)
             j += 1
@@ -358,10 +366,14 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
 ///   - dh: `dL/dh_t [bs, H]` (output gradient plus the recurrent contribution).
 ///   - dc: on entry `dL/dc_t` from step t+1 (`[bs, H]`); on exit `dL/dc_{t-1}`.
 ///   - cPrev: `c_{t-1} [bs, H]`; c: `c_t [bs, H]`.
+///   - avx512: sixteen lanes at a time (`lstmCellBackward512`) rather than eight.
 @inline(never)
 func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Float>,
                       dc: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
-                      c: UnsafePointer<Float>, bs: Int, H: Int) {
+                      c: UnsafePointer<Float>, bs: Int, H: Int, avx512: Bool = GEMM.usesAVX512) {
+    #if arch(x86_64)
+    if avx512 { return lstmCellBackward512(gates, dh: dh, dc: dc, cPrev: cPrev, c: c, bs: bs, H: H) }
+    #endif
     for b in 0..<bs {
         let gi = gates + b * 4 * H, gf = gi + H, gg = gf + H, go = gg + H
         let cp = cPrev + b * H, cb = c + b * H, dhb = dh + b * H, dcb = dc + b * H
