@@ -25,24 +25,28 @@ private func cellForward16(_ zi: SIMD16<Float>, _ zf: SIMD16<Float>, _ zg: SIMD1
     return (i, f, g, o, c, o * tanh16(c))
 }
 
-/// One step's gate maths in place: `z [bs, 4H]` (pre-activations i, f, g, o) becomes the
-/// activated gates; `c = f·cPrev + i·g` and `h = o·tanh(c)`, `[bs, H]` each.
-public func lstmCellForward512(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+/// One step's gate maths in place: `z [bs, 4H]` (pre-activations i, f, g, o, less the bias
+/// `[4H]`) becomes the activated gates; `c = f·cPrev + i·g` and `h = o·tanh(c)`, `[bs, H]` each.
+public func lstmCellForward512(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int) {
     let full = H / 16 * 16, rest = H - full
+    let bi = bias, bf = bi + H, bg = bf + H, bo = bg + H
     for b in 0..<bs {
         let zi = z + b * 4 * H, zf = zi + H, zg = zf + H, zo = zg + H
         let cp = cPrev + b * H, cb = c + b * H, hb = h + b * H
         var j = 0
         while j < full {
-            let r = cellForward16(load16(zi + j), load16(zf + j), load16(zg + j), load16(zo + j), load16(cp + j))
+            let r = cellForward16(load16(zi + j) + load16(bi + j), load16(zf + j) + load16(bf + j),
+                                  load16(zg + j) + load16(bg + j), load16(zo + j) + load16(bo + j), load16(cp + j))
             store16(r.i, zi + j); store16(r.f, zf + j); store16(r.g, zg + j); store16(r.o, zo + j)
             store16(r.c, cb + j); store16(r.h, hb + j)
             j += 16
         }
         if rest > 0 {
-            let r = cellForward16(loadPartial(zi + j, rest), loadPartial(zf + j, rest), loadPartial(zg + j, rest),
-                                  loadPartial(zo + j, rest), loadPartial(cp + j, rest))
+            let r = cellForward16(loadPartial(zi + j, rest) + loadPartial(bi + j, rest),
+                                  loadPartial(zf + j, rest) + loadPartial(bf + j, rest),
+                                  loadPartial(zg + j, rest) + loadPartial(bg + j, rest),
+                                  loadPartial(zo + j, rest) + loadPartial(bo + j, rest), loadPartial(cp + j, rest))
             storePartial(r.i, zi + j, rest); storePartial(r.f, zf + j, rest); storePartial(r.g, zg + j, rest)
             storePartial(r.o, zo + j, rest); storePartial(r.c, cb + j, rest); storePartial(r.h, hb + j, rest)
         }

@@ -153,7 +153,7 @@ public final class LSTMLayer {
         if maskUsed { drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng) }
         packedHHT.update(from: weightHHRaw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil, n: G, k: H)
 
-        // Input projections of all steps in one GEMM, on top of the summed biases.
+        // Input projections of all steps in one GEMM; the summed biases are added in the cell.
         let z = gates.pointer
         biasSum.ensure(G)
         biasIH.withValue { bi in biasHH.withValue { bh in
@@ -166,16 +166,15 @@ public final class LSTMLayer {
         weightIH.withValue { wih in
             WorkSplit.run { width in
                 if n < 2 * width {
-                    for r in 0..<n { (z + r * G).update(from: bsum, count: G) }
+                    z.update(repeating: 0, count: n * G)
                     // A token or two (generation): matrix-vector products split along the gates.
                     WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
                         for r in 0..<n { rowDotsAdd(wih, n: nIn, rows: gr, x: x + r * nIn, y: z + r * G) }
                     }
                 } else {
                     WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width)) { _, rows in
-                        for r in rows { (z + r * G).update(from: bsum, count: G) }
                         GEMM.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
-                                   b: wih, ldb: nIn, beta: 1, c: z + rows.lowerBound * G, ldc: G)
+                                   b: wih, ldb: nIn, beta: 0, c: z + rows.lowerBound * G, ldc: G)
                     }
                 }
                 if splitsEachStep(bs: bs, width: width) {
@@ -189,7 +188,7 @@ public final class LSTMLayer {
                         }
                         WorkSplit.forEach(bs, parts: width) { _, rows in
                             let b0 = rows.lowerBound
-                            lstmCellForward(zt + b0 * G, cPrev: cp + (t * bs + b0) * H,
+                            lstmCellForward(zt + b0 * G, bias: bsum, cPrev: cp + (t * bs + b0) * H,
                                             c: cp + ((t + 1) * bs + b0) * H, h: hp + ((t + 1) * bs + b0) * H,
                                             bs: rows.count, H: H)
                         }
@@ -204,7 +203,7 @@ public final class LSTMLayer {
                         let zt = z + (t * bs + b0) * G
                         let hPrev = hp + (t * bs + b0) * H
                         PackedGEMM.multiplyAdd(m: m, n: G, k: H, a: hPrev, lda: H, packed: whhT, c: zt, ldc: G)
-                        lstmCellForward(zt, cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
+                        lstmCellForward(zt, bias: bsum, cPrev: cp + (t * bs + b0) * H, c: cp + ((t + 1) * bs + b0) * H,
                                         h: hp + ((t + 1) * bs + b0) * H, bs: m, H: H)
                     }
                 }
@@ -325,24 +324,28 @@ public final class LSTMLayer {
 
 /// One LSTM step's gate maths, in place.
 /// - Parameters:
-///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o); replaced by the activated gates.
+///   - z: pre-activations `[bs, 4H]` (blocks i, f, g, o) but for the bias; replaced by the
+///     activated gates.
+///   - bias: `b_ih + b_hh [4H]`, added here rather than copied into every row of `z` before the
+///     products (a pass over all of `z` that cost more than this add).
 ///   - cPrev: `[bs, H]`; c: receives `c_t [bs, H]`; h: receives `h_t [bs, H]`.
 ///   - avx512: sixteen lanes at a time (`lstmCellForward512`) rather than eight.
 // Not inlined: inside the large forward/backward bodies the SIMD loads stop being inlined.
 @inline(never)
-func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+func lstmCellForward(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                      c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, bs: Int, H: Int,
                      avx512: Bool = GEMM.usesAVX512) {
     #if arch(x86_64)
-    if avx512 { return lstmCellForward512(z, cPrev: cPrev, c: c, h: h, bs: bs, H: H) }
+    if avx512 { return lstmCellForward512(z, bias: bias, cPrev: cPrev, c: c, h: h, bs: bs, H: H) }
     #endif
+    let bi = bias, bf = bi + H, bg = bf + H, bo = bg + H
     for b in 0..<bs {
         let zi = z + b * 4 * H, zf = zi + H, zg = zf + H, zo = zg + H
         let cp = cPrev + b * H, cb = c + b * H, hb = h + b * H
         var j = 0
         while j + 8 <= H {
-            let i = fastSigmoid(load8(zi + j)), f = fastSigmoid(load8(zf + j))
-            let g = fastTanh(load8(zg + j)), o = fastSigmoid(load8(zo + j))
+            let i = fastSigmoid(load8(zi + j) + load8(bi + j)), f = fastSigmoid(load8(zf + j) + load8(bf + j))
+            let g = fastTanh(load8(zg + j) + load8(bg + j)), o = fastSigmoid(load8(zo + j) + load8(bo + j))
             store8(i, zi + j); store8(f, zf + j); store8(g, zg + j); store8(o, zo + j)
             let ct = (i * g).addingProduct(f, load8(cp + j))
             store8(ct, cb + j)
@@ -350,7 +353,8 @@ func lstmCellForward(_ z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Floa
             j += 8
         }
         while j < H {
-            let i = fastSigmoid(zi[j]), f = fastSigmoid(zf[j]), g = fastTanh(zg[j]), o = fastSigmoid(zo[j])
+            let i = fastSigmoid(zi[j] + bi[j]), f = fastSigmoid(zf[j] + bf[j])
+            let g = fastTanh(zg[j] + bg[j]), o = fastSigmoid(zo[j] + bo[j])
             zi[j] = i; zf[j] = f; zg[j] = g; zo[j] = o
             let ct = (i * g).addingProduct(f, cp[j])
             cb[j] = ct

@@ -13,6 +13,7 @@ import Tensor
         let bs = 3
         var rng = SeededGenerator(seed: UInt64(H))
         let z = (0..<(bs * 4 * H)).map { _ in 3 * rng.nextNormal() }
+        let bias = (0..<(4 * H)).map { _ in rng.nextNormal() }
         let cPrev = (0..<(bs * H)).map { _ in 2 * rng.nextNormal() }
         let dh = (0..<(bs * H)).map { _ in rng.nextNormal() }
         let dcNext = (0..<(bs * H)).map { _ in rng.nextNormal() }
@@ -21,7 +22,7 @@ import Tensor
             var gates = z, c = [Float](repeating: 0, count: bs * H), h = c
             gates.withUnsafeMutableBufferPointer { g in c.withUnsafeMutableBufferPointer { cp in
                 h.withUnsafeMutableBufferPointer { hp in
-                    lstmCellForward(g.baseAddress!, cPrev: cPrev, c: cp.baseAddress!, h: hp.baseAddress!,
+                    lstmCellForward(g.baseAddress!, bias: bias, cPrev: cPrev, c: cp.baseAddress!, h: hp.baseAddress!,
                                     bs: bs, H: H, avx512: avx512)
                 } } }
             var dz = gates, dc = dcNext
@@ -33,7 +34,8 @@ import Tensor
             for b in 0..<bs {
                 for j in 0..<H {
                     let at = b * 4 * H + j, s = b * H + j
-                    let i = sig(z[at]), f = sig(z[at + H]), g = tanh(Double(z[at + 2 * H])), o = sig(z[at + 3 * H])
+                    func pre(_ gate: Int) -> Float { z[at + gate * H] + bias[j + gate * H] }
+                    let i = sig(pre(0)), f = sig(pre(1)), g = tanh(Double(pre(2))), o = sig(pre(3))
                     let ct = f * Double(cPrev[s]) + i * g, tc = tanh(ct), ht = o * tc
                     let dct = Double(dcNext[s]) + Double(dh[s]) * o * (1 - tc * tc)
                     let expected: [(Float, Double)] = [
