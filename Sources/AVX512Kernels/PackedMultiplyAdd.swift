@@ -51,12 +51,17 @@ private func packStrips(_ strips: Int, a: UnsafePointer<Float>, lda: Int, k0: In
     }
 }
 
-/// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it; the same contract as
-/// `PackedGEMM.multiplyAdd` (a column slice starts at a panel boundary of `packed`). `packedRows`,
-/// when given, holds A's strips from `packRows512` (same `m` and `k`), which are then not packed again.
+/// `C[m, n] += A[m, k] · B` for `B` packed as `PackedGEMM` packs it (`C = A · B` when not
+/// `accumulate`: C is then only written); the same contract as `PackedGEMM.multiplyAdd` (a column
+/// slice starts at a panel boundary of `packed`). `packedRows`, when given, holds A's strips from
+/// `packRows512` (same `m` and `k`), which are then not packed again.
 public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                  packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                 packedRows: UnsafePointer<Float>? = nil) {
+                                 packedRows: UnsafePointer<Float>? = nil, accumulate: Bool = true) {
+    if k == 0 {
+        if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+        return
+    }
     let fullPanels = n / 16, ragged = n % 16
     let strips = stripCount(m), stripRows = 12 * strips
     let scratch = packedRows == nil ? stripRows * min(k, kc) : 0
@@ -65,6 +70,7 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
         var k0 = 0
         while k0 < k {
             let kb = min(kc, k - k0)
+            let add = accumulate || k0 > 0  // later k blocks add to the first one's sums
             let packedA: UnsafePointer<Float>
             if let packedRows {
                 packedA = packedRows + stripRows * k0
@@ -79,22 +85,22 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
                 let b0 = panel(p), b1 = pair ? panel(p + 1) : b0
                 for s in 0..<strips {
                     let strip = packedA + s * 12 * kb, ci = c + 12 * s * ldc + p * 16
-                    if pair { kernel12x32(strip, b0, b1, k: kb, ci, ldc: ldc) } else {
-                        kernel12x16(strip, b0, k: kb, ci, ldc: ldc)
+                    if pair { kernel12x32(strip, b0, b1, k: kb, ci, ldc: ldc, add: add) } else {
+                        kernel12x16(strip, b0, k: kb, ci, ldc: ldc, add: add)
                     }
                 }
                 var i = stripRows
                 while i + 8 <= m {
                     let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
-                    if pair { kernel8x32(ai, lda: lda, b0, b1, k: kb, ci, ldc: ldc) } else {
-                        kernel8x16(ai, lda: lda, b0, k: kb, ci, ldc: ldc)
+                    if pair { kernel8x32(ai, lda: lda, b0, b1, k: kb, ci, ldc: ldc, add: add) } else {
+                        kernel8x16(ai, lda: lda, b0, k: kb, ci, ldc: ldc, add: add)
                     }
                     i += 8
                 }
                 while i < m {
                     let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
-                    kernel1x16(ai, b0, k: kb, ci)
-                    if pair { kernel1x16(ai, b1, k: kb, ci + 16) }
+                    kernel1x16(ai, b0, k: kb, ci, add: add)
+                    if pair { kernel1x16(ai, b1, k: kb, ci + 16, add: add) }
                     i += 1
                 }
                 p += pair ? 2 : 1
@@ -103,8 +109,8 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
                 let b = panel(fullPanels)
                 for i in 0..<m {
                     let ci = c + i * ldc + fullPanels * 16
-                    for col in 0..<16 { t[col] = col < ragged ? ci[col] : 0 }
-                    kernel1x16(a + i * lda + k0, b, k: kb, t)
+                    for col in 0..<16 { t[col] = add && col < ragged ? ci[col] : 0 }
+                    kernel1x16(a + i * lda + k0, b, k: kb, t, add: true)
                     for col in 0..<ragged { ci[col] = t[col] }
                 }
             }
@@ -116,14 +122,15 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
 /// A packed 12-row strip (`a[p·12 + r]`) against two panels: 24 accumulators.
 @inline(__always)
 private func kernel12x32(_ a: UnsafePointer<Float>, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
-                         k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool) {
     @inline(__always) func row(_ r: Int) -> UnsafeMutablePointer<Float> { c + r * ldc }
-    var c00 = load16(row(0)), c01 = load16(row(0) + 16), c10 = load16(row(1)), c11 = load16(row(1) + 16)
-    var c20 = load16(row(2)), c21 = load16(row(2) + 16), c30 = load16(row(3)), c31 = load16(row(3) + 16)
-    var c40 = load16(row(4)), c41 = load16(row(4) + 16), c50 = load16(row(5)), c51 = load16(row(5) + 16)
-    var c60 = load16(row(6)), c61 = load16(row(6) + 16), c70 = load16(row(7)), c71 = load16(row(7) + 16)
-    var c80 = load16(row(8)), c81 = load16(row(8) + 16), c90 = load16(row(9)), c91 = load16(row(9) + 16)
-    var ca0 = load16(row(10)), ca1 = load16(row(10) + 16), cb0 = load16(row(11)), cb1 = load16(row(11) + 16)
+    @inline(__always) func initial(_ p: UnsafePointer<Float>) -> SIMD16<Float> { add ? load16(p) : SIMD16() }
+    var c00 = initial(row(0)), c01 = initial(row(0) + 16), c10 = initial(row(1)), c11 = initial(row(1) + 16)
+    var c20 = initial(row(2)), c21 = initial(row(2) + 16), c30 = initial(row(3)), c31 = initial(row(3) + 16)
+    var c40 = initial(row(4)), c41 = initial(row(4) + 16), c50 = initial(row(5)), c51 = initial(row(5) + 16)
+    var c60 = initial(row(6)), c61 = initial(row(6) + 16), c70 = initial(row(7)), c71 = initial(row(7) + 16)
+    var c80 = initial(row(8)), c81 = initial(row(8) + 16), c90 = initial(row(9)), c91 = initial(row(9) + 16)
+    var ca0 = initial(row(10)), ca1 = initial(row(10) + 16), cb0 = initial(row(11)), cb1 = initial(row(11) + 16)
     var pa = a
     for p in 0..<k {
         let u = load16(b0 + p * 16), v = load16(b1 + p * 16)
@@ -164,10 +171,11 @@ private func kernel12x32(_ a: UnsafePointer<Float>, _ b0: UnsafePointer<Float>, 
 /// A packed 12-row strip against one panel (the odd panel out): 12 accumulators.
 @inline(__always)
 private func kernel12x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-    var acc = (load16(c), load16(c + ldc), load16(c + 2 * ldc), load16(c + 3 * ldc),
-               load16(c + 4 * ldc), load16(c + 5 * ldc), load16(c + 6 * ldc), load16(c + 7 * ldc),
-               load16(c + 8 * ldc), load16(c + 9 * ldc), load16(c + 10 * ldc), load16(c + 11 * ldc))
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool) {
+    @inline(__always) func initial(_ p: UnsafePointer<Float>) -> SIMD16<Float> { add ? load16(p) : SIMD16() }
+    var acc = (initial(c), initial(c + ldc), initial(c + 2 * ldc), initial(c + 3 * ldc),
+               initial(c + 4 * ldc), initial(c + 5 * ldc), initial(c + 6 * ldc), initial(c + 7 * ldc),
+               initial(c + 8 * ldc), initial(c + 9 * ldc), initial(c + 10 * ldc), initial(c + 11 * ldc))
     var pa = a
     for p in 0..<k {
         let u = load16(b + p * 16)
@@ -187,13 +195,14 @@ private func kernel12x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k
 /// Eight rows of A against two panels: 16 accumulators.
 @inline(__always)
 private func kernel8x32(_ a: UnsafePointer<Float>, lda: Int, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
-                        k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                        k: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool) {
+    @inline(__always) func initial(_ p: UnsafePointer<Float>) -> SIMD16<Float> { add ? load16(p) : SIMD16() }
     let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda
     let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc
-    var c00 = load16(r0), c01 = load16(r0 + 16), c10 = load16(r1), c11 = load16(r1 + 16)
-    var c20 = load16(r2), c21 = load16(r2 + 16), c30 = load16(r3), c31 = load16(r3 + 16)
-    var c40 = load16(r4), c41 = load16(r4 + 16), c50 = load16(r5), c51 = load16(r5 + 16)
-    var c60 = load16(r6), c61 = load16(r6 + 16), c70 = load16(r7), c71 = load16(r7 + 16)
+    var c00 = initial(r0), c01 = initial(r0 + 16), c10 = initial(r1), c11 = initial(r1 + 16)
+    var c20 = initial(r2), c21 = initial(r2 + 16), c30 = initial(r3), c31 = initial(r3 + 16)
+    var c40 = initial(r4), c41 = initial(r4 + 16), c50 = initial(r5), c51 = initial(r5 + 16)
+    var c60 = initial(r6), c61 = initial(r6 + 16), c70 = initial(r7), c71 = initial(r7 + 16)
     for p in 0..<k {
         let u = load16(b0 + p * 16), v = load16(b1 + p * 16)
         var x = SIMD16<Float>(repeating: a0[p])
@@ -222,11 +231,12 @@ private func kernel8x32(_ a: UnsafePointer<Float>, lda: Int, _ b0: UnsafePointer
 /// Eight rows of A against one panel (the odd panel out): 8 accumulators.
 @inline(__always)
 private func kernel8x16(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, k: Int,
-                        _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                        _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool) {
+    @inline(__always) func initial(_ p: UnsafePointer<Float>) -> SIMD16<Float> { add ? load16(p) : SIMD16() }
     let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda
     let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc
-    var c0 = load16(r0), c1 = load16(r1), c2 = load16(r2), c3 = load16(r3)
-    var c4 = load16(r4), c5 = load16(r5), c6 = load16(r6), c7 = load16(r7)
+    var c0 = initial(r0), c1 = initial(r1), c2 = initial(r2), c3 = initial(r3)
+    var c4 = initial(r4), c5 = initial(r5), c6 = initial(r6), c7 = initial(r7)
     for p in 0..<k {
         let u = load16(b + p * 16)
         c0 = c0.addingProduct(SIMD16(repeating: a0[p]), u); c1 = c1.addingProduct(SIMD16(repeating: a1[p]), u)
@@ -240,8 +250,9 @@ private func kernel8x16(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<
 
 /// One row of A against one panel, four k at a time (four chains hide the FMA latency).
 @inline(__always)
-private func kernel1x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, _ c: UnsafeMutablePointer<Float>) {
-    var s0 = load16(c), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+private func kernel1x16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, _ c: UnsafeMutablePointer<Float>,
+                        add: Bool) {
+    var s0 = add ? load16(c) : SIMD16(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
     var p = 0
     while p + 4 <= k {
         s0 = s0.addingProduct(SIMD16(repeating: a[p]), load16(b + p * 16))

@@ -63,6 +63,8 @@ public final class LSTMLayer {
     /// The `weight_hh` of the last forward call, transposed and packed for `PackedGEMM`
     /// (`B = (raw ⊙ mask)ᵀ`, `[H, 4H]`).
     let packedHHT = PackedTransposedWeight()
+    /// `weight_ih` packed the same way (`[nIn, 4H]`) for the input projections of all steps.
+    let packedIHT = PackedTransposedWeight()
     /// The same weight packed for the backward product `dz · W_hh` (`B = raw ⊙ mask`, `[4H, H]`).
     let packedHH = FloatBuffer()
     /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
@@ -172,9 +174,11 @@ public final class LSTMLayer {
                         for r in 0..<n { rowDotsAdd(wih, n: nIn, rows: gr, x: x + r * nIn, y: z + r * G) }
                     }
                 } else {
+                    packedIHT.update(from: weightIH, mask: nil, n: G, k: nIn)
+                    let wihT = packedIHT.pointer
                     WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width)) { _, rows in
-                        GEMM.sgemm(transB: true, m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
-                                   b: wih, ldb: nIn, beta: 0, c: z + rows.lowerBound * G, ldc: G)
+                        PackedGEMM.multiplyAdd(m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
+                                               packed: wihT, c: z + rows.lowerBound * G, ldc: G, accumulate: false)
                     }
                 }
                 if splitsEachStep(bs: bs, width: width) {

@@ -122,18 +122,22 @@ enum PackedGEMM {
     /// `C[m, n] += A[m, k] · B` for a packed `B`; `n` columns starting at panel 0 of `packed`
     /// (pass `packed + (j0/16)·k·16`, `c + j0` and the remaining width for a column slice).
     /// `packedRows`: A's rows from `packRows` (same m, k and kernel), or nil to pack them here.
+    /// `accumulate: false` computes `C = A · B` (with AVX-512 C is then never read).
     /// `avx512` chooses the kernel (`AVX512Kernels`, twice the vector width; tests run both where
     /// the CPU allows).
     @inline(never)
     static func multiplyAdd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                             packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            packedRows: UnsafePointer<Float>? = nil, avx512: Bool = GEMM.usesAVX512) {
+                            packedRows: UnsafePointer<Float>? = nil, accumulate: Bool = true,
+                            avx512: Bool = GEMM.usesAVX512) {
         #if arch(x86_64)
         if avx512 {
-            packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, packedRows: packedRows)
+            packedMultiplyAdd512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc,
+                                 packedRows: packedRows, accumulate: accumulate)
             return
         }
         #endif
+        if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
         // k is blocked so a panel's slice (kc × 16 floats) and the rows of A it meets stay in L1.
         let kc = 256
         var scratch = (Float8(), Float8(), Float8(), Float8(), Float8(), Float8(), Float8(), Float8())

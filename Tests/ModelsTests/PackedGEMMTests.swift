@@ -39,9 +39,12 @@ import Tensor
         packed.withUnsafeMutableBufferPointer { pk in
             PackedGEMM.packTransposed(w, mask: mask, n: n, k: k, into: pk.baseAddress!)
         }
-        // A packed by each call, and packed once beforehand (as the decoder's blocks share it).
-        for prepacked in [false, true] {
-            var c = c0
+        let product = Self.reference(a, zip(w, mask).map(*), [Float](repeating: 0, count: m * n), m: m, n: n, k: k)
+        // A packed by each call, and packed once beforehand (as the decoder's blocks share it);
+        // C += A·B, and C = A·B over a C of NaNs (which must not leak into the result).
+        for prepacked in [false, true] { for accumulate in [true, false] {
+            var c = accumulate ? c0 : [Float](repeating: .nan, count: m * n)
+            let expected = accumulate ? expected : product
             var rows = [Float](repeating: .nan, count: max(1, PackedGEMM.packedRowsCount(m: m, k: k, avx512: avx512)))
             rows.withUnsafeMutableBufferPointer { rp in
                 let packedRows = prepacked
@@ -49,15 +52,30 @@ import Tensor
                 #expect(prepacked && avx512 ? packedRows != nil : packedRows == nil)
                 c.withUnsafeMutableBufferPointer { cp in
                     PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
-                                           packedRows: packedRows, avx512: avx512)
+                                           packedRows: packedRows, accumulate: accumulate, avx512: avx512)
                 }
             }
             // float32 sums of k products of unit normals: error grows like √k · 1e-7 · |terms|.
             let tol = 1e-5 * Double(k).squareRoot() * 4
             for i in 0..<(m * n) {
                 #expect(abs(Double(c[i]) - expected[i]) <= tol,
-                        "shape \(m)×\(n)×\(k) at \(i), avx512 \(avx512), prepacked \(prepacked)")
+                        "shape \(m)×\(n)×\(k) at \(i), avx512 \(avx512), prepacked \(prepacked), accumulate \(accumulate)")
             }
+        } }
+    }
+
+    /// With k = 0 the product is zero: C is cleared when not accumulating, kept when accumulating.
+    @Test(arguments: kernels)
+    func emptyInnerDimension(avx512: Bool) {
+        let m = 5, n = 20
+        let none = [Float](repeating: 0, count: 16)
+        for accumulate in [true, false] {
+            var c = [Float](repeating: 3, count: m * n)
+            c.withUnsafeMutableBufferPointer { cp in
+                PackedGEMM.multiplyAdd(m: m, n: n, k: 0, a: none, lda: 1, packed: none, c: cp.baseAddress!, ldc: n,
+                                       accumulate: accumulate, avx512: avx512)
+            }
+            #expect(c.allSatisfy { $0 == (accumulate ? 3 : 0) }, "accumulate \(accumulate)")
         }
     }
 
@@ -116,5 +134,15 @@ import Tensor
         #expect(p.version != v)
         lm.reset()
         #expect(try lm.nextTokenLogits(for: [2, 5, 7]) != before)
+
+        // weight_ih, packed for the input projections of a sequence long enough for the GEMM path.
+        let prompt = [2, 5, 7, 1, 9, 4, 3, 8, 6, 2, 5, 7]
+        lm.reset()
+        let long = try lm.nextTokenLogits(for: prompt)
+        lm.reset()
+        #expect(try lm.nextTokenLogits(for: prompt) == long)
+        lm.encoder.layers[1].weightIH.value.data[3] -= 0.5
+        lm.reset()
+        #expect(try lm.nextTokenLogits(for: prompt) != long)
     }
 }
