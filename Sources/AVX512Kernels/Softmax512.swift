@@ -2,21 +2,36 @@
 #if arch(x86_64)
 
 /// The max `m` of `p[0..<n]` (n ≥ 1) and `Σ e^(p[i] − m)`, without writing the exponentials back.
+/// With a `bias`, `p[i] += bias[i]` first, in the same pass as the max (the decoder's logits come
+/// from the product without it, so the tile is not filled with the bias beforehand).
 /// The last partial vector is padded with the row's first value for the max and masked out of the sum.
-public func maxAndShiftedExpSum512(_ p: UnsafePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
-    let raw = UnsafeRawPointer(p)
+public func maxAndShiftedExpSum512(_ p: UnsafeMutablePointer<Float>, _ n: Int,
+                                   bias: UnsafePointer<Float>? = nil) -> (max: Float, sum: Float) {
+    let raw = UnsafeMutableRawPointer(p)
     let full = n / 16 * 16, rest = n - full
+    var m = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    if let bias {
+        let b = UnsafeRawPointer(bias)
+        while i < full {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                + b.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            raw.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            m = m.replacing(with: v, where: v .> m)
+            i += 16
+        }
+        for j in full..<n { p[j] += bias[j] }
+    } else {
+        while i < full {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            m = m.replacing(with: v, where: v .> m)
+            i += 16
+        }
+    }
     func tail() -> SIMD16<Float> {
         var v = SIMD16<Float>(repeating: p[0])
         for i in 0..<rest { v[i] = p[full + i] }
         return v
-    }
-    var m = SIMD16<Float>(repeating: p[0])
-    var i = 0
-    while i < full {
-        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-        m = m.replacing(with: v, where: v .> m)
-        i += 16
     }
     if rest > 0 { let v = tail(); m = m.replacing(with: v, where: v .> m) }
     let top = m.max()

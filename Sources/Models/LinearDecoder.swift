@@ -261,17 +261,15 @@ public final class LinearDecoder {
                     var v0 = 0
                     while v0 < V {
                         let w = min(C, V - v0)
-                        for r in 0..<n {
-                            if let biasPointer { (z + r * C).update(from: biasPointer + v0, count: w) } else {
-                                (z + r * C).update(repeating: 0, count: w)
-                            }
-                        }
+                        // The product alone; the bias is added row by row with the max.
                         PackedGEMM.multiplyAdd(m: n, n: w, k: E, a: src + first * E, lda: E,
-                                               packed: packed + v0 * E, c: z, ldc: C, packedRows: rows)
+                                               packed: packed + v0 * E, c: z, ldc: C, packedRows: rows,
+                                               accumulate: false)
+                        let tileBias = biasPointer.map { $0 + v0 }
                         for r in 0..<n {
                             let row = z + r * C, target = tg[first + r] - v0
-                            if target >= 0 && target < w { targetLogit[r] = row[target] }
-                            let (m, s) = Self.rowMaxAndExpSum(row, w)
+                            if target >= 0 && target < w { targetLogit[r] = row[target] + (tileBias?[target] ?? 0) }
+                            let (m, s) = Self.rowMaxAndExpSum(row, w, bias: tileBias)
                             let top = max(runMax[r], m)
                             runSum[r] = runSum[r] * Foundation.exp(runMax[r] - top) + s * Foundation.exp(m - top)
                             runMax[r] = top
@@ -289,12 +287,15 @@ public final class LinearDecoder {
         return blockSums.reduce(0, +)
     }
 
-    /// A row's max `m` and `Σ e^(x − m)` (the row may be overwritten): 16 lanes on AVX-512 CPUs.
+    /// A row's max `m` and `Σ e^(x − m)` for `x = row + bias` (the row may be overwritten): 16
+    /// lanes on AVX-512 CPUs.
     @inline(__always)
-    private static func rowMaxAndExpSum(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (Float, Float) {
+    private static func rowMaxAndExpSum(_ row: UnsafeMutablePointer<Float>, _ n: Int,
+                                        bias: UnsafePointer<Float>?) -> (Float, Float) {
         #if arch(x86_64)
-        if GEMM.usesAVX512 { return maxAndShiftedExpSum512(row, n) }
+        if GEMM.usesAVX512 { return maxAndShiftedExpSum512(row, n, bias: bias) }
         #endif
+        if let bias { for j in 0..<n { row[j] += bias[j] } }
         let m = maxElement(row, n)
         return (m, expShiftedSum(row, n, shift: m))
     }

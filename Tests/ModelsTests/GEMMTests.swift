@@ -72,10 +72,20 @@ import AVX512Kernels
         // The max sits in the last element, so a tail that is not read would miss it.
         var row = (0..<n).map { _ in 8 * rng.nextNormal() - 20 }
         row[n - 1] = 30
-        let (m, s) = maxAndShiftedExpSum512(row, n)
+        var read = row
+        let (m, s) = read.withUnsafeMutableBufferPointer { maxAndShiftedExpSum512($0.baseAddress!, n) }
         let expected = row.reduce(0.0) { $0 + exp(Double($1) - 30) }
         #expect(m == 30)
+        #expect(read == row)
         #expect(abs(Double(s) - expected) <= 1e-6 * expected, "n \(n): \(s) vs \(expected)")
+        // With a bias (the decoder's): the row becomes row + bias, and the statistics are of that.
+        let bias = (0..<n).map { _ in rng.nextNormal() }
+        var biased = row
+        let (mb, sb) = biased.withUnsafeMutableBufferPointer { maxAndShiftedExpSum512($0.baseAddress!, n, bias: bias) }
+        #expect(biased == zip(row, bias).map(+))
+        #expect(mb == biased.max()!)
+        let expectedBiased = biased.reduce(0.0) { $0 + exp(Double($1) - Double(mb)) }
+        #expect(abs(Double(sb) - expectedBiased) <= 1e-6 * expectedBiased, "n \(n) biased")
         // The in-place form (training) writes each exponential and returns the same sum.
         var written = row
         let total = written.withUnsafeMutableBufferPointer { shiftedExpInPlaceSum512($0.baseAddress!, n, shift: 30) }
