@@ -31,10 +31,10 @@ public final class AWDLSTM {
     let embedded = FloatBuffer()            // [T, bs, E] lookup output (after embedding dropout)
     let inputMask = FloatBuffer()           // [bs, E]
     private(set) var inputMaskUsed = false
-    let layerInput0 = FloatBuffer()         // [T, bs, E] after input dropout
+    let layerInput0 = FloatBuffer()         // [T, bs, E] after input dropout, when a mask was drawn
     let hiddenMasks: [FloatBuffer]          // per layer but the last, [bs, H]
     private(set) var hiddenMaskUsed: [Bool]
-    let layerOutputs: [FloatBuffer]         // per layer but the last, [T, bs, H] after hidden dropout
+    let layerOutputs: [FloatBuffer]         // per layer but the last, [T, bs, H] after hidden dropout (when drawn)
     private let gradA = FloatBuffer(), gradB = FloatBuffer()
 
     /// A freshly initialised encoder (fastai init: embedding U(−0.1, 0.1) on every row,
@@ -145,7 +145,6 @@ public final class AWDLSTM {
             drawDropoutMask(embeddingMask.pointer, count: vocabSize, p: dropout.embed, rng: &rng)
         }
         embedded.ensure(n * E)
-        layerInput0.ensure(n * E)
         embedding.withValue { w in
             for r in 0..<n {
                 let id = ids[r]
@@ -159,30 +158,35 @@ public final class AWDLSTM {
         }
         // Input dropout: one [bs, E] mask for all time steps.
         inputMaskUsed = isTraining && dropout.input > 0
-        applyRNNDropout(src: embedded.pointer, dst: layerInput0.pointer, mask: inputMask, used: inputMaskUsed,
-                        p: dropout.input, T: T, bs: bs, F: E)
-
-        var input = UnsafePointer(layerInput0.pointer)
+        if inputMaskUsed {
+            layerInput0.ensure(n * E)
+            applyRNNDropout(src: embedded.pointer, dst: layerInput0.pointer, mask: inputMask,
+                            p: dropout.input, T: T, bs: bs, F: E)
+        }
         for (l, layer) in layers.enumerated() {
-            layer.forward(input, T: T, bs: bs, training: isTraining, rng: &rng)
+            layer.forward(input(ofLayer: l), T: T, bs: bs, training: isTraining, rng: &rng)
             if l < layers.count - 1 {
                 let H = layer.hiddenSize
-                layerOutputs[l].ensure(n * H)
                 hiddenMaskUsed[l] = isTraining && dropout.hidden > 0
-                applyRNNDropout(src: layer.output, dst: layerOutputs[l].pointer, mask: hiddenMasks[l],
-                                used: hiddenMaskUsed[l], p: dropout.hidden, T: T, bs: bs, F: H)
-                input = UnsafePointer(layerOutputs[l].pointer)
+                if hiddenMaskUsed[l] {
+                    layerOutputs[l].ensure(n * H)
+                    applyRNNDropout(src: layer.output, dst: layerOutputs[l].pointer, mask: hiddenMasks[l],
+                                    p: dropout.hidden, T: T, bs: bs, F: H)
+                }
             }
         }
     }
 
-    /// `RNNDropout`: `dst = src ⊙ mask[b, f]`, with a fresh `[bs, F]` mask when `used`, else a copy.
+    /// The input of layer `l` in the last call, time-major: the output of the dropout in front
+    /// of it, or that dropout's source itself when no mask was drawn (eval: no copies).
+    func input(ofLayer l: Int) -> UnsafePointer<Float> {
+        if l == 0 { return UnsafePointer(inputMaskUsed ? layerInput0.pointer : embedded.pointer) }
+        return UnsafePointer(hiddenMaskUsed[l - 1] ? layerOutputs[l - 1].pointer : layers[l - 1].output)
+    }
+
+    /// `RNNDropout`: `dst = src ⊙ mask[b, f]` with a fresh `[bs, F]` mask.
     private func applyRNNDropout(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, mask: FloatBuffer,
-                                 used: Bool, p: Float, T: Int, bs: Int, F: Int) {
-        guard used else {
-            dst.update(from: src, count: T * bs * F)
-            return
-        }
+                                 p: Float, T: Int, bs: Int, F: Int) {
         mask.ensure(bs * F)
         drawDropoutMask(mask.pointer, count: bs * F, p: p, rng: &rng)
         for t in 0..<T {
@@ -209,7 +213,7 @@ public final class AWDLSTM {
         var spare = gradA.pointer
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
-            let x = UnsafePointer(l == 0 ? layerInput0.pointer : layerOutputs[l - 1].pointer)
+            let x = input(ofLayer: l)
             // Stop once nothing below this layer trains (frozen groups in gradual unfreezing).
             let needInput = embedding.requiresGrad
                 || layers[..<l].contains { $0.parameters.contains(where: \.requiresGrad) }
@@ -271,7 +275,7 @@ public final class AWDLSTM {
     /// Output of layer `l` after hidden dropout (`[bs, T, H_l]`); the last layer has none, so its raw output.
     public func output(ofLayer l: Int) -> Tensor {
         guard l < layers.count - 1 else { return rawOutput(ofLayer: l) }
-        return batchFirstTensor(layerOutputs[l].pointer, T: steps, bs: batch, features: layers[l].hiddenSize)
+        return batchFirstTensor(input(ofLayer: l + 1), T: steps, bs: batch, features: layers[l].hiddenSize)
     }
 
     /// Everything a later call depends on: the carried state of every layer and the dropout

@@ -111,7 +111,7 @@ public final class AWDLSTMLanguageModel {
         decoder.logits(rows: 0..<(T * bs), into: logitBuffer.pointer)
         return LMOutput(logits: batchFirstTensor(logitBuffer.pointer, T: T, bs: bs, features: V),
                         raw: batchFirstTensor(encoder.output, T: T, bs: bs, features: E),
-                        dropped: batchFirstTensor(decoder.dropped.pointer, T: T, bs: bs, features: E))
+                        dropped: batchFirstTensor(decoder.input, T: T, bs: bs, features: E))
     }
 
     /// Mean cross-entropy of predicting `y` from `x` (no gradient), continuing from the carried state.
@@ -146,7 +146,7 @@ public final class AWDLSTMLanguageModel {
         // AR on the dropped output: α·mean(dropped²) → d dropped += 2α·dropped/(n·E).
         var ar = 0.0
         if arAlpha != 0 {
-            let dr = decoder.dropped.pointer
+            let dr = decoder.input
             let k = 2 * arAlpha / Float(n * E)
             var s = 0.0
             for i in 0..<(n * E) {

@@ -88,7 +88,7 @@ extension AWDLSTM {
     /// embedding and input dropout for layer 0, the previous layer's output after hidden dropout
     /// above it.
     public func lastInput(ofLayer l: Int) -> Tensor {
-        if l == 0 { return batchFirstTensor(layerInput0.pointer, T: steps, bs: batch, features: config.embSize) }
+        if l == 0 { return batchFirstTensor(input(ofLayer: 0), T: steps, bs: batch, features: config.embSize) }
         return output(ofLayer: l - 1)
     }
 }
@@ -102,7 +102,7 @@ extension LinearDecoder {
     }
 
     /// The decoder's input after output dropout in the last forward call, `[bs, T, E]`.
-    public var lastDropped: Tensor { batchFirstTensor(dropped.pointer, T: steps, bs: batch, features: embSize) }
+    public var lastDropped: Tensor { batchFirstTensor(input, T: steps, bs: batch, features: embSize) }
 }
 
 extension AWDLSTMLanguageModel {

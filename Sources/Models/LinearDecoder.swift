@@ -45,7 +45,11 @@ public final class LinearDecoder {
     private(set) var batch = 0
     let mask = FloatBuffer()          // [bs, E]
     private(set) var maskUsed = false
-    let dropped = FloatBuffer()       // [T, bs, E]
+    let dropped = FloatBuffer()       // [T, bs, E] when a mask was drawn
+    /// The encoder output of the last call when no mask was drawn (eval): no copy is made.
+    private var unmasked: UnsafePointer<Float>?
+    /// The decoder's input of the last call `[T, bs, E]`: the output after dropout.
+    var input: UnsafePointer<Float> { unmasked ?? UnsafePointer(dropped.pointer) }
     let chunk = FloatBuffer()         // [rows, V]
     let rowStats = FloatBuffer()      // [workers, 3, block rows]: running max, sum, target logit
     let packedRows = FloatBuffer()    // [workers, PackedGEMM.packedRowsCount(block rows, E)]
@@ -66,17 +70,19 @@ public final class LinearDecoder {
 
     // MARK: forward
 
-    /// Output dropout on the encoder output `raw [T, bs, E]` (time-major) into `dropped`.
+    /// Output dropout on the encoder output `raw [T, bs, E]` (time-major) into `dropped`; without
+    /// a mask the decoder reads `raw` itself (see `input`).
     func applyDropout(raw: UnsafePointer<Float>, T: Int, bs: Int) {
         let E = embSize
         steps = T
         batch = bs
-        dropped.ensure(T * bs * E)
         maskUsed = isTraining && outputP > 0
         guard maskUsed else {
-            dropped.pointer.update(from: raw, count: T * bs * E)
+            unmasked = raw
             return
         }
+        unmasked = nil
+        dropped.ensure(T * bs * E)
         mask.ensure(bs * E)
         drawDropoutMask(mask.pointer, count: bs * E, p: outputP, rng: &rng)
         for r in 0..<(T * bs) {
@@ -85,7 +91,7 @@ public final class LinearDecoder {
         }
     }
 
-    /// Full logits of rows `rows` of `dropped` into `out [rows.count, V]`.
+    /// Full logits of rows `rows` of `input` into `out [rows.count, V]`.
     func logits(rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let V = vocabSize, E = embSize, n = rows.count
         if let bias {
@@ -96,14 +102,14 @@ public final class LinearDecoder {
         weight.withValue { w in
             if n <= 2 {
                 // Generation: row by row, each streaming W once at memory speed.
-                let x = UnsafePointer(dropped.pointer + rows.lowerBound * E)
+                let x = input + rows.lowerBound * E
                 WorkSplit.run { width in
                     WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
                         for r in 0..<n { rowDotsAdd(w, n: E, rows: vs, x: x + r * E, y: out + r * V) }
                     }
                 }
             } else {
-                BLAS.sgemm(transB: true, m: n, n: V, k: E, a: dropped.pointer + rows.lowerBound * E, lda: E,
+                BLAS.sgemm(transB: true, m: n, n: V, k: E, a: input + rows.lowerBound * E, lda: E,
                            b: w, ldb: E, beta: 1, c: out, ldc: V)
             }
         }
@@ -135,7 +141,7 @@ public final class LinearDecoder {
             biasGrad.zero(V)
         }
         if dDropped != nil && width > 1 { partialProducts.ensure((width - 1) * rowsPerChunk * E) }
-        let z = chunk.pointer, bg = biasGrad.pointer, src = UnsafePointer(dropped.pointer)
+        let z = chunk.pointer, bg = biasGrad.pointer, src = input
         let partials = partialProducts.pointer
         var partTotals = [Double](repeating: 0, count: width)
         var total = 0.0
@@ -233,7 +239,7 @@ public final class LinearDecoder {
         let rowsCount = PackedGEMM.packedRowsCount(m: R, k: E)
         packedRows.ensure(max(1, width * rowsCount))
         let blocks = chunk.pointer, stats = rowStats.pointer, rowsBase = packedRows.pointer
-        let src = UnsafePointer(dropped.pointer), packed = packedWT.pointer
+        let src = input, packed = packedWT.pointer
         // Blocks of R rows go to whichever worker is free (a shared counter), so a worker on a
         // slower core takes fewer; each block's sum has its own slot, added up in block order,
         // so the loss does not depend on which worker took which block.
