@@ -241,8 +241,6 @@ public final class LSTMLayer {
             PackedGEMM.pack(raw, mask: maskUsed ? mask : nil, k: G, n: H, into: packedHH.pointer)
         }
         let whh = UnsafePointer(packedHH.pointer)
-        dWeightScratch.ensure(G * H)
-        let scratch = dWeightScratch.pointer
         WorkSplit.run { width in
             if splitsEachStep(bs: bs, width: width) {
                 // Cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
@@ -279,27 +277,19 @@ public final class LSTMLayer {
             }
             }
 
-            // Weight gradients: GEMMs over all steps, split along the gate rows.
-            let wantHH = weightHHRaw.requiresGrad, wantIH = weightIH.requiresGrad, masked = maskUsed
-            weightHHRaw.withGradIf(wantHH) { gHH in weightIH.withGradIf(wantIH) { gIH in
-            WorkSplit.forEach(G, parts: WorkSplit.balancedParts(width), align: 16) { _, gr in
-                let g0 = gr.lowerBound, m = gr.count
-                if let g = gHH {
-                    if masked {
-                        GEMM.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
-                                   beta: 0, c: scratch + g0 * H, ldc: H)
-                        for i in (g0 * H)..<((g0 + m) * H) { g[i] += scratch[i] * mask[i] }
-                    } else {
-                        GEMM.sgemm(transA: true, m: m, n: H, k: n, a: dz + g0, lda: G, b: hp, ldb: H,
-                                   beta: 1, c: g + g0 * H, ldc: H)
-                    }
-                }
-                if let g = gIH {
-                    GEMM.sgemm(transA: true, m: m, n: nIn, k: n, a: dz + g0, lda: G, b: x, ldb: nIn,
-                               beta: 1, c: g + g0 * nIn, ldc: nIn)
+            // Weight gradients: dzᵀ·h and dzᵀ·x as GEMMs over all steps.
+            if weightHHRaw.requiresGrad {
+                weightHHRaw.withGrad { g in
+                    WeightGradient.accumulate(m: G, n: H, k: n, a: dz, lda: G, b: hp, mask: maskUsed ? mask : nil,
+                                              into: g, scratch: dWeightScratch, width: width)
                 }
             }
-            } }
+            if weightIH.requiresGrad {
+                weightIH.withGrad { g in
+                    WeightGradient.accumulate(m: G, n: nIn, k: n, a: dz, lda: G, b: x, mask: nil,
+                                              into: g, scratch: dWeightScratch, width: width)
+                }
+            }
             if biasIH.requiresGrad || biasHH.requiresGrad {
                 biasSum.ensure(G)
                 biasSum.zero(G)

@@ -55,6 +55,7 @@ public final class LinearDecoder {
     let packedRows = FloatBuffer()    // [workers, PackedGEMM.packedRowsCount(block rows, E)]
     let biasGrad = FloatBuffer()      // [V]
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
+    let weightGradScratch = FloatBuffer()  // partial sums of the weight gradient (WeightGradient)
     /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss (a validation pass packs it once).
     let packedWT = PackedTransposedWeight()
 
@@ -194,13 +195,12 @@ public final class LinearDecoder {
                         let p = partials + (part - 1) * n * E
                         for i in 0..<(n * E) { out[i] += p[i] }
                     }
-                    // Weight and bias gradients split along the vocabulary.
-                    WorkSplit.forEach(V, parts: WorkSplit.balancedParts(width), align: 16) { _, vs in
-                        if let wg {
-                            GEMM.sgemm(transA: true, m: vs.count, n: E, k: n, a: z + vs.lowerBound, lda: V,
-                                       b: d, ldb: E, beta: 1, c: wg + vs.lowerBound * E, ldc: E)
-                        }
-                        if wantBias {
+                    if let wg {
+                        WeightGradient.accumulate(m: V, n: E, k: n, a: z, lda: V, b: d, mask: nil, into: wg,
+                                                  scratch: weightGradScratch, width: width)
+                    }
+                    if wantBias {
+                        WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
                             for r in 0..<n {
                                 let row = z + r * V
                                 for v in vs { bg[v] += row[v] }
