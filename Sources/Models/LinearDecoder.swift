@@ -301,8 +301,7 @@ public final class LinearDecoder {
         #if arch(x86_64)
         if GEMM.usesAVX512 { return maxAndShiftedExpSum512(row, n, bias: bias) }
         #endif
-        if let bias { for j in 0..<n { row[j] += bias[j] } }
-        let m = maxElement(row, n)
+        let m = bias.map { addBiasAndMax(row, $0, n) } ?? maxElement(row, n)
         return (m, expShiftedSum(row, n, shift: m))
     }
 
