@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Dependencies point one way only:
-// CBLAS/CEditLine → Tensor → Text, Models → Learn → Lab → lmlab (Models also uses AVX512Kernels, a leaf).
+// CBLAS/CEditLine → Tensor → Text, Models → Learn → LabBindings → lmlab (Models also uses AVX512Kernels,
+// a leaf). The command language, Lab, needs only Tensor (its values include tensors); LabBindings
+// binds Text, Models and Learn into it, so the language can be read and tested without the library.
 
 // The hot loops (LSTM step kernels, softmax, Adam) are written with SIMD8<Float> and fused
 // multiply-adds; without a target CPU the compiler only emits baseline x86-64 (SSE2, no FMA),
@@ -20,7 +22,7 @@ let package = Package(
     name: "LMLab",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "LMLab", targets: ["Tensor", "Text", "Models", "Learn", "Lab"]),
+        .library(name: "LMLab", targets: ["Tensor", "Text", "Models", "Learn", "Lab", "LabBindings"]),
         .executable(name: "lmlab", targets: ["lmlab"]),
     ],
     dependencies: [
@@ -36,9 +38,10 @@ let package = Package(
         .target(name: "AVX512Kernels", swiftSettings: avx512),
         .target(name: "Models", dependencies: ["Tensor", "AVX512Kernels"], swiftSettings: fast),
         .target(name: "Learn", dependencies: ["Tensor", "Text", "Models"], swiftSettings: fast),
-        .target(name: "Lab", dependencies: ["Tensor", "Text", "Models", "Learn"]),
+        .target(name: "Lab", dependencies: ["Tensor"]),
+        .target(name: "LabBindings", dependencies: ["Lab", "Tensor", "Text", "Models", "Learn"]),
         .executableTarget(name: "lmlab", dependencies: [
-            "Lab", "CEditLine",
+            "Lab", "LabBindings", "Learn", "Models", "Tensor", "Text", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Fixture lookup shared by the test targets (honours LMLAB_REFERENCE).
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "LearnTests", dependencies: ["Learn", "TestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "TestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Tensor"]),
+        .testTarget(name: "LabBindingsTests", dependencies: ["LabBindings", "Lab", "Learn", "Tensor", "TestSupport"]),
     ]
 )

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 /// Builtins that work on any value: help, print, len, range, slice, type, … (fastai/Python spellings).
-enum CoreBuiltins {
+package enum CoreBuiltins {
     static func install(in s: Session) {
         func add(_ name: String, _ signature: String, _ summary: String, _ example: String,
                  _ call: @escaping (Arguments) throws -> Value) {
@@ -202,7 +202,7 @@ enum CoreBuiltins {
     }
 
     /// The items of a list-like value.
-    static func items(_ v: Value, _ a: Arguments) throws -> [Value] {
+    package static func items(_ v: Value, _ a: Arguments) throws -> [Value] {
         switch v {
         case .list(let x), .tuple(let x): return x
         case .string(let s): return s.map { .string(String($0)) }

@@ -1,6 +1,6 @@
 /// The text of `help`, `help name` and `help(value)`, built from the same registry the
 /// evaluator calls (so help can never describe a function that does not exist).
-enum Help {
+package enum Help {
     static func text(for topic: Value?, in session: Session) throws -> String {
         guard let topic else { return overview(session) }
         switch topic {
@@ -71,5 +71,5 @@ enum Help {
         return a < b
     }
 
-    static func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+    package static func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
 }

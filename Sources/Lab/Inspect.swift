@@ -156,7 +156,7 @@ public enum Inspect {
     }
 
     /// `x` truncated into `0..<n`; NaN (from infinite ranges) goes to 0 rather than trapping.
-    static func cell(_ x: Double, _ n: Int) -> Int {
+    package static func cell(_ x: Double, _ n: Int) -> Int {
         guard x.isFinite else { return x == .infinity ? n - 1 : 0 }
         return Swift.min(Swift.max(Int(Swift.max(Swift.min(x, 1e9), -1e9)), 0), n - 1)
     }

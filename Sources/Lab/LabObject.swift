@@ -54,7 +54,7 @@ extension LabObject {
 public final class ObjectType<T> {
     public let name: String
     public let summary: String
-    private(set) var members: [Member] = []
+    package private(set) var members: [Member] = []
     private var getters: [String: (T) throws -> Value] = [:]
     private var methods: [String: (T, Arguments) throws -> Value] = [:]
     private var methodInfo: [String: Builtin] = [:]
@@ -129,20 +129,20 @@ public final class ObjectType<T> {
         return nil
     }
 
-    func render(_ value: T) -> String { show(value) }
+    package func render(_ value: T) -> String { show(value) }
     func draw(_ value: T) -> String? { picture?(value) }
     func plainText(_ value: T) -> String? { plain?(value) }
 }
 
 /// A Swift value together with its ``ObjectType``.
-final class NativeObject<T>: LabObject {
-    let type: ObjectType<T>
-    let value: T
-    init(type: ObjectType<T>, value: T) { self.type = type; self.value = value }
-    var typeName: String { type.name }
-    var members: [Member] { type.members }
-    func attribute(_ name: String) throws -> Value? { try type.member(name, of: value) }
-    var display: String { type.render(value) }
-    var svg: String? { type.draw(value) }
-    var plainText: String? { type.plainText(value) }
+package final class NativeObject<T>: LabObject {
+    package let type: ObjectType<T>
+    package let value: T
+    package init(type: ObjectType<T>, value: T) { self.type = type; self.value = value }
+    package var typeName: String { type.name }
+    package var members: [Member] { type.members }
+    package func attribute(_ name: String) throws -> Value? { try type.member(name, of: value) }
+    package var display: String { type.render(value) }
+    package var svg: String? { type.draw(value) }
+    package var plainText: String? { type.plainText(value) }
 }

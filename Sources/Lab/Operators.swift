@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 /// Arithmetic, comparison and indexing on language values, following Python.
-enum Operators {
+package enum Operators {
     static func unary(_ op: String, _ x: Value) throws -> Value {
         switch (op, x) {
         case ("not", _): return .bool(!x.isTruthy)
@@ -159,7 +159,7 @@ enum Operators {
         }
     }
 
-    static func compare(_ op: String, _ a: Value, _ b: Value) throws -> Bool {
+    package static func compare(_ op: String, _ a: Value, _ b: Value) throws -> Bool {
         if op == "==" { return equal(a, b) }
         if op == "!=" { return !equal(a, b) }
         let order: Int
@@ -223,7 +223,7 @@ enum Operators {
     }
 
     /// A Python index (negative from the end) checked against `count`.
-    static func position(_ v: Value, count: Int, _ what: String) throws -> Int {
+    package static func position(_ v: Value, count: Int, _ what: String) throws -> Int {
         let i = try Convert.int(v, "\(what) index")
         let j = i < 0 ? i + count : i
         guard j >= 0 && j < count else { throw LabError("\(what) index \(i) out of range (size \(count))") }
@@ -231,7 +231,7 @@ enum Operators {
     }
 
     /// The positions `start:stop:step` selects from `count` items, as Python's `slice.indices`.
-    static func sliceIndices(_ a: Value?, _ b: Value?, _ c: Value?, count n: Int) throws -> [Int] {
+    package static func sliceIndices(_ a: Value?, _ b: Value?, _ c: Value?, count n: Int) throws -> [Int] {
         func opt(_ v: Value?) throws -> Int? {
             guard let v, !v.isNone else { return nil }
             return try Convert.int(v, "slice bound")

@@ -35,6 +35,9 @@ public struct TypeInfo {
     public var members: () -> [Member]
 }
 
+/// What a library adds to a session: builtins, object types, value methods.
+public typealias Binding = (Session) -> Void
+
 /// An interpreter session: variables, builtins, object types and output.
 ///
 ///     let s = Session()
@@ -64,13 +67,13 @@ public final class Session {
     public var directory: String = "."
     private var collected: [Output] = []
 
-    /// A session with the core, tensor and plot builtins.
-    public init() {
+    /// A session with the language's own builtins (core and tensors), then each binding's.
+    /// `Session()` (from LabBindings) is the one with every library bound, as the REPL,
+    /// `play` and the kernel use it; `Session(bindings: [])` is the language alone.
+    public init(bindings: [Binding]) {
         CoreBuiltins.install(in: self)
         TensorBuiltins.install(in: self)
-        PlotBuiltins.install(in: self)
-        TextBindings.install(in: self)
-        LearnBindings.install(in: self)
+        for bind in bindings { bind(self) }
     }
 
     // MARK: Binding

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lab
+import LabBindings
 
 /// `lmlab play`: replays a lesson, checks it, or writes a transcript of it.
 struct Play: ParsableCommand {

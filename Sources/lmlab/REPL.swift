@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import LabBindings
 
 /// The interactive loop: `lmlab> ` for a new statement, `...> ` while brackets or a string
 /// are still open. Errors print one line and the session goes on; Ctrl-D exits.

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import LabBindings
 
 /// Non-interactive runs: `-c`, script files, lessons as scripts, and statements on stdin.
 /// Each stops at the first error, which goes to stderr as one line `ORIGIN:LINE:COL: message`.

@@ -72,10 +72,9 @@ final class FakeLearner {
             fit(n)                                     train for n epochs
             predict(text, n_words=1, temperature=1.0)  continue a text
         """)
-        // Other bindings add types too; these two are listed with their summaries.
+        // Other bindings add types too; this one is listed with its summary.
         let types = show("help", in: s).components(separatedBy: "\ntypes:\n").last?.split(separator: "\n") ?? []
         #expect(types.contains { $0.hasPrefix("  Learner ") && $0.hasSuffix(" a model with its data and optimizer") })
-        #expect(types.contains { $0.hasPrefix("  Plot ") && $0.hasSuffix(" a line plot (shown in braille; savefig writes SVG)") })
     }
 
     @Test func libraryErrorsBecomeOneLineErrors() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Lab
+@testable import LabBindings
 
 /// `fit_one_cycle(..., start_epoch=k)` in the command language: the resumed epochs run at the
 /// learning rates of the uninterrupted schedule.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Lab
+@testable import LabBindings
 
 /// The text pipeline in the command language: exact displays (what a learner compares with the
 /// book) and one-line errors for bad input.

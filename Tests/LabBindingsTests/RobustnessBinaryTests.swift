@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Tensor
 @testable import Lab
+@testable import LabBindings
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Lab
+@testable import LabBindings
 
 @Suite struct CompletionTests {
     @Test func namesAttributesAndPaths() throws {

@@ -1,3 +1,4 @@
+import Lab
 import Models
 import Tensor
 

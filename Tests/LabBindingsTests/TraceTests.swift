@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensor
 @testable import Lab
+@testable import LabBindings
 
 /// `trace(learn, x, y)`: the printed summary (masks, gates per step) and the Trace object's
 /// tensors, which must be the ones the traced pass actually used.

@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 import Testing
 @testable import Lab
+@testable import LabBindings
 
 /// Random and mutated statements (fixed seed, bounded count and size) must never crash or hang
 /// the evaluator, every error must be one line, and the session must stay usable.

@@ -3,6 +3,7 @@ import Testing
 import Tensor
 import Learn
 @testable import Lab
+@testable import LabBindings
 
 /// The learner bindings on a very small slice of the embedded sample (seconds, not minutes).
 @Suite(.serialized) struct LearnBindingsTests {
