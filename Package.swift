@@ -2,9 +2,10 @@
 import PackageDescription
 
 // Dependencies point one way only:
-// CBLAS/CEditLine → Tensor → Text, Models → Learn → LabBindings → lmlab (Models also uses AVX512Kernels,
-// a leaf). The command language, Lab, needs only Tensor (its values include tensors); LabBindings
-// binds Text, Models and Learn into it, so the language can be read and tested without the library.
+// CBLAS/CEditLine → Tensor → Text, Models → Learn → LabBindings → Kernel (with CZeroMQ, CSodium) → lmlab
+// (Models also uses AVX512Kernels, a leaf). The command language, Lab, needs only Tensor (its values
+// include tensors); LabBindings binds Text, Models and Learn into it, so the language can be read
+// and tested without the library.
 
 // The hot loops (LSTM step kernels, softmax, Adam) are written with SIMD8<Float> and fused
 // multiply-adds; without a target CPU the compiler only emits baseline x86-64 (SSE2, no FMA),
@@ -33,6 +34,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", path: "Sources/CEditLine",
                        providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium",
+                       providers: [.apt(["libsodium-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Text", dependencies: ["Tensor"], resources: [.copy("Resources")]),
         .target(name: "AVX512Kernels", swiftSettings: avx512),
@@ -40,8 +45,10 @@ let package = Package(
         .target(name: "Learn", dependencies: ["Tensor", "Text", "Models"], swiftSettings: fast),
         .target(name: "Lab", dependencies: ["Tensor"]),
         .target(name: "LabBindings", dependencies: ["Lab", "Tensor", "Text", "Models", "Learn"]),
+        // The Jupyter kernel: a front end of the language with its bindings, like the REPL.
+        .target(name: "Kernel", dependencies: ["Lab", "LabBindings", "CZeroMQ", "CSodium"]),
         .executableTarget(name: "lmlab", dependencies: [
-            "Lab", "LabBindings", "Learn", "Models", "Tensor", "Text", "CEditLine",
+            "Lab", "LabBindings", "Kernel", "Learn", "Models", "Tensor", "Text", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Fixture lookup shared by the test targets (honours LMLAB_REFERENCE).
@@ -52,5 +59,7 @@ let package = Package(
         .testTarget(name: "LearnTests", dependencies: ["Learn", "TestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Tensor"]),
         .testTarget(name: "LabBindingsTests", dependencies: ["LabBindings", "Lab", "Learn", "Tensor", "TestSupport"]),
+        // jupyter/ holds the Python scripts the end-to-end tests run with the real Jupyter client.
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Lab", "TestSupport"], exclude: ["jupyter"]),
     ]
 )

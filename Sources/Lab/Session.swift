@@ -60,6 +60,9 @@ public final class Session {
     public var rng = SeededGenerator(seed: 0)
     /// Called with each output as soon as it is produced (the REPL prints through it).
     public var onOutput: ((Output) -> Void)?
+    /// Called during training with the live progress line and the epoch table, when a front end
+    /// draws them itself (the Jupyter kernel); while nil they go to stderr and the output.
+    public var onTrainingDisplay: ((TrainingDisplay) -> Void)?
     /// The flag Ctrl-C sets; checked between statements. Long builtins poll it too
     /// (`try args.session.cancellation.check()`). Tests may give a session its own.
     public var cancellation: Cancellation = .shared

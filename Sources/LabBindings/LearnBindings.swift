@@ -5,7 +5,7 @@ import Models
 import Tensor
 import Text
 
-/// Sends the learner's epoch table to the session's output, one output per line.
+/// Sends text (the recipe's log) to the session's output, one output per line.
 final class SessionTextOutput: TextOutput {
     unowned let session: Session
     init(_ session: Session) { self.session = session }
@@ -214,9 +214,9 @@ enum LearnBindings {
     }
 
     static func prepare<M, D>(_ learn: Learner<M, D>, _ s: Session) {
-        learn.tableOutput = SessionTextOutput(s)
+        learn.tableOutput = EpochTableOutput(s)
         learn.clock = { Date().timeIntervalSinceReferenceDate }
-        learn.progress = isatty(2) != 0 ? Learn.ProgressBar() : nil
+        learn.progress = Learn.ProgressBar(output: ProgressOutput(s))
         learn.callbacks.append(InterruptBridge(s, learn.cancellation))
     }
 

@@ -13,6 +13,8 @@ struct LMLabCommand: ParsableCommand {
         Play.self,
         TokenizeCommand.self,
         BenchCommand.self,
+        KernelCommand.self,
+        NotebookCommand.self,
     ]
 
     static let configuration = CommandConfiguration(
@@ -28,6 +30,8 @@ struct LMLabCommand: ParsableCommand {
           -c <statements>   run statements separated by ';' or new lines, then exit
           <file>            a script of statements, or a lesson .md, to run
         Lessons: lmlab play [--step] [--check] [--transcript <out.md>] <lesson.md>...
+        Jupyter: lmlab kernel install [--user | --prefix <dir>]; lmlab kernel -f <connection-file>; \
+        lmlab notebook <lesson.md> [-o <out.ipynb>]
         """,
         version: LabInfo.version,
         subcommands: subcommandList,
