@@ -317,8 +317,15 @@ enum LearnBindings {
         t.attribute("path", "the folder models/ is under") { .string($0.data.path.path) }
     }
 
+    /// fastai's lr_find plot: loss against learning rate on a log axis, the suggestion as a red dot.
     static func lrPlot(_ r: LRFindResult) -> LinePlot {
-        LinePlot(xs: r.lrs, ys: r.losses.map(Double.init), title: "lr_find", xlabel: "Learning Rate", ylabel: "Loss", logX: true)
+        var p = LinePlot(xs: r.lrs, ys: r.losses.map(Double.init), title: "lr_find", xlabel: "Learning Rate", ylabel: "Loss", logX: true)
+        p.label = "loss"
+        if let valley = r.valley, valley > 0,
+           let i = r.lrs.indices.min(by: { abs(log10(r.lrs[$0] / valley)) < abs(log10(r.lrs[$1] / valley)) }), i < r.losses.count {
+            p.mark = (valley, Double(r.losses[i]), String(format: "valley: %.2e", valley))
+        }
+        return p
     }
 
     static func configureLRFind() {
@@ -340,8 +347,17 @@ enum LearnBindings {
         recorderType
             .method("plot_loss", "plot_loss()", "the training loss at every batch (and validation loss per epoch in values)") { get, _ in
                 let r = get()
-                return PlotBuiltins.plotType.wrap(LinePlot(xs: r.losses.indices.map(Double.init), ys: r.losses.map(Double.init),
-                                                           title: "train loss", xlabel: "batch", ylabel: "loss"))
+                var p = LinePlot(xs: r.losses.indices.map(Double.init), ys: r.losses.map(Double.init),
+                                 title: "train loss", xlabel: "batch", ylabel: "loss")
+                // As fastai's plot_loss: the validation loss at the end of each epoch (epochs of equal length).
+                let valid = r.rows.enumerated().compactMap { i, row in
+                    row.validLoss.map { (Double((i + 1) * r.losses.count / r.rows.count), $0) }
+                }
+                if !valid.isEmpty {
+                    p.label = "train"
+                    p.others = [PlotSeries(label: "valid", xs: valid.map(\.0), ys: valid.map(\.1))]
+                }
+                return PlotBuiltins.plotType.wrap(p)
             }
             .method("plot_sched", "plot_sched()", "the learning rate of the last group at every batch") { get, _ in
                 let r = get()

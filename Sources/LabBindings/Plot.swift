@@ -12,6 +12,12 @@ public struct LinePlot {
     public var ylabel: String
     /// Logarithmic x axis (as lr_find's plot).
     public var logX: Bool
+    /// The legend's name of the line xs/ys (used when there are other lines).
+    public var label = ""
+    /// More lines on the same axes (plot_loss's validation loss); the SVG then has a legend.
+    public var others: [PlotSeries] = []
+    /// A marked point (lr_find's suggestion), drawn as a red dot named in the legend.
+    public var mark: (x: Double, y: Double, label: String)?
 
     public init(xs: [Double], ys: [Double], title: String = "", xlabel: String = "", ylabel: String = "", logX: Bool = false) {
         self.xs = xs; self.ys = ys; self.title = title; self.xlabel = xlabel; self.ylabel = ylabel; self.logX = logX
@@ -89,42 +95,14 @@ public struct LinePlot {
         if !axes.isEmpty { lines.append(String(repeating: " ", count: lw + 2) + axes.joined(separator: "   ")) }
         return lines.joined(separator: "\n")
     }
+}
 
-    /// The plot as a self-contained SVG document.
-    public func svg(width: Int = 640, height: Int = 400) -> String {
-        let (ml, mr, mt, mb) = (70.0, 20.0, title.isEmpty ? 20.0 : 40.0, 50.0)
-        let w = Double(width), h = Double(height)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        if !title.isEmpty { s += "<text x=\"\(fmt(w / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n" }
-        s += "<rect x=\"\(fmt(ml))\" y=\"\(fmt(mt))\" width=\"\(fmt(w - ml - mr))\" height=\"\(fmt(h - mt - mb))\" fill=\"none\" stroke=\"#888\"/>\n"
-        if let b = bounds {
-            func sx(_ x: Double) -> Double { ml + (x - b.x0) / (b.x1 - b.x0) * (w - ml - mr) }
-            func sy(_ y: Double) -> Double { mt + (b.y1 - y) / (b.y1 - b.y0) * (h - mt - mb) }
-            for k in 0...4 {
-                let fx = b.x0 + (b.x1 - b.x0) * Double(k) / 4, fy = b.y0 + (b.y1 - b.y0) * Double(k) / 4
-                s += "<line x1=\"\(fmt(sx(fx)))\" y1=\"\(fmt(h - mb))\" x2=\"\(fmt(sx(fx)))\" y2=\"\(fmt(h - mb + 5))\" stroke=\"#888\"/>"
-                s += "<text x=\"\(fmt(sx(fx)))\" y=\"\(fmt(h - mb + 18))\" text-anchor=\"middle\">\(label(fx, x: true))</text>\n"
-                s += "<line x1=\"\(fmt(ml - 5))\" y1=\"\(fmt(sy(fy)))\" x2=\"\(fmt(ml))\" y2=\"\(fmt(sy(fy)))\" stroke=\"#888\"/>"
-                s += "<text x=\"\(fmt(ml - 8))\" y=\"\(fmt(sy(fy) + 4))\" text-anchor=\"end\">\(label(fy, x: false))</text>\n"
-            }
-            let pts = points.map { "\(fmt(sx($0.0))),\(fmt(sy($0.1)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(pts)\"/>\n"
-        }
-        let xl = xlabel + (logX ? " (log scale)" : "")
-        if !xl.isEmpty { s += "<text x=\"\(fmt(ml + (w - ml - mr) / 2))\" y=\"\(fmt(h - 10))\" text-anchor=\"middle\">\(escape(xl))</text>\n" }
-        if !ylabel.isEmpty {
-            s += "<text transform=\"translate(16 \(fmt(mt + (h - mt - mb) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(ylabel))</text>\n"
-        }
-        return s + "</svg>\n"
-    }
-
-    private func fmt(_ d: Double) -> String { String(format: "%.1f", d) }
-
-    private func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+/// A line of a plot besides its main one.
+public struct PlotSeries {
+    public var label: String
+    public var xs: [Double]
+    public var ys: [Double]
+    public init(label: String, xs: [Double], ys: [Double]) { self.label = label; self.xs = xs; self.ys = ys }
 }
 
 /// `plot` and `savefig`.
