@@ -51,7 +51,7 @@ extension JupyterKernel {
             if cell.progressID != nil { publishDisplay([:], id: &cell.progressID, parent: cell.parent) }
         case let .epochTable(names, rows, text):
             if rows.isEmpty { cell.tableID = nil }   // a new fit: a new table
-            let data: [String: Any] = ["text/plain": text, "text/html": MimeBundle.tableHTML(header: names, rows: rows, index: false)]
+            let data: [String: Any] = ["text/plain": text, "text/html": MimeBundle.tableHTML(header: names, rows: rows)]
             publishDisplay(data, id: &cell.tableID, parent: cell.parent)
         }
     }
@@ -76,8 +76,14 @@ public enum MimeBundle {
         var data: [String: Any] = ["text/plain": value.repr]
         guard case .object(let o) = value else { return data }
         if let svg = o.svg { data["image/svg+xml"] = svg }
-        if tableTypes.contains(o.typeName), let table = columns(of: o.display) {
-            data["text/html"] = tableHTML(header: table.header, rows: table.rows, index: false)
+        if tableTypes.contains(o.typeName) {
+            // A first line without column gaps is the table's caption (a model summary's name).
+            var lines = o.display.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var caption: String?
+            if lines.count > 2, !lines[0].contains("  ") { caption = lines.removeFirst() }
+            if let table = columns(of: lines.joined(separator: "\n")) {
+                data["text/html"] = tableHTML(header: table.header, rows: table.rows, caption: caption)
+            }
         }
         return data
     }
@@ -117,8 +123,11 @@ public enum MimeBundle {
         return (cells[0], Array(cells.dropFirst()))
     }
 
-    public static func tableHTML(header: [String], rows: [[String]], index: Bool) -> String {
-        var s = "<table border=\"1\" class=\"dataframe\">\n<thead>\n<tr style=\"text-align: left;\">"
+    /// An HTML table in the style of a pandas DataFrame's (which Jupyter front ends style).
+    public static func tableHTML(header: [String], rows: [[String]], caption: String? = nil) -> String {
+        var s = "<table border=\"1\" class=\"dataframe\">\n"
+        if let caption { s += "<caption style=\"text-align: left;\">\(escape(caption))</caption>\n" }
+        s += "<thead>\n<tr style=\"text-align: left;\">"
         for h in header { s += "<th>\(escape(h))</th>" }
         s += "</tr>\n</thead>\n<tbody>\n"
         for row in rows {

@@ -113,6 +113,6 @@ import Testing
         #expect(t.header == ["", "text", "category"])
         #expect(t.rows == [["0", "xxbos xxmaj a movie", "neg"], ["1", "xxbos i liked it", "pos"]])
         #expect(MimeBundle.columns(of: "just one line") == nil)
-        #expect(MimeBundle.tableHTML(header: ["a<b"], rows: [["1"]], index: false).contains("<th>a&lt;b</th>"))
+        #expect(MimeBundle.tableHTML(header: ["a<b"], rows: [["1"]], caption: "model").contains("<caption style=\"text-align: left;\">model</caption>\n<thead>\n<tr style=\"text-align: left;\"><th>a&lt;b</th>"))
     }
 }
