@@ -207,17 +207,19 @@ class LMLabKernelBehaviour(unittest.TestCase):
 
 
 class Lifecycle(unittest.TestCase):
+    def assertExits(self, k):
+        deadline = time.time() + 20
+        while k.km.is_alive() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(k.km.is_alive(), "the kernel should exit after its shutdown reply")
+
     def test_shutdown_on_shell(self):
         k = Kernel()
         try:
             msg = k.kc.session.msg("shutdown_request", {"restart": False})
             k.kc.shell_channel.send(msg)
-            reply = k.kc.get_shell_msg(timeout=TIMEOUT)
-            self.assertEqual(reply["msg_type"], "shutdown_reply")
-            deadline = time.time() + 20
-            while k.km.is_alive() and time.time() < deadline:
-                time.sleep(0.1)
-            self.assertFalse(k.km.is_alive())
+            self.assertEqual(k.kc.get_shell_msg(timeout=TIMEOUT)["msg_type"], "shutdown_reply")
+            self.assertExits(k)
         finally:
             k.close()
 
@@ -225,12 +227,8 @@ class Lifecycle(unittest.TestCase):
         k = Kernel()
         try:
             k.kc.shutdown()
-            reply = k.kc.control_channel.get_msg(timeout=TIMEOUT)
-            self.assertEqual(reply["msg_type"], "shutdown_reply")
-            deadline = time.time() + 20
-            while k.km.is_alive() and time.time() < deadline:
-                time.sleep(0.1)
-            self.assertFalse(k.km.is_alive())
+            self.assertEqual(k.kc.control_channel.get_msg(timeout=TIMEOUT)["msg_type"], "shutdown_reply")
+            self.assertExits(k)
         finally:
             k.close()
 
