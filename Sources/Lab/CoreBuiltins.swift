@@ -4,25 +4,29 @@ import Tensor
 /// Builtins that work on any value: help, print, len, range, slice, type, … (fastai/Python spellings).
 package enum CoreBuiltins {
     static func install(in s: Session) {
-        func add(_ name: String, _ signature: String, _ summary: String, _ example: String,
+        func add(_ name: String, _ summary: String, _ parameters: [Param], example: String,
                  _ call: @escaping (Arguments) throws -> Value) {
-            s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: "general", call: call))
+            s.register(Builtin(name, parameters, summary: summary, example: example, topic: "general", call: call))
         }
+        let x = Param("x", "the value")
 
-        add("help", "help(name=None)", "list the builtins, or describe one builtin, type or value",
-            "help(randn)") { a in
-            a.session.emit(try Help.text(for: a.value("name", at: 0), in: a.session))
+        add("help", "list the builtins, or describe one builtin, type or value",
+            [Param("name", default: nil, "a builtin, type or variable (or its name); None lists everything")],
+            example: "help(randn)") { a in
+            let name = try a.value("name")
+            a.session.emit(try Help.text(for: name.isNone ? nil : name, in: a.session))
             return .none
         }
-        add("print", "print(*values, sep=' ')", "write values as text (strings without quotes)",
-            "print('loss', 4.5)") { a in
-            let sep = try a.string("sep", default: " ")
-            a.session.emit(a.rest(from: 0).map(\.str).joined(separator: sep))
+        add("print", "write values as text (strings without quotes)",
+            [.variadic("values", "what to write"), Param("sep", .str, default: .string(" "), "the text between values")],
+            example: "print('loss', 4.5)") { a in
+            let sep = try a.string("sep")
+            a.session.emit(a.rest().map(\.str).joined(separator: sep))
             return .none
         }
-        add("len", "len(x)", "number of items in a list, tuple, string or tensor's first dimension",
-            "len([1, 2, 3])") { a in
-            let v = try a.required("x", at: 0)
+        add("len", "number of items in a list, tuple, string or tensor's first dimension",
+            [Param("x", "a list, tuple, string, tensor or object with __len__")], example: "len([1, 2, 3])") { a in
+            let v = try a.value("x")
             switch v {
             case .list(let x), .tuple(let x): return .int(x.count)
             case .string(let x): return .int(x.count)
@@ -35,11 +39,15 @@ package enum CoreBuiltins {
             default: throw a.error("'\(v.typeName)' object has no len()")
             }
         }
-        add("range", "range(stop) | range(start, stop, step=1)", "a list of evenly spaced integers",
-            "range(2, 10, 3)") { a in
-            var start = 0, stop = try a.int("stop", at: 0)
-            if let second = try a.optionalInt("stop2", at: 1) { start = stop; stop = second }
-            let step = try a.int("step", at: 2, default: 1)
+        add("range", "a list of evenly spaced integers",
+            [Param("start", .int, "the first value; alone, the end (range(3) is [0, 1, 2])"),
+             Param("stop", .int, default: nil, "the end (not included)"),
+             Param("step", .int, default: 1, "the difference between neighbours")],
+            example: "range(2, 10, 3)") { a in
+            var start = try a.int("start")
+            let stop: Int
+            if let given = try a.optionalInt("stop") { stop = given } else { stop = start; start = 0 }
+            let step = try a.int("step")
             guard step != 0 else { throw a.error("step cannot be zero") }
             let (span, o) = stop.subtractingReportingOverflow(start)
             let (n, o2) = span.dividedReportingOverflow(by: step)
@@ -48,38 +56,41 @@ package enum CoreBuiltins {
             }
             return .list(rangeValues(start, stop, step))
         }
-        add("slice", "slice(stop) | slice(start, stop, step=None)",
-            "a slice; fastai reads slice(lo, hi) as learning rates spread over layer groups",
-            "slice(1e-2/2.6**4, 1e-2)") { a in
-            let first = try a.required("start", at: 0)
-            guard let second = a.value("stop", at: 1) else { return .slice(start: nil, stop: first, step: nil) }
-            return .slice(start: first, stop: second, step: a.value("step", at: 2))
+        add("slice", "a slice; fastai reads slice(lo, hi) as learning rates spread over layer groups",
+            [Param("start", "the first bound; alone, the stop (slice(5) is slice(None, 5, None))"),
+             Param("stop", default: nil, "the second bound"), Param("step", default: nil, "the step")],
+            example: "slice(1e-2/2.6**4, 1e-2)") { a in
+            let first = try a.value("start")
+            guard a.given("stop") else { return .slice(start: nil, stop: first, step: nil) }
+            return .slice(start: first, stop: try a.value("stop"), step: a.given("step") ? try a.value("step") : nil)
         }
-        add("type", "type(x)", "the name of a value's type", "type(1e-2)") { a in
-            .string(try a.required("x", at: 0).typeName)
+        add("type", "the name of a value's type", [x], example: "type(1e-2)") { a in
+            .string(try a.value("x").typeName)
         }
-        add("dir", "dir(x=None)", "names of a value's attributes and methods, or of all variables",
-            "dir(randn(2))") { a in
-            guard let v = a.value("x", at: 0) else { return .list(a.session.variables.keys.sorted().map { .string($0) }) }
+        add("dir", "names of a value's attributes and methods, or of all variables",
+            [Param("x", default: nil, "the value; None lists the variables")], example: "dir(randn(2))") { a in
+            let v = try a.value("x")
+            guard !v.isNone else { return .list(a.session.variables.keys.sorted().map { .string($0) }) }
             return .list(a.session.members(of: v).map { .string($0.name) })
         }
-        add("first", "first(x)", "the first item of a list, tuple, string or tensor (fastai's first)",
-            "x, y = first([(1, 2), (3, 4)])") { a in
-            let v = try a.required("x", at: 0)
-            return try Operators.subscriptValue(v, [.index(.int(0))], session: a.session)
+        add("first", "the first item of a list, tuple, string or tensor (fastai's first)",
+            [Param("x", "a list, tuple, string, tensor or indexable object")], example: "x, y = first([(1, 2), (3, 4)])") { a in
+            try Operators.subscriptValue(try a.value("x"), [.index(.int(0))], session: a.session)
         }
-        add("list", "list(x)", "a list of the items of x", "list(range(3))") { a in
-            .list(try items(try a.required("x", at: 0), a))
+        let iterable = Param("x", "a list, tuple, string, tensor or object with __len__ and __getitem__")
+        add("list", "a list of the items of x", [iterable], example: "list(range(3))") { a in
+            .list(try items(try a.value("x"), a))
         }
-        add("tuple", "tuple(x)", "a tuple of the items of x", "tuple([1, 2])") { a in
-            .tuple(try items(try a.required("x", at: 0), a))
+        add("tuple", "a tuple of the items of x", [iterable], example: "tuple([1, 2])") { a in
+            .tuple(try items(try a.value("x"), a))
         }
-        add("str", "str(x)", "x as text (what print shows)", "str(0.5)") { a in .string(try a.required("x", at: 0).str) }
-        add("repr", "repr(x)", "x as the REPL shows it (strings quoted)", "repr('a')") { a in
-            .string(try a.required("x", at: 0).repr)
+        add("str", "x as text (what print shows)", [x], example: "str(0.5)") { a in .string(try a.value("x").str) }
+        add("repr", "x as the REPL shows it (strings quoted)", [x], example: "repr('a')") { a in
+            .string(try a.value("x").repr)
         }
-        add("int", "int(x)", "x as an integer (truncates floats; parses strings)", "int(2.7)") { a in
-            let v = try a.required("x", at: 0)
+        add("int", "x as an integer (truncates floats; parses strings)", [Param("x", "a number, string or one-element tensor")],
+            example: "int(2.7)") { a in
+            let v = try a.value("x")
             if case .string(let s) = v {
                 guard let i = Int(s.trimmingCharacters(in: .whitespaces)) else { throw a.error("not an integer: \(pythonRepr(s))") }
                 return .int(i)
@@ -90,8 +101,9 @@ package enum CoreBuiltins {
             guard d.isFinite, abs(d) < 9e18 else { throw a.error("cannot convert \(Value.formatFloat(d)) to int") }
             return .int(Int(d))
         }
-        add("float", "float(x)", "x as a float (parses strings)", "float('1e-3')") { a in
-            let v = try a.required("x", at: 0)
+        add("float", "x as a float (parses strings)", [Param("x", "a number, string or one-element tensor")],
+            example: "float('1e-3')") { a in
+            let v = try a.value("x")
             if case .string(let s) = v {
                 guard let d = Double(s.trimmingCharacters(in: .whitespaces)) else { throw a.error("not a number: \(pythonRepr(s))") }
                 return .float(d)
@@ -100,9 +112,10 @@ package enum CoreBuiltins {
             guard let d = v.number else { throw a.error("cannot convert \(v.typeName) to float") }
             return .float(d)
         }
-        add("bool", "bool(x)", "the truth value of x", "bool([])") { a in .bool(try a.required("x", at: 0).isTruthy) }
-        add("abs", "abs(x)", "absolute value of a number or of each tensor element", "abs(-2)") { a in
-            switch try a.required("x", at: 0) {
+        add("bool", "the truth value of x", [x], example: "bool([])") { a in .bool(try a.value("x").isTruthy) }
+        add("abs", "absolute value of a number or of each tensor element", [Param("x", "a number or tensor")],
+            example: "abs(-2)") { a in
+            switch try a.value("x") {
             case .int(let i): return i == .min ? .float(-Double(i)) : .int(Swift.abs(i))
             case .tensor(let t): return .tensor(t.map { Swift.abs($0) })
             case let v:
@@ -110,9 +123,11 @@ package enum CoreBuiltins {
                 return .float(Swift.abs(d))
             }
         }
-        add("round", "round(x, ndigits=None)", "x rounded (to an int when ndigits is None)", "round(3.14159, 2)") { a in
-            let x = try a.double("x", at: 0)
-            guard let n = try a.optionalInt("ndigits", at: 1) else {
+        add("round", "x rounded (to an int when ndigits is None)",
+            [Param("x", .float, "the number"), Param("ndigits", .int, default: nil, "digits after the point; None rounds to an int")],
+            example: "round(3.14159, 2)") { a in
+            let x = try a.double("x")
+            guard let n = try a.optionalInt("ndigits") else {
                 guard x.isFinite, Swift.abs(x) < 9e18 else { throw a.error("cannot round \(Value.formatFloat(x)) to an int") }
                 return .int(Int(x.rounded(.toNearestOrEven)))
             }
@@ -120,9 +135,9 @@ package enum CoreBuiltins {
             return .float((x * p).rounded(.toNearestOrEven) / p)
         }
         for (name, pick) in [("min", -1.0), ("max", 1.0)] {
-            add(name, "\(name)(a, b, …) | \(name)(list)", "the \(name == "min" ? "smallest" : "largest") of numbers",
-                "\(name)(3, 1, 2)") { a in
-                var values = Array(a.rest(from: 0))
+            add(name, "the \(name == "min" ? "smallest" : "largest") of numbers",
+                [.variadic("values", "two or more values, or one list, tuple or tensor")], example: "\(name)(3, 1, 2)") { a in
+                var values = a.rest()
                 if values.count == 1 {
                     if case .tensor(let t) = values[0] { return .float(Double(pick < 0 ? t.min() : t.max())) }
                     values = try items(values[0], a)
@@ -132,22 +147,23 @@ package enum CoreBuiltins {
                 return best
             }
         }
-        add("sum", "sum(list)", "the sum of numbers (or of a tensor's elements)", "sum([1, 2, 3])") { a in
-            let v = try a.required("x", at: 0)
+        add("sum", "the sum of numbers (or of a tensor's elements)", [Param("x", "a list or tuple of numbers, or a tensor")],
+            example: "sum([1, 2, 3])") { a in
+            let v = try a.value("x")
             if case .tensor(let t) = v { return .float(Double(t.sum())) }
             var total: Value = .int(0)
             for x in try items(v, a) { total = try Operators.binary("+", total, x) }
             return total
         }
-        add("set_seed", "set_seed(seed)", "reset the session's random generator (as fastai's set_seed)",
-            "set_seed(42)") { a in
-            let seed = try a.int("seed", at: 0)
+        add("set_seed", "reset the session's random generator (as fastai's set_seed)",
+            [Param("seed", .int, "the new seed")], example: "set_seed(42)") { a in
+            let seed = try a.int("seed")
             a.session.rng = SeededGenerator(seed: UInt64(bitPattern: Int64(seed)))
             return .none
         }
-        add("sleep", "sleep(seconds)", "wait, polling for Ctrl-C like every long job does",
-            "sleep(0.1)") { a in
-            let seconds = try a.double("seconds", at: 0)
+        add("sleep", "wait, polling for Ctrl-C like every long job does",
+            [Param("seconds", .float, "how long (0 to 86400)")], example: "sleep(0.1)") { a in
+            let seconds = try a.double("seconds")
             guard seconds >= 0, seconds <= 86_400 else { throw a.error("seconds must be between 0 and 86400") }
             let end = Date().addingTimeInterval(seconds)
             while Date() < end {
@@ -156,35 +172,40 @@ package enum CoreBuiltins {
             }
             return .none
         }
-        add("inspect", "inspect(x)", "look inside a value: shape, statistics, values and a picture for tensors; members for objects",
-            "inspect(randn(4, 8, seed=0))") { a in
-            a.session.emit(Inspect.text(try a.required("x", at: 0), session: a.session))
+        add("inspect", "look inside a value: shape, statistics, values and a picture for tensors; members for objects",
+            [x], example: "inspect(randn(4, 8, seed=0))") { a in
+            a.session.emit(Inspect.text(try a.value("x"), session: a.session))
             return .none
         }
 
-        let str = s.valueType("str")
-        str.method("split", "split(sep=None)", "the words of the string (on whitespace, or on sep)") { v, a in
+        let str = s.valueType("str").sample("s = 'I liked this movie'")
+        str.method("split", "the words of the string (on whitespace, or on sep)",
+                   [Param("sep", default: nil, "the separator; None splits on runs of whitespace")], example: "s.split()") { v, a in
             guard case .string(let text) = v else { return .none }
-            if let sep = a.value("sep", at: 0), case .string(let d) = sep, !d.isEmpty {
+            if case .string(let d) = try a.value("sep"), !d.isEmpty {
                 return .list(text.components(separatedBy: d).map { .string($0) })
             }
             return .list(text.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
         }
-        str.method("lower", "lower()", "the string in lower case") { v, _ in .string(v.str.lowercased()) }
-        str.method("upper", "upper()", "the string in upper case") { v, _ in .string(v.str.uppercased()) }
-        str.method("strip", "strip()", "the string without surrounding whitespace") { v, _ in
+        str.method("lower", "the string in lower case", example: "s.lower()") { v, _ in .string(v.str.lowercased()) }
+        str.method("upper", "the string in upper case", example: "s.upper()") { v, _ in .string(v.str.uppercased()) }
+        str.method("strip", "the string without surrounding whitespace", example: "' a '.strip()") { v, _ in
             .string(v.str.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        str.method("replace", "replace(old, new)", "the string with every `old` replaced by `new`") { v, a in
-            let old = try a.string("old", at: 0)
+        str.method("replace", "the string with every `old` replaced by `new`",
+                   [Param("old", .str, "the text to replace (not empty)"), Param("new", .str, "what replaces it")],
+                   example: "s.replace('liked', 'loved')") { v, a in
+            let old = try a.string("old")
             guard !old.isEmpty else { throw a.error("empty 'old'") }
-            return .string(v.str.replacingOccurrences(of: old, with: try a.string("new", at: 1)))
+            return .string(v.str.replacingOccurrences(of: old, with: try a.string("new")))
         }
-        str.method("join", "join(items)", "the items joined with the string between them", example: "' '.join(['a', 'b'])") { v, a in
-            .string(try items(try a.required("items", at: 0), a).map(\.str).joined(separator: v.str))
+        str.method("join", "the items joined with the string between them",
+                   [Param("items", "a list, tuple or other iterable of values")], example: "' '.join(['a', 'b'])") { v, a in
+            .string(try items(try a.value("items"), a).map(\.str).joined(separator: v.str))
         }
-        str.method("startswith", "startswith(prefix)", "True when the string starts with prefix") { v, a in
-            .bool(v.str.hasPrefix(try a.string("prefix", at: 0)))
+        str.method("startswith", "True when the string starts with prefix", [Param("prefix", .str, "the start to test")],
+                   example: "s.startswith('I')") { v, a in
+            .bool(v.str.hasPrefix(try a.string("prefix")))
         }
     }
 

@@ -23,6 +23,12 @@ package enum Help {
 
     static func describe(_ b: Builtin) -> String {
         var lines = [b.signature, "  " + b.summary]
+        let names = b.parameters.map { ($0.isVariadic ? "*" : "") + $0.name }
+        let w = names.map(\.count).max() ?? 0
+        let tw = b.parameters.map(\.type.rawValue.count).max() ?? 0
+        for (name, p) in zip(names, b.parameters) {
+            lines.append("    \(pad(name, w))  \(pad(p.type.rawValue, tw))  \(p.doc)")
+        }
         if !b.example.isEmpty { lines.append("  example: " + b.example) }
         return lines.joined(separator: "\n")
     }

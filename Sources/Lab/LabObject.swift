@@ -6,12 +6,15 @@ public struct Member {
     /// `predict(text, n_words=1, temperature=1.0)` for methods; the name for attributes.
     public var signature: String
     public var summary: String
+    /// A method's runnable example (after its type's sample), or "".
+    public var example: String
 
-    public init(_ name: String, kind: Kind, signature: String? = nil, summary: String) {
+    public init(_ name: String, kind: Kind, signature: String? = nil, summary: String, example: String = "") {
         self.name = name
         self.kind = kind
         self.signature = signature ?? name
         self.summary = summary
+        self.example = example
     }
 }
 
@@ -77,15 +80,28 @@ public final class ObjectType<T> {
         return self
     }
 
-    /// Adds a method; `signature` is shown in help, e.g. `predict(text, n_words=1)`.
+    /// Adds a method with its declared parameters; help shows `predict(text, n_words=1)`.
+    /// `example` runs after the type's ``sample`` in a fresh session (the tests run every one).
     @discardableResult
-    public func method(_ name: String, _ signature: String, _ summary: String, example: String = "",
+    public func method(_ name: String, _ summary: String, _ parameters: [Param] = [], example: String = "",
                        _ call: @escaping (T, Arguments) throws -> Value) -> ObjectType {
-        members.append(Member(name, kind: .method, signature: signature, summary: summary))
-        methods[name] = call
         // A called object (`tkn(txt)`) names itself in errors as the type, not `Tokenizer.__call__`.
-        methodInfo[name] = Builtin(name == "__call__" ? self.name : "\(self.name).\(name)", signature: signature, summary: summary,
-                                   example: example, topic: self.name) { _ in .none }
+        let info = Builtin(name == "__call__" ? self.name : "\(self.name).\(name)", parameters, summary: summary,
+                           example: example, topic: self.name, shortName: name) { _ in .none }
+        members.append(Member(name, kind: .method, signature: info.signature, summary: summary, example: example))
+        methods[name] = call
+        methodInfo[name] = info
+        return self
+    }
+
+    /// Statements that make a value of this type under the name the method examples use
+    /// (`learn = language_model_learner(…)`), so each example can run in a fresh session.
+    public private(set) var sample = ""
+
+    /// Sets ``sample``.
+    @discardableResult
+    public func sample(_ source: String) -> ObjectType {
+        sample = source
         return self
     }
 

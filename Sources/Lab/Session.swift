@@ -33,6 +33,8 @@ public struct TypeInfo {
     public var name: String
     public var summary: String
     public var members: () -> [Member]
+    /// Statements that make a value of the type, for running the method examples.
+    public var sample: () -> String
 }
 
 /// What a library adds to a session: builtins, object types, value methods.
@@ -86,7 +88,7 @@ public final class Session {
 
     /// Makes an object type known to `help` (its members are listed from the type itself).
     public func register<T>(type: ObjectType<T>) {
-        types[type.name] = TypeInfo(name: type.name, summary: type.summary, members: { type.members })
+        types[type.name] = TypeInfo(name: type.name, summary: type.summary, members: { type.members }, sample: { type.sample })
     }
 
     /// The methods of a built-in value type (`str`, `list`, `tuple`, …), created on first use.
@@ -97,8 +99,13 @@ public final class Session {
         return t
     }
 
-    /// Sets a variable.
-    public func define(_ name: String, _ value: Value) { variables[name] = value }
+    /// Sets a variable. Bindings define their constants this way (`AWD_LSTM`, `URLs`); declared
+    /// defaults see those as first defined, whatever the user later assigns to the name.
+    public func define(_ name: String, _ value: Value) {
+        variables[name] = value
+        if definedConstants[name] == nil { definedConstants[name] = value }
+    }
+    private var definedConstants: [String: Value] = [:]
 
     /// Removes a variable.
     public func remove(_ name: String) { variables[name] = nil }
@@ -244,23 +251,33 @@ public final class Session {
         // Objects opt in to being called (`tkn(txt)`, `num(toks)`) with a `__call__` method.
         if case .object(let o) = callee, let f = try o.attribute("__call__") { return try call(f, positional, keywords) }
         guard case .function(let f) = callee else { throw LabError("'\(callee.typeName)' object is not callable") }
-        let args = Arguments(function: f.name, positional: positional, keywords: keywords, session: self)
-        let result: Value
+        let args = try Arguments(binding: positional, keywords, to: f, session: self)
         do {
-            result = try f.call(args)
+            return try f.call(args)
         } catch let e as LabError {
             throw e
         } catch {
             // Errors from the library (Text, Learn, …) keep their own one-line description.
             throw LabError("\(f.name): \(String(describing: error))")
         }
-        try args.finish()
-        return result
+    }
+
+    /// While a declared default is evaluated, names are builtins and the bindings' constants
+    /// only (as Python evaluates defaults where the function is defined, not where it is called).
+    private var builtinsOnly = false
+
+    /// The value of a parameter's declared default (`1e-07`, `None`, `[accuracy, Perplexity()]`).
+    package func evaluateDefault(_ source: String) throws -> Value {
+        let saved = builtinsOnly
+        builtinsOnly = true
+        defer { builtinsOnly = saved }
+        return try evaluate(source)
     }
 
     /// A variable or builtin by name, or an error suggesting close names.
     public func lookup(_ n: String) throws -> Value {
-        if let v = variables[n] { return v }
+        if builtinsOnly, let v = definedConstants[n] { return v }
+        if !builtinsOnly, let v = variables[n] { return v }
         if let b = builtins[n] { return .function(b) }
         throw LabError("unknown name '\(n)'" + Suggest.didYouMean(n, among: Array(variables.keys) + Array(builtins.keys)))
     }

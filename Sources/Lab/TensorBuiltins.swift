@@ -5,60 +5,67 @@ import Tensor
 /// spelled as in PyTorch/fastai.
 enum TensorBuiltins {
     static func install(in s: Session) {
-        func add(_ name: String, _ signature: String, _ summary: String, _ example: String,
+        func add(_ name: String, _ summary: String, _ parameters: [Param], example: String,
                  _ call: @escaping (Arguments) throws -> Value) {
-            s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: "tensors", call: call))
+            s.register(Builtin(name, parameters, summary: summary, example: example, topic: "tensors", call: call))
         }
-        add("tensor", "tensor(values)", "a tensor from a number or nested lists of numbers",
-            "tensor([[1, 2], [3, 4]])") { a in
-            .tensor(try Convert.tensor(try a.required("values", at: 0), "tensor: values"))
+        let shape = Param.variadic("shape", "sizes of the dimensions (ints, or one tuple or list)")
+        let seed = Param("seed", .int, default: nil, "makes the values repeatable; None draws from the session's generator")
+        add("tensor", "a tensor from a number or nested lists of numbers",
+            [Param("values", "a number or (nested) lists of numbers")], example: "tensor([[1, 2], [3, 4]])") { a in
+            .tensor(try Convert.tensor(try a.value("values"), "tensor: values"))
         }
-        add("randn", "randn(*shape, seed=None)", "normal random values (mean 0, std 1); seed= makes them repeatable",
-            "randn(2, 3, seed=0)") { a in
-            let shape = try Convert.shape(a.rest(from: 0), "randn: shape")
+        add("randn", "normal random values (mean 0, std 1); seed= makes them repeatable", [shape, seed],
+            example: "randn(2, 3, seed=0)") { a in
+            let shape = try Convert.shape(a.rest(), "randn: shape")
             return .tensor(try random(a, shape) { Tensor.normal(shape, using: &$0) })
         }
-        add("rand", "rand(*shape, seed=None)", "uniform random values in [0, 1)", "rand(3, seed=1)") { a in
-            let shape = try Convert.shape(a.rest(from: 0), "rand: shape")
+        add("rand", "uniform random values in [0, 1)", [shape, seed], example: "rand(3, seed=1)") { a in
+            let shape = try Convert.shape(a.rest(), "rand: shape")
             return .tensor(try random(a, shape) { Tensor.uniform(shape, using: &$0) })
         }
-        add("zeros", "zeros(*shape)", "a tensor of zeros", "zeros(2, 3)") { a in
-            .tensor(Tensor.zeros(try Convert.shape(a.rest(from: 0), "zeros: shape")))
+        add("zeros", "a tensor of zeros", [shape], example: "zeros(2, 3)") { a in
+            .tensor(Tensor.zeros(try Convert.shape(a.rest(), "zeros: shape")))
         }
-        add("ones", "ones(*shape)", "a tensor of ones", "ones(4)") { a in
-            .tensor(Tensor.ones(try Convert.shape(a.rest(from: 0), "ones: shape")))
+        add("ones", "a tensor of ones", [shape], example: "ones(4)") { a in
+            .tensor(Tensor.ones(try Convert.shape(a.rest(), "ones: shape")))
         }
-        add("arange", "arange(stop) | arange(start, stop, step=1)", "evenly spaced values as a 1-d tensor",
-            "arange(0, 1, 0.25)") { a in
-            var start = 0.0, stop = try a.double("stop", at: 0)
-            if let second = a.value("stop2", at: 1) {
-                guard let d = second.number else { throw a.error("'stop' must be a number") }
-                start = stop; stop = d
-            }
-            let step = try a.double("step", at: 2, default: 1)
+        add("arange", "evenly spaced values as a 1-d tensor",
+            [Param("start", .float, "the first value; alone, the end (arange(3) is 0, 1, 2)"),
+             Param("stop", .float, default: nil, "the end (not included)"),
+             Param("step", .float, default: 1, "the difference between neighbours")],
+            example: "arange(0, 1, 0.25)") { a in
+            var start = try a.double("start")
+            let stop: Double
+            if let given = try a.optionalDouble("stop") { stop = given } else { stop = start; start = 0 }
+            let step = try a.double("step")
             guard step != 0, step.isFinite, start.isFinite, stop.isFinite else { throw a.error("step must be finite and non-zero") }
             let n = Swift.max(0, ((stop - start) / step).rounded(.up))
             guard n <= Double(Convert.maxElements) else { throw a.error("too many values") }
             return .tensor(Tensor(shape: [Int(n)], data: (0..<Int(n)).map { Float(start + Double($0) * step) }))
         }
-        add("shape", "shape(x)", "the shape of a tensor (or nested list) as a tuple", "shape(zeros(2, 3))") { a in
-            let t = try Convert.tensor(try a.required("x", at: 0), "shape: x")
-            return .tuple(t.shape.map { .int($0) })
+        add("shape", "the shape of a tensor (or nested list) as a tuple", [Param("x", .tensor, "a tensor or nested lists")],
+            example: "shape(zeros(2, 3))") { a in
+            .tuple(try a.tensor("x").shape.map { .int($0) })
         }
-        add("matmul", "matmul(a, b)", "matrix product (also written a @ b)", "matmul(ones(2, 3), ones(3, 1))") { a in
-            try Operators.binary("@", try a.required("a", at: 0), try a.required("b", at: 1))
+        add("matmul", "matrix product (also written a @ b)",
+            [Param("a", "the left matrix (or vector)"), Param("b", "the right matrix (or vector)")],
+            example: "matmul(ones(2, 3), ones(3, 1))") { a in
+            try Operators.binary("@", try a.value("a"), try a.value("b"))
         }
         for (name, summary, f, g) in elementwise {
-            add(name, "\(name)(x)", summary + " (numbers or each tensor element)", "\(name)(tensor([0, 1]))") { a in
-                let v = try a.required("x", at: 0)
+            add(name, summary + " (numbers or each tensor element)", [Param("x", "a number, tensor or nested lists")],
+                example: "\(name)(tensor([0, 1]))") { a in
+                let v = try a.value("x")
                 if let d = v.number { return .float(g(d)) }
                 return .tensor(try Convert.tensor(v, "\(name): x").map(f))
             }
         }
-        add("softmax", "softmax(x, dim=-1)", "exp(x) normalised to sum 1 along the last dimension",
-            "softmax(tensor([1, 2, 3]))") { a in
-            let t = try a.tensor("x", at: 0)
-            let dim = try a.int("dim", at: 1, default: -1)
+        add("softmax", "exp(x) normalised to sum 1 along the last dimension",
+            [Param("x", .tensor, "the logits"), Param("dim", .int, default: -1, "the dimension (only the last is supported)")],
+            example: "softmax(tensor([1, 2, 3]))") { a in
+            let t = try a.tensor("x")
+            let dim = try a.int("dim")
             guard t.rank >= 1, dim == -1 || dim == t.rank - 1 else { throw a.error("only the last dimension is supported") }
             return .tensor(softmaxLast(t))
         }
@@ -99,6 +106,7 @@ enum TensorBuiltins {
     }
 
     private static func installAttributes(_ type: ObjectType<Tensor>) {
+        type.sample("t = tensor([[1, 2, 3], [4, 5, 6]])")
         type.attribute("shape", "sizes of the dimensions, as a tuple") { .tuple($0.shape.map { .int($0) }) }
         type.attribute("ndim", "number of dimensions") { .int($0.rank) }
         type.attribute("dtype", "element type (always float32)") { .string($0.dtype) }
@@ -106,30 +114,33 @@ enum TensorBuiltins {
             guard t.rank == 2 else { throw LabError("T needs a matrix, shape is \(t.shape)") }
             return .tensor(t.transposed)
         }
-        type.method("numel", "numel()", "number of elements") { t, _ in .int(t.count) }
-        type.method("item", "item()", "the value of a one-element tensor") { t, a in
+        type.method("numel", "number of elements", example: "t.numel()") { t, _ in .int(t.count) }
+        type.method("item", "the value of a one-element tensor", example: "t[0, 1].item()") { t, a in
             guard t.count == 1 else { throw a.error("needs a one-element tensor, shape is \(t.shape)") }
             return Value.float32(t.data[0])
         }
         for (name, f) in [("sum", { (t: Tensor) in t.sum() }), ("mean", { $0.mean() })] as [(String, (Tensor) -> Float)] {
-            type.method(name, "\(name)(dim=None)", "\(name) of all elements, or along one dimension") { t, a in
-                guard let d = try a.optionalInt("dim", at: 0) else { return Value.float32(f(t)) }
+            type.method(name, "\(name) of all elements, or along one dimension",
+                        [Param("dim", .int, default: nil, "the dimension to reduce (negative counts from the end); None reduces all")],
+                        example: "t.\(name)(dim=0)") { t, a in
+                guard let d = try a.optionalInt("dim") else { return Value.float32(f(t)) }
                 let ax = d < 0 ? d + t.rank : d
                 guard ax >= 0 && ax < t.rank else { throw a.error("dim \(d) out of range for shape \(t.shape)") }
                 return .tensor(name == "sum" ? t.sum(axis: ax) : t.mean(axis: ax))
             }
         }
-        type.method("std", "std()", "sample standard deviation of all elements") { t, _ in Value.float32(t.std()) }
-        type.method("min", "min()", "smallest element") { t, _ in Value.float32(t.min()) }
-        type.method("max", "max()", "largest element") { t, _ in Value.float32(t.max()) }
-        type.method("argmax", "argmax()", "flat index of the largest element") { t, a in
+        type.method("std", "sample standard deviation of all elements", example: "t.std()") { t, _ in Value.float32(t.std()) }
+        type.method("min", "smallest element", example: "t.min()") { t, _ in Value.float32(t.min()) }
+        type.method("max", "largest element", example: "t.max()") { t, _ in Value.float32(t.max()) }
+        type.method("argmax", "flat index of the largest element", example: "t.argmax()") { t, a in
             guard t.count > 0 else { throw a.error("empty tensor") }
             return .int(t.argmax())
         }
         for name in ["reshape", "view"] {
-            type.method(name, "\(name)(*shape)", "the same values with another shape (one size may be -1)") { t, a in
+            type.method(name, "the same values with another shape (one size may be -1)",
+                        [.variadic("shape", "the new sizes (ints; one may be -1)")], example: "t.\(name)(3, -1)") { t, a in
                 var shape: [Int] = []
-                for v in a.rest(from: 0) { shape.append(try Convert.int(v, "\(name): shape")) }
+                for v in a.rest() { shape.append(try Convert.int(v, "\(name): shape")) }
                 if shape.count == 0 { throw a.error("missing shape") }
                 if shape.count == 1, shape[0] == -1 { return .tensor(t.reshaped([t.count])) }
                 let unknown = shape.filter { $0 == -1 }.count
@@ -141,9 +152,9 @@ enum TensorBuiltins {
                 return .tensor(t.reshaped(shape))
             }
         }
-        type.method("tolist", "tolist()", "the values as (nested) lists") { t, _ in tolist(t) }
+        type.method("tolist", "the values as (nested) lists", example: "t.tolist()") { t, _ in tolist(t) }
         for (name, summary, f, _) in elementwise {
-            type.method(name, "\(name)()", summary) { t, _ in .tensor(t.map(f)) }
+            type.method(name, summary, example: "t.\(name)()") { t, _ in .tensor(t.map(f)) }
         }
     }
 

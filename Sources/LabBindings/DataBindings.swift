@@ -23,9 +23,14 @@ enum DataBindings {
         let sortedType = ObjectType<SortedDataLoader>("SortedDL", summary: "classifier batches: similar lengths together, padded")
         let lmDlsType = ObjectType<LMDataLoaders>("LMDataLoaders", summary: "language-model DataLoaders from a folder (train + valid)")
         let clasDlsType = ObjectType<ClassifierDataLoaders>("ClassifierDataLoaders", summary: "classifier DataLoaders from a folder (train + valid, labels)")
-        func add(_ name: String, _ signature: String, _ summary: String, _ example: String, _ call: @escaping (Arguments) throws -> Value) {
-            TextBindings.add(s, name, signature, summary, example, topic: "data", call)
+        func add(_ name: String, _ summary: String, _ parameters: [Param], example: String, _ call: @escaping (Arguments) throws -> Value) {
+            TextBindings.add(s, name, summary, parameters, example: example, topic: "data", call)
         }
+        let bs = Param("bs", .int, default: 64, "rows per batch")
+        let seqLen = Param("seq_len", .int, default: 72, "tokens per row of a batch")
+        let seed = Param("seed", .int, default: 42, "the random split and shuffling")
+        let maxN = { (n: Int) in Param("max_n", .int, default: .int(n), "how many rows to show") }
+        let width = Param("width", .int, default: 100, "characters per text (20 to 10000)")
         func path(_ v: Value, _ what: String) throws -> PathValue {
             if let p = pathType.unwrap(v) { return p }
             guard case .string(let str) = v else { throw LabError("\(what) must be a Path or a str, got \(v.typeName)") }
@@ -34,11 +39,12 @@ enum DataBindings {
 
         // Paths and files.
         pathType
-            .method("open", "open()", "open the file for reading", example: "files[0].open().read()[:100]") { p, _ in
+            .sample("files = get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['valid']); path = untar_data(URLs.IMDB_SAMPLE)")
+            .method("open", "open the file for reading", example: "files[0].open().read()[:100]") { p, _ in
                 fileType.wrap(OpenFile(path: p))
             }
-            .method("read_text", "read_text()", "the file's contents") { p, _ in .string(try readText(p)) }
-            .method("ls", "ls()", "the entries of a folder (an L of Paths)") { p, _ in
+            .method("read_text", "the file's contents", example: "files[0].read_text()[:100]") { p, _ in .string(try readText(p)) }
+            .method("ls", "the entries of a folder (an L of Paths)", example: "path.ls()") { p, _ in
                 guard let names = try? FileManager.default.contentsOfDirectory(atPath: p.url.path) else {
                     throw LabError("Path.ls: \(p.shown) is not a readable folder")
                 }
@@ -46,7 +52,7 @@ enum DataBindings {
                     pathType.wrap(PathValue(url: p.url.appendingPathComponent($0), shown: p.shown + "/" + $0))
                 }))
             }
-            .method("exists", "exists()", "whether the file or folder exists") { p, _ in .bool(FileManager.default.fileExists(atPath: p.url.path)) }
+            .method("exists", "whether the file or folder exists", example: "files[0].exists()") { p, _ in .bool(FileManager.default.fileExists(atPath: p.url.path)) }
             .attribute("name", "the last component") { p in .string(p.url.lastPathComponent) }
             .attribute("parent", "the folder it is in") { p in
                 pathType.wrap(PathValue(url: p.url.deletingLastPathComponent(), shown: (p.shown as NSString).deletingLastPathComponent))
@@ -54,15 +60,18 @@ enum DataBindings {
             .display { "Path(\(pythonRepr($0.shown)))" }
         s.register(type: pathType)
         fileType
-            .method("read", "read()", "the whole file as a str") { f, _ in .string(try readText(f.path)) }
+            .sample("f = get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['valid'])[0].open()")
+            .method("read", "the whole file as a str", example: "f.read()[:100]") { f, _ in .string(try readText(f.path)) }
             .display { "<TextFile name=\(pythonRepr($0.path.shown)) mode='r' encoding='UTF-8'>" }
         s.register(type: fileType)
 
-        add("Path", "Path(p)", "a file or folder path (relative to the current folder)", "Path('Datasets/imdb_sample').ls()") { a in
-            pathType.wrap(try path(try a.required("p", at: 0), "Path: 'p'"))
+        add("Path", "a file or folder path (relative to the current folder)", [Param("p", .str, "the path")],
+            example: "Path('Datasets/imdb_sample').ls()") { a in
+            pathType.wrap(try path(try a.value("p"), "Path: 'p'"))
         }
-        add("read_text", "read_text(p)", "the contents of a text file (Path.read_text), handy with map", "read_text(get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['valid'])[0])[:60]") { a in
-            .string(try readText(try path(try a.required("p", at: 0), "read_text: 'p'")))
+        add("read_text", "the contents of a text file (Path.read_text), handy with map", [Param("p", "a Path or a str")],
+            example: "read_text(get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['valid'])[0])[:60]") { a in
+            .string(try readText(try path(try a.value("p"), "read_text: 'p'")))
         }
 
         urlsType
@@ -72,10 +81,10 @@ enum DataBindings {
         s.register(type: urlsType)
         s.define("URLs", urlsType.wrap(()))
 
-        add("untar_data", "untar_data(url)",
+        add("untar_data",
             "the folder of a dataset: URLs.IMDB_SAMPLE (embedded, 2,000 reviews in train/ and valid/) or URLs.IMDB (after Scripts/fetch-imdb); nothing is downloaded",
-            "path = untar_data(URLs.IMDB_SAMPLE); path.ls()") { a in
-            let name = try a.string("url", at: 0)
+            [Param("url", .str, "URLs.IMDB_SAMPLE or URLs.IMDB")], example: "path = untar_data(URLs.IMDB_SAMPLE); path.ls()") { a in
+            let name = try a.string("url")
             let folder: String
             switch name {
             case "IMDB_SAMPLE": folder = "imdb_sample"
@@ -91,15 +100,15 @@ enum DataBindings {
             }
             return pathType.wrap(PathValue(url: url, shown: "Datasets/" + folder))
         }
-        add("get_text_files", "get_text_files(path, folders=None)",
-            "every .txt file under path (only under the given top-level folders), sorted, as an L of Paths",
-            "files = get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['train', 'valid']); files[0]") { a in
-            let p = try path(try a.required("path", at: 0), "get_text_files: 'path'")
+        add("get_text_files", "every .txt file under path (only under the given top-level folders), sorted, as an L of Paths",
+            [Param("path", "a Path or a str"), Param("folders", default: nil, "top-level folder names to look in; None: all")],
+            example: "files = get_text_files(untar_data(URLs.IMDB_SAMPLE), folders=['train', 'valid']); files[0]") { a in
+            let p = try path(try a.value("path"), "get_text_files: 'path'")
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: p.url.path, isDirectory: &isDir), isDir.boolValue else {
                 throw a.error("\(p.shown) is not a folder")
             }
-            let folders = try a.value("folders", at: 1).flatMap { $0.isNone ? nil : try TextArgs.strings($0, "get_text_files: 'folders'", session: a.session) }
+            let folders = try TextArgs.optionalStrings(try a.value("folders"), "get_text_files: 'folders'", session: a.session)
             let entries = TextFiles.entries(in: p.url, folders: folders)
             return t.list.wrap(LList(items: entries.map { pathType.wrap(PathValue(url: $0.url, shown: p.shown + "/" + $0.relativePath)) }))
         }
@@ -110,10 +119,11 @@ enum DataBindings {
             return .tuple([t.ids.wrap(TensorText(x)), t.ids.wrap(TensorText(y))])
         }
         lmType
-            .method("__getitem__", "__getitem__(i)", "batch i of the first epoch: (x, y)", example: "x, y = first(dl)") { box, a in
-                lmBatch(box, try Operators.position(try a.required("i", at: 0), count: box.loader.count, "LMDataLoader"))
+            .sample("dl = LMDataLoader([list(range(100))], bs=4, seq_len=5)")
+            .method("__getitem__", "batch i of the first epoch: (x, y)", [Param("i", "the batch index")], example: "x, y = dl[0]") { box, a in
+                lmBatch(box, try Operators.position(try a.value("i"), count: box.loader.count, "LMDataLoader"))
             }
-            .method("__len__", "__len__()", "number of batches per epoch") { box, _ in .int(box.loader.count) }
+            .method("__len__", "number of batches per epoch", example: "len(dl)") { box, _ in .int(box.loader.count) }
             .attribute("bs", "rows per batch") { .int($0.loader.bs) }
             .attribute("seq_len", "columns per batch (the last batch may be narrower)") { .int($0.loader.seqLen) }
             .attribute("n_tokens", "length of the stream (all documents concatenated)") { .int($0.loader.totalTokens) }
@@ -125,37 +135,43 @@ enum DataBindings {
                     + (g.lastLen != g.seqLen ? " (last \(g.bs) × \(g.lastLen))" : "")
             }
         s.register(type: lmType)
-        add("LMDataLoader", "LMDataLoader(dataset, bs=64, seq_len=72, shuffle=False, seed=None)",
+        add("LMDataLoader",
             "fastai's LMDataLoader: the documents (lists of ids) concatenated into one stream, cut into bs rows; each batch is the next seq_len columns, y is x shifted by one",
-            "dl = LMDataLoader([list(range(100))], bs=4, seq_len=5); x, y = first(dl); y[0]") { a in
-            let docs = try TextArgs.sequence(try a.required("dataset", at: 0), "LMDataLoader: 'dataset'", session: a.session).enumerated().map { i, d in
+            [Param("dataset", "the documents: lists (or TensorTexts) of ids"), bs, seqLen,
+             Param("shuffle", .bool, default: false, "shuffle the documents each epoch"),
+             Param("seed", .int, default: nil, "the shuffle; None draws from the session's generator")],
+            example: "dl = LMDataLoader([list(range(100))], bs=4, seq_len=5); x, y = first(dl); y[0]") { a in
+            let docs = try TextArgs.sequence(try a.value("dataset"), "LMDataLoader: 'dataset'", session: a.session).enumerated().map { i, d in
                 try TextArgs.ids(d, "LMDataLoader: document \(i)", session: a.session, tensorText: t.ids)
             }
             let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
-            let bs = try a.int("bs", default: 64), seqLen = try a.int("seq_len", default: 72)
+            let bs = try a.int("bs"), seqLen = try a.int("seq_len")
             guard bs > 0 else { throw a.error("bs must be positive, got \(bs)") }
             guard seqLen > 0 else { throw a.error("seq_len must be positive, got \(seqLen)") }
             let loader = try LMDataLoader(documents: docs, bs: bs, seqLen: seqLen,
-                                          shuffle: try a.bool("shuffle", default: false), seed: seed)
+                                          shuffle: try a.bool("shuffle"), seed: seed)
             return lmType.wrap(LMLoaderBox(loader: loader, vocab: nil))
         }
 
         sortedType
-            .method("__getitem__", "__getitem__(i)", "batch i of the first epoch: (x, y), y the label ids") { dl, a in
+            .sample("dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72); dl = dls_clas.valid")
+            .method("__getitem__", "batch i of the first epoch: (x, y), y the label ids", [Param("i", "the batch index")],
+                    example: "x, y = dl[0]") { dl, a in
                 let e = dl.epoch(0)
-                let (x, y) = e[try Operators.position(try a.required("i", at: 0), count: e.count, "SortedDL")]
+                let (x, y) = e[try Operators.position(try a.value("i"), count: e.count, "SortedDL")]
                 return .tuple([t.ids.wrap(TensorText(x)), t.ids.wrap(TensorText(y))])
             }
-            .method("__len__", "__len__()", "number of batches per epoch") { dl, _ in .int(dl.count) }
+            .method("__len__", "number of batches per epoch", example: "len(dl)") { dl, _ in .int(dl.count) }
             .attribute("bs", "rows per batch") { .int($0.bs) }
             .display { "SortedDL: \($0.count) batches of up to \($0.bs) texts (\($0.documents.count) texts)" }
         s.register(type: sortedType)
 
         // DataBlock-style loaders.
         lmDlsType
-            .method("show_batch", "show_batch(max_n=2, width=100)", "the first training batch, decoded: input text and target text (shifted by one), cut to width characters",
-                    example: "dls_lm.show_batch(max_n=2)") { d, a in
-                t.text(d.showBatch(maxN: try a.int("max_n", at: 0, default: 2), width: try showWidth(a)))
+            .sample("dls_lm = lm_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72, valid_pct=0.1, seed=42)")
+            .method("show_batch", "the first training batch, decoded: input text and target text (shifted by one), cut to width characters",
+                    [maxN(2), width], example: "dls_lm.show_batch(max_n=2)") { d, a in
+                t.text(d.showBatch(maxN: try a.int("max_n"), width: try showWidth(a)))
             }
             .attribute("vocab", "the vocabulary (an L), built from every text under the folder") { t.strings($0.vocab.items) }
             .attribute("train", "the training LMDataLoader (documents shuffled each epoch)") { lmType.wrap(LMLoaderBox(loader: $0.train, vocab: $0.vocab)) }
@@ -168,9 +184,10 @@ enum DataBindings {
             }
         s.register(type: lmDlsType)
         clasDlsType
-            .method("show_batch", "show_batch(max_n=3, width=100)", "the first training batch, decoded (pads removed), with its category, cut to width characters",
-                    example: "dls_clas.show_batch(max_n=3)") { d, a in
-                t.text(d.showBatch(maxN: try a.int("max_n", at: 0, default: 3), width: try showWidth(a)))
+            .sample("dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72)")
+            .method("show_batch", "the first training batch, decoded (pads removed), with its category, cut to width characters",
+                    [maxN(3), width], example: "dls_clas.show_batch(max_n=3)") { d, a in
+                t.text(d.showBatch(maxN: try a.int("max_n"), width: try showWidth(a)))
             }
             .attribute("vocab", "(token vocab, category vocab), as fastai's dls.vocab") { d in
                 .tuple([t.strings(d.vocab.items), t.strings(d.labelVocab)])
@@ -185,40 +202,48 @@ enum DataBindings {
             }
         s.register(type: clasDlsType)
 
-        add("lm_dataloaders", "lm_dataloaders(path, bs=64, seq_len=72, valid_pct=0.1, seed=42, folders=None, min_freq=3, max_vocab=60000)",
+        add("lm_dataloaders",
             "language-model DataLoaders from a folder: fastai's DataBlock(TextBlock.from_folder(path, is_lm=True), RandomSplitter(valid_pct)); tokens cached in Datasets/cache",
-            "dls_lm = lm_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72, valid_pct=0.1, seed=42)") { a in
-            let p = try path(try a.required("path", at: 0), "lm_dataloaders: 'path'")
-            let folders = try a.value("folders").flatMap { $0.isNone ? nil : try TextArgs.strings($0, "lm_dataloaders: 'folders'", session: a.session) }
-            let validPct = try a.double("valid_pct", default: 0.1)
+            [Param("path", "the dataset folder (a Path or a str)"), bs, seqLen,
+             Param("valid_pct", .float, default: 0.1, "the share of texts held out for validation"), seed,
+             Param("folders", default: nil, "top-level folders to read; None: all"),
+             Param("min_freq", .int, default: 3, "tokens seen fewer times become xxunk"),
+             Param("max_vocab", .int, default: 60000, "largest vocab size")],
+            example: "dls_lm = lm_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72, valid_pct=0.1, seed=42)") { a in
+            let p = try path(try a.value("path"), "lm_dataloaders: 'path'")
+            let folders = try TextArgs.optionalStrings(try a.value("folders"), "lm_dataloaders: 'folders'", session: a.session)
+            let validPct = try a.double("valid_pct")
             guard validPct >= 0, validPct < 1 else { throw a.error("valid_pct must be in [0, 1), got \(Value.formatFloat(validPct))") }
-            let seed = try a.int("seed", default: 42)
+            let seed = try a.int("seed")
             let corpus = try tokenizedFolder(p, a)
-            let vocab = Vocab(counter: corpus.counter, minFreq: try a.int("min_freq", default: 3), maxVocab: try a.int("max_vocab", default: 60000))
+            let vocab = Vocab(counter: corpus.counter, minFreq: try a.int("min_freq"), maxVocab: try a.int("max_vocab"))
             return lmDlsType.wrap(try LMDataLoaders(corpus: corpus, vocab: vocab, folders: folders, validPct: validPct,
                                                     seed: UInt64(bitPattern: Int64(seed)),
-                                                    bs: try a.int("bs", default: 64), seqLen: try a.int("seq_len", default: 72)))
+                                                    bs: try a.int("bs"), seqLen: try a.int("seq_len")))
         }
-        add("clas_dataloaders", "clas_dataloaders(path, vocab=None, bs=64, seq_len=72, seed=42, valid_name='valid')",
+        add("clas_dataloaders",
             "classifier DataLoaders from a folder: fastai's DataBlock((TextBlock.from_folder(path, vocab=), CategoryBlock), get_y=parent_label, GrandparentSplitter)",
-            "dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72); dls_clas.vocab[1]") { a in
-            let p = try path(try a.required("path", at: 0), "clas_dataloaders: 'path'")
+            [Param("path", "the dataset folder (a Path or a str)"),
+             Param("vocab", default: nil, "the language model's vocab (a list or L); None: built from the texts"), bs, seqLen, seed,
+             Param("valid_name", .str, default: .string("valid"), "the validation folder")],
+            example: "dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72); dls_clas.vocab[1]") { a in
+            let p = try path(try a.value("path"), "clas_dataloaders: 'path'")
             let corpus = try tokenizedFolder(p, a)
             let vocab: Vocab
-            if let v = a.value("vocab", at: 1), !v.isNone {
-                vocab = Vocab(items: try TextArgs.strings(v, "clas_dataloaders: 'vocab'", session: a.session))
+            if let items = try TextArgs.optionalStrings(try a.value("vocab"), "clas_dataloaders: 'vocab'", session: a.session) {
+                vocab = Vocab(items: items)
             } else {
                 vocab = Vocab(counter: corpus.counter)
             }
             return clasDlsType.wrap(try ClassifierDataLoaders(corpus: corpus, vocab: vocab, trainName: "train",
-                                                              validName: try a.string("valid_name", default: "valid"),
-                                                              seed: UInt64(bitPattern: Int64(try a.int("seed", default: 42))),
-                                                              bs: try a.int("bs", default: 64), seqLen: try a.int("seq_len", default: 72)))
+                                                              validName: try a.string("valid_name"),
+                                                              seed: UInt64(bitPattern: Int64(try a.int("seed"))),
+                                                              bs: try a.int("bs"), seqLen: try a.int("seq_len")))
         }
     }
 
     static func showWidth(_ a: Arguments) throws -> Int {
-        let w = try a.int("width", default: 100)
+        let w = try a.int("width")
         guard w >= 20, w <= 10_000 else { throw a.error("width must be between 20 and 10000, got \(w)") }
         return w
     }

@@ -78,25 +78,32 @@ enum InspectBindings {
     nonisolated(unsafe) static let parameterType = ObjectType<Parameter>("Parameter", summary: "a named weight tensor with its gradient")
     nonisolated(unsafe) static let modelType = ObjectType<ModelView>("Module", summary: "a model or submodule: parameters by name (m.encoder.weight, m['0.encoder.weight'])")
 
+    /// A tiny language model and one batch, for the examples of the model types.
+    static let modelSample = "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); m = learn.model; x, y = d.one_batch()"
+    static let layerParam = Param("l", .int, "the LSTM layer (0 first)")
+
     static func module(_ v: ModelView) -> Value { .object(ModuleObject(v)) }
 
     /// Members are set up once for all sessions (thread-safe lazy static).
     static let configured: Void = {
         parameterType
+            .sample(modelSample + "; p = m.encoder.weight")
             .attribute("data", "the values (a Tensor)") { .tensor($0.value) }
             .attribute("grad", "the gradient (a Tensor), None when none was computed") { p in p.hasGrad ? .tensor(p.grad) : .none }
             .attribute("shape", "the shape") { p in .tuple(p.value.shape.map { .int($0) }) }
             .attribute("name", "fastai/PyTorch name") { .string($0.name) }
             .attribute("requires_grad", "False when its group is frozen") { .bool($0.requiresGrad) }
-            .method("numel", "numel()", "number of values") { p, _ in .int(p.value.count) }
-            .method("norm", "norm()", "L2 norm of the values") { p, _ in .float(norm(p.value)) }
-            .method("mean", "mean()", "mean of the values") { p, _ in .float(p.value.data.reduce(0.0) { $0 + Double($1) } / Double(max(1, p.value.count))) }
-            .method("std", "std()", "standard deviation of the values") { p, _ in .float(std(p.value)) }
+            .method("numel", "number of values", example: "p.numel()") { p, _ in .int(p.value.count) }
+            .method("norm", "L2 norm of the values", example: "p.norm()") { p, _ in .float(norm(p.value)) }
+            .method("mean", "mean of the values", example: "p.mean()") { p, _ in .float(p.value.data.reduce(0.0) { $0 + Double($1) } / Double(max(1, p.value.count))) }
+            .method("std", "standard deviation of the values", example: "p.std()") { p, _ in .float(std(p.value)) }
             .display { p in "Parameter \(p.name): " + p.value.description }
 
         modelType
-            .method("__getitem__", "__getitem__(i)", "submodule i (m[0]) or a parameter by full name (m['0.encoder.weight'])") { m, a in
-                let k = try a.required("i", at: 0)
+            .sample(modelSample)
+            .method("__getitem__", "submodule i (m[0]) or a parameter by full name (m['0.encoder.weight'])",
+                    [Param("i", "a submodule index (int) or a parameter name (str)")], example: "m['0.encoder.weight'].shape") { m, a in
+                let k = try a.value("i")
                 let key: String
                 switch k {
                 case .int(let i): key = String(i)
@@ -109,17 +116,17 @@ enum InspectBindings {
                 if case .string(let n) = k, let v = full.child(n) { return v }
                 throw a.error("no parameter or submodule \(k.repr) (see .parameters())")
             }
-            .method("parameters", "parameters()", "name, shape and trainable flag of every parameter (a table)") { m, a in
+            .method("parameters", "name, shape and trainable flag of every parameter (a table)", example: "m.parameters()") { m, a in
                 a.session.emit(m.table)
                 return .none
             }
-            .method("named_parameters", "named_parameters()", "list of (name, Parameter)") { m, _ in
+            .method("named_parameters", "list of (name, Parameter)", example: "m.named_parameters()[0]") { m, _ in
                 .list(m.mine.map { .tuple([.string($0.name), parameterType.wrap($0)]) })
             }
-            .method("state_dict_keys", "state_dict_keys()", "every parameter name") { m, _ in .list(m.mine.map { .string($0.name) }) }
-            .method("forward", "forward(x)", "run a batch of ids [bs, seq_len] (eval mode, state reset): the logits; then activations(), hidden_state(l)",
-                    example: "logits = learn.model.forward(x)") { m, a in
-                let x = try ids(try a.tensor("x", at: 0), a, vocab: m.lm?.vocabSize ?? m.clas?.vocabSize ?? 0)
+            .method("state_dict_keys", "every parameter name", example: "m.state_dict_keys()") { m, _ in .list(m.mine.map { .string($0.name) }) }
+            .method("forward", "run a batch of ids [bs, seq_len] (eval mode, state reset): the logits; then activations(), hidden_state(l)",
+                    [Param("x", .tensor, "token ids [bs, seq_len]")], example: "logits = m.forward(x)") { m, a in
+                let x = try ids(try a.tensor("x"), a, vocab: m.lm?.vocabSize ?? m.clas?.vocabSize ?? 0)
                 if let lm = m.lm {
                     lm.isTraining = false; lm.reset()
                     defer { lm.isTraining = true }
@@ -130,16 +137,20 @@ enum InspectBindings {
                 defer { c.isTraining = true }
                 return .tensor(try c.forward(x))
             }
-            .method("embedding_output", "embedding_output()", "the embedding of the last forward [bs, seq_len, emb]") { m, a in
+            .method("embedding_output", "the embedding of the last forward [bs, seq_len, emb]",
+                    example: "m.forward(x); m.embedding_output().shape") { m, a in
                 guard let e = m.encoder, m.lm != nil else { throw a.error("only the language model keeps its embedding output") }
                 return .tensor(e.embeddingOutput)
             }
-            .method("layer_output", "layer_output(l, raw=False)", "output of LSTM layer l in the last forward [bs, seq_len, hidden]") { m, a in
+            .method("layer_output", "output of LSTM layer l in the last forward [bs, seq_len, hidden]",
+                    [layerParam, Param("raw", .bool, default: false, "the output before hidden dropout")],
+                    example: "m.forward(x); m.layer_output(1).shape") { m, a in
                 guard let e = m.encoder, m.lm != nil else { throw a.error("only the language model keeps per-layer outputs") }
                 let l = try layer(a, e)
-                return .tensor(try a.bool("raw", default: false) ? e.rawOutput(ofLayer: l) : e.output(ofLayer: l))
+                return .tensor(try a.bool("raw") ? e.rawOutput(ofLayer: l) : e.output(ofLayer: l))
             }
-            .method("hidden_state", "hidden_state(l)", "the hidden state h carried by layer l after the last forward [bs, hidden]") { m, a in
+            .method("hidden_state", "the hidden state h carried by layer l after the last forward [bs, hidden]", [layerParam],
+                    example: "m.forward(x); m.hidden_state(0).shape") { m, a in
                 guard let e = m.encoder else { throw a.error("no encoder") }
                 let l = try layer(a, e)
                 let snap = e.snapshot()
@@ -147,7 +158,7 @@ enum InspectBindings {
                 let bs = snap.batchSize
                 return .tensor(Tensor(shape: [bs, bs == 0 ? 0 : h.count / max(bs, 1)], data: h))
             }
-            .method("reset", "reset()", "zero the carried hidden state") { m, _ in m.lm?.reset(); m.clas?.reset(); return .none }
+            .method("reset", "zero the carried hidden state", example: "m.reset()") { m, _ in m.lm?.reset(); m.clas?.reset(); return .none }
             .display { m in
                 let kind = m.lm != nil ? "SequentialRNN (AWD-LSTM language model)" : "SequentialRNN (AWD-LSTM classifier)"
                 return (m.prefix.isEmpty ? kind : "module \(m.prefix.dropLast())") + "\n" + m.table
@@ -159,11 +170,12 @@ enum InspectBindings {
         s.register(type: parameterType)
         s.register(type: modelType)
         TraceBindings.install(in: s)
-        s.register(Builtin("trace", signature: "trace(learn, x, y)",
+        s.register(Builtin("trace", [Param("learn", "a language-model or classifier learner"), Param("x", .tensor, "token ids [bs, seq_len]"),
+                                     Param("y", .tensor, "targets: next tokens [bs, seq_len] (LM) or labels [bs] (classifier)")],
                            summary: "one training step, traced (no optimizer step): dropout masks, gates per time step, states, logits, loss, gradients; a Trace: t.masks.input, t.layers[0].gates, t.grads[name] (help Trace)",
                            example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2]); t.layers[0].f.shape", topic: "learn") { a in
-            let lv = try a.required("learn", at: 0)
-            let xt = try a.tensor("x", at: 1), yt = try a.tensor("y", at: 2)
+            let lv = try a.value("learn")
+            let xt = try a.tensor("x"), yt = try a.tensor("y")
             if let l = LearnBindings.lmType.unwrap(lv) {
                 return TraceBindings.traceType.wrap(try traceLM(l, xt, yt, a))
             } else if let l = LearnBindings.clasType.unwrap(lv) {
@@ -174,7 +186,7 @@ enum InspectBindings {
     }
 
     static func layer(_ a: Arguments, _ e: AWDLSTM) throws -> Int {
-        let l = try a.int("l", at: 0)
+        let l = try a.int("l")
         guard l >= 0, l < e.layers.count else { throw a.error("layer must be between 0 and \(e.layers.count - 1), got \(l)") }
         return l
     }

@@ -58,21 +58,24 @@ enum LearnBindings {
     static func install(in s: Session) {
         LearnData.install(in: s)
         s.register(type: metricType)
-        func add(_ name: String, _ signature: String, _ summary: String, _ example: String, _ call: @escaping (Arguments) throws -> Value) {
-            s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: "learn", call: call))
+        func add(_ name: String, _ summary: String, _ parameters: [Param], example: String, _ call: @escaping (Arguments) throws -> Value) {
+            s.register(Builtin(name, parameters, summary: summary, example: example, topic: "learn", call: call))
         }
-        add("accuracy", "accuracy(inp, targ)", "fraction of rows whose largest logit is the target; as a metric, pass it unevaluated: metrics=[accuracy, Perplexity()]",
-            "accuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
-            let logits = try a.tensor("inp", at: 0)
-            let targets = try a.tensor("targ", at: 1).data.map { Int($0) }
+        let metricInputs = [Param("inp", .tensor, "logits [n, classes]"), Param("targ", .tensor, "target class ids [n]")]
+        add("accuracy", "fraction of rows whose largest logit is the target; as a metric, pass it unevaluated: metrics=[accuracy, Perplexity()]",
+            metricInputs, example: "accuracy(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
+            let logits = try a.tensor("inp")
+            let targets = try a.tensor("targ").data.map { Int($0) }
             return .float(Double(try Learn.accuracy(logits: logits, targets: targets)))
         }
-        add("error_rate", "error_rate(inp, targ)", "1 - accuracy; as a metric, pass it unevaluated: metrics=error_rate", "error_rate(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
-            let logits = try a.tensor("inp", at: 0)
-            let targets = try a.tensor("targ", at: 1).data.map { Int($0) }
+        add("error_rate", "1 - accuracy; as a metric, pass it unevaluated: metrics=error_rate", metricInputs,
+            example: "error_rate(tensor([[0.1, 0.9], [0.8, 0.2]]), tensor([1, 1]))") { a in
+            let logits = try a.tensor("inp")
+            let targets = try a.tensor("targ").data.map { Int($0) }
             return .float(1 - Double(try Learn.accuracy(logits: logits, targets: targets)))
         }
-        add("Perplexity", "Perplexity()", "the perplexity metric: exp(validation loss), for metrics=[accuracy, Perplexity()]", "Perplexity()") { _ in
+        add("Perplexity", "the perplexity metric: exp(validation loss), for metrics=[accuracy, Perplexity()]", [],
+            example: "Perplexity()") { _ in
             metricType.wrap(MetricValue(metric: .perplexity))
         }
 
@@ -84,14 +87,19 @@ enum LearnBindings {
         s.register(type: loadedType)
         InspectBindings.install(in: s)
 
-        add("language_model_learner", "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, pretrained=None, seed=42)",
+        add("language_model_learner",
             "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
-            "learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)") { a in
-            let data = try LearnData.lmData(try a.required("dls", at: 0), a)
-            _ = a.value("arch", at: 1)
+            [Param("dls", "language-model data (sample_lm_data or lm_dataloaders)"), arch,
+             Param("drop_mult", .float, default: 1.0, "scales every dropout probability (0 to 10)"),
+             Param("metrics", default: .expression("[accuracy, Perplexity()]"), "a metric or a list of them; None: none"),
+             ] + sizes(.languageModel) + [
+             Param("pretrained", default: nil, "a folder with fastai's WT103 lstm_fwd.pth and itos_wt103.pkl; None: random weights"),
+             seedParam],
+            example: "learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)") { a in
+            let data = try LearnData.lmData(try a.value("dls"), a)
             let config = try modelConfig(a, base: .languageModel)
             var pretrained: PretrainedWeights?
-            if let p = a.value("pretrained"), !p.isNone {
+            if case let p = try a.value("pretrained"), !p.isNone {
                 // A folder holding fastai's WT103 files (Scripts/fetch-wt103 puts them in Datasets/wt103-fwd).
                 guard case .string(let folder) = p else { throw a.error("'pretrained' must be a folder name (str), got \(p.typeName)") }
                 let dir = resolve(folder, a.session)
@@ -100,36 +108,41 @@ enum LearnBindings {
                     throw a.error("no lstm_fwd.pth in \(folder) (run Scripts/fetch-wt103)")
                 }
             }
-            let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a, default: 1),
-                                                 pretrained: pretrained,
-                                                 metrics: try metrics(a, default: [.accuracy, .perplexity]), seed: try seed(a))
+            let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a),
+                                                 pretrained: pretrained, metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
             return lmType.wrap(learn)
         }
-        add("text_classifier_learner", "text_classifier_learner(dls, arch=AWD_LSTM, drop_mult=0.5, metrics=[accuracy], emb_sz=400, n_hid=1152, n_layers=3, seed=42)",
-            "fastai's text_classifier_learner: SentenceEncoder + pooling head (sizes must match the encoder you load)",
-            "learn = text_classifier_learner(sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4), drop_mult=0.5, metrics=accuracy, emb_sz=8, n_hid=16, n_layers=2)") { a in
-            let data = try LearnData.clasData(try a.required("dls", at: 0), a)
-            _ = a.value("arch", at: 1)
+        add("text_classifier_learner", "fastai's text_classifier_learner: SentenceEncoder + pooling head (sizes must match the encoder you load)",
+            [Param("dls", "classifier data (sample_clas_data or clas_dataloaders)"), arch,
+             Param("drop_mult", .float, default: 0.5, "scales every dropout probability (0 to 10)"),
+             Param("metrics", default: .expression("[accuracy]"), "a metric or a list of them; None: none"),
+             ] + sizes(.classifier) + [seedParam],
+            example: "learn = text_classifier_learner(sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4), drop_mult=0.5, metrics=accuracy, emb_sz=8, n_hid=16, n_layers=2)") { a in
+            let data = try LearnData.clasData(try a.value("dls"), a)
             let config = try modelConfig(a, base: .classifier)
-            let learn = try textClassifierLearner(dls: data, config: config, dropMult: try dropMult(a, default: 0.5),
-                                                  metrics: try metrics(a, default: [.accuracy]), seed: try seed(a))
+            let learn = try textClassifierLearner(dls: data, config: config, dropMult: try dropMult(a),
+                                                  metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
             return clasType.wrap(learn)
         }
         s.define("AWD_LSTM", .string("AWD_LSTM"))
-        add("load_learner", "load_learner(path)", "read a learner written by learn.export(path) (for predict)",
-            "language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2).export('lm_export'); learn_inf = load_learner('lm_export')") { a in
-            let path = try a.string("path", at: 0)
+        add("load_learner", "read a learner written by learn.export(path) (for predict)",
+            [Param("path", .str, "the folder learn.export wrote")],
+            example: "language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2).export('lm_export'); learn_inf = load_learner('lm_export')") { a in
+            let path = try a.string("path")
             return loadedType.wrap(try loadLearner(from: resolve(path, a.session)))
         }
-        add("chapter_recipe", "chapter_recipe(config='sample', output='recipe', dry_run=False)",
+        add("chapter_recipe",
             "the chapter's whole ULMFiT recipe on the IMDb sample (ChapterRecipe.sample: LM fine-tuning, encoder, classifier, export; passes 80%, takes minutes); dry_run=True only shows the plan",
-            "chapter_recipe('sample', dry_run=True)") { a in
-            let name = try a.string("config", at: 0, default: "sample")
+            [Param("config", .str, default: .string("sample"), "the recipe's settings (only 'sample')"),
+             Param("output", .str, default: .string("recipe"), "the folder the models and export go to"),
+             Param("dry_run", .bool, default: false, "only show the plan")],
+            example: "chapter_recipe('sample', dry_run=True)") { a in
+            let name = try a.string("config")
             guard name == "sample" else { throw a.error("config must be 'sample', got \(pythonRepr(name))") }
             let config = ChapterRecipeConfig.sample
-            if try a.bool("dry_run", default: false) {
+            if try a.bool("dry_run") {
                 let m = config.model
                 var plan = ["ChapterRecipe.sample on Datasets/imdb_sample:",
                             "  AWD-LSTM emb \(m.embSize), hidden \(m.hiddenSize), \(m.layers) layers; vocab up to \(config.maxVocab)",
@@ -143,7 +156,7 @@ enum LearnBindings {
                 return .none
             }
             let folder = try LearnData.sampleFolder(a)
-            let out = resolve(try a.string("output", at: 1, default: "recipe"), a.session)
+            let out = resolve(try a.string("output"), a.session)
             let report = try ChapterRecipe.run(datasetPath: folder, config: config, output: out, log: SessionTextOutput(a.session))
             a.session.emit(report.summary)
             return .none
@@ -156,27 +169,39 @@ enum LearnBindings {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: s.directory, isDirectory: true).appendingPathComponent(path)
     }
 
-    static func seed(_ a: Arguments) throws -> UInt64 { UInt64(bitPattern: Int64(try a.int("seed", default: 42))) }
+    static func seed(_ a: Arguments) throws -> UInt64 { UInt64(bitPattern: Int64(try a.int("seed"))) }
 
-    static func dropMult(_ a: Arguments, default d: Double) throws -> Float {
-        let m = try a.double("drop_mult", default: d)
+    /// `arch=AWD_LSTM`: the only architecture (the chapter passes it).
+    static let arch = Param("arch", default: .expression("AWD_LSTM"), "the architecture: AWD_LSTM")
+    static let seedParam = Param("seed", .int, default: 42, "the weights' initialisation and the dropout masks")
+
+    /// `emb_sz`, `n_hid`, `n_layers`, their defaults the library's configuration.
+    static func sizes(_ base: AWDLSTMConfig) -> [Param] {
+        [Param("emb_sz", .int, default: .int(base.embSize), "embedding size (at most 4096)"),
+         Param("n_hid", .int, default: .int(base.hiddenSize), "LSTM hidden size (at most 8192)"),
+         Param("n_layers", .int, default: .int(base.layers), "LSTM layers (1 to 8)")]
+    }
+
+    static func dropMult(_ a: Arguments) throws -> Float {
+        let m = try a.double("drop_mult")
         guard m >= 0, m <= 10 else { throw a.error("drop_mult must be between 0 and 10, got \(Value.formatFloat(m))") }
         return Float(m)
     }
 
     static func modelConfig(_ a: Arguments, base: AWDLSTMConfig) throws -> AWDLSTMConfig {
         var c = base
-        c.embSize = try a.int("emb_sz", default: c.embSize)
-        c.hiddenSize = try a.int("n_hid", default: c.hiddenSize)
-        c.layers = try a.int("n_layers", default: c.layers)
+        c.embSize = try a.int("emb_sz")
+        c.hiddenSize = try a.int("n_hid")
+        c.layers = try a.int("n_layers")
         guard (1...4096).contains(c.embSize), (1...8192).contains(c.hiddenSize), (1...8).contains(c.layers) else {
             throw a.error("emb_sz, n_hid and n_layers must be positive (and at most 4096, 8192, 8)")
         }
         return c
     }
 
-    static func metrics(_ a: Arguments, default d: [Metric]) throws -> [Metric] {
-        guard let v = a.value("metrics"), !v.isNone else { return d }
+    static func metrics(_ a: Arguments) throws -> [Metric] {
+        let v = try a.value("metrics")
+        if v.isNone { return [] }
         func one(_ x: Value) throws -> Metric {
             if let m = metricType.unwrap(x) { return m.metric }
             if case .function(let f) = x {
@@ -196,8 +221,8 @@ enum LearnBindings {
     }
 
     /// A learning rate: a number, `slice(hi)`, `slice(lo, hi)` or a list (one per group).
-    static func learningRate(_ v: Value?, _ a: Arguments) throws -> LearningRate? {
-        guard let v, !v.isNone else { return nil }
+    static func learningRate(_ v: Value, _ a: Arguments) throws -> LearningRate? {
+        guard !v.isNone else { return nil }
         func positive(_ x: Value, _ what: String) throws -> Double {
             guard let d = x.number else { throw a.error("\(what) must be a number, got \(x.typeName)") }
             guard d > 0, d.isFinite else { throw a.error("\(what) must be a positive number, got \(x.repr)") }
@@ -235,42 +260,49 @@ enum LearnBindings {
     // MARK: methods shared by both learners
 
     static func common<M, D>(_ t: ObjectType<Learner<M, D>>) where D: TextLearnerDataProtocol {
-        t.method("fit_one_cycle", "fit_one_cycle(n_epoch, lr_max=None, div=25.0, div_final=100000.0, pct_start=0.25, wd=None, moms=None, start_epoch=0)",
+        t.method("fit_one_cycle",
                  "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates; start_epoch=k skips the first k epochs of the schedule (resume after learn.load)",
+                 [nEpoch, Param("lr_max", default: nil, "the peak learning rate: a number, slice(lo, hi) or one per group; None: learn.lr"),
+                  Param("div", .float, default: 25.0, "the schedule starts at lr_max / div"),
+                  Param("div_final", .float, default: 100000.0, "and ends at lr_max / div_final"),
+                  Param("pct_start", .float, default: 0.25, "the share of steps spent warming up"), wd,
+                  Param("moms", default: nil, "(high, low, high) momentums; None: (0.95, 0.85, 0.95)"),
+                  Param("start_epoch", .int, default: 0, "skip the first epochs of the schedule (resume after learn.load)")],
                  example: "learn.fit_one_cycle(1, 2e-2)") { l, a in
-            let n = try a.int("n_epoch", at: 0)
+            let n = try a.int("n_epoch")
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
-            let lr = try learningRate(a.value("lr_max", at: 1), a)
-            let div = try a.double("div", default: 25), divFinal = try a.double("div_final", default: 1e5)
-            let pct = try a.double("pct_start", default: 0.25)
+            let lr = try learningRate(try a.value("lr_max"), a)
+            let div = try a.double("div"), divFinal = try a.double("div_final")
+            let pct = try a.double("pct_start")
             guard div > 0, divFinal > 0 else { throw a.error("div and div_final must be positive") }
             guard pct >= 0, pct <= 1 else { throw a.error("pct_start must be between 0 and 1") }
-            let wd = try a.value("wd").flatMap { $0.isNone ? nil : try a.double("wd") }
+            let wd = try a.optionalDouble("wd")
             var moms: (Double, Double, Double)?
-            if let m = a.value("moms"), !m.isNone {
+            if case let m = try a.value("moms"), !m.isNone {
                 guard case .tuple(let xs) = m, xs.count == 3, let m0 = xs[0].number, let m1 = xs[1].number, let m2 = xs[2].number else {
                     throw a.error("moms must be a tuple of three numbers, like (0.8, 0.7, 0.8)")
                 }
                 moms = (m0, m1, m2)
             }
-            let start = try a.int("start_epoch", default: 0)
+            let start = try a.int("start_epoch")
             guard start >= 0, start < n else { throw a.error("start_epoch must be between 0 and n_epoch - 1 = \(n - 1), got \(start)") }
             return try fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms,
                                                    startEpoch: start), a.session)
         }
-        t.method("fit", "fit(n_epoch, lr=None, wd=None)", "train n_epoch epochs at a constant learning rate",
+        t.method("fit", "train n_epoch epochs at a constant learning rate",
+                 [nEpoch, Param("lr", default: nil, "the learning rate: a number, slice(lo, hi) or one per group; None: learn.lr"), wd],
                  example: "learn.fit(1, 1e-3)") { l, a in
-            let n = try a.int("n_epoch", at: 0)
+            let n = try a.int("n_epoch")
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
-            let lr = try learningRate(a.value("lr", at: 1), a)
-            let wd = try a.value("wd").flatMap { $0.isNone ? nil : try a.double("wd") }
+            let lr = try learningRate(try a.value("lr"), a)
+            let wd = try a.optionalDouble("wd")
             return try fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
         }
-        t.method("freeze", "freeze()", "train only the last parameter group") { l, _ in l.freeze(); return .none }
-        t.method("unfreeze", "unfreeze()", "train every parameter group") { l, _ in l.unfreeze(); return .none }
-        t.method("freeze_to", "freeze_to(n)", "train groups n… (negative n counts from the end: freeze_to(-2) trains the last two)",
-                 example: "learn.freeze_to(-2)") { l, a in
-            let n = try a.int("n", at: 0)
+        t.method("freeze", "train only the last parameter group", example: "learn.freeze()") { l, _ in l.freeze(); return .none }
+        t.method("unfreeze", "train every parameter group", example: "learn.unfreeze()") { l, _ in l.unfreeze(); return .none }
+        t.method("freeze_to", "train groups n… (negative n counts from the end: freeze_to(-2) trains the last two)",
+                 [Param("n", .int, "the first group to train")], example: "learn.freeze_to(-2)") { l, a in
+            let n = try a.int("n")
             let groups = l.optimizer.groups.count
             guard n >= -groups, n < groups else { throw a.error("n must be between \(-groups) and \(groups - 1) for \(groups) parameter groups, got \(n)") }
             l.freezeTo(n)
@@ -278,44 +310,58 @@ enum LearnBindings {
         }
         t.attribute("n_groups", "number of parameter groups") { .int($0.optimizer.groups.count) }
         t.attribute("frozen_groups", "how many groups (from the first) are frozen") { .int($0.optimizer.frozenIndex) }
-        t.method("validate", "validate()", "validation loss and metrics, as a list") { l, _ in
+        t.method("validate", "validation loss and metrics, as a list", example: "learn.validate()") { l, _ in
             let (loss, ms) = try l.validate()
             return .list([.float(loss)] + ms.map { .float($0) })
         }
-        t.method("save", "save(name)", "write the model and optimizer state to models/<name>.safetensors (+ .json)",
-                 example: "learn.save('1epoch')") { l, a in
-            let name = try a.string("name", at: 0)
+        t.method("save", "write the model and optimizer state to models/<name>.safetensors (+ .json)",
+                 [Param("name", .str, "the checkpoint's name")], example: "learn.save('1epoch')") { l, a in
+            let name = try a.string("name")
             guard !name.isEmpty else { throw a.error("empty name") }
             let url = try l.save(name)
             return .string(url.lastPathComponent == name ? "models/\(name)" : url.path)
         }
-        t.method("load", "load(name)", "read back what save(name) wrote (same architecture and vocabulary)",
-                 example: "learn.load('1epoch')") { l, a in
-            let name = try a.string("name", at: 0)
+        t.method("load", "read back what save(name) wrote (same architecture and vocabulary)",
+                 [Param("name", .str, "the checkpoint's name")], example: "learn.save('1epoch'); learn = learn.load('1epoch')") { l, a in
+            let name = try a.string("name")
             guard !name.isEmpty else { throw a.error("empty name") }
             try l.load(name)
             return t.wrap(l)   // fastai returns the learner: learn = learn.load('1epoch')
         }
-        t.method("export", "export(path='export')", "write the model, vocabulary and tokenizer settings to a folder for load_learner",
-                 example: "learn.export('export')") { l, a in
-            let path = try a.string("path", at: 0, default: "export")
+        t.method("export", "write the model, vocabulary and tokenizer settings to a folder for load_learner",
+                 [Param("path", .str, default: .string("export"), "the folder to write")], example: "learn.export('export')") { l, a in
+            let path = try a.string("path")
             try l.export(to: resolve(path, a.session))
             return .none
         }
         t.attribute("recorder", "losses and learning rates recorded while training (plot_loss, plot_sched)") { l in
             recorderType.wrap({ l.recorder })
         }
-        t.method("lr_find", "lr_find(start_lr=1e-07, end_lr=10, num_it=100)",
+        t.method("lr_find",
                  "fastai's learning-rate finder: a short run with growing lr, then the weights are put back; shows the suggestion and the curve",
+                 [Param("start_lr", .float, default: 1e-07, "the first learning rate tried"),
+                  Param("end_lr", .float, default: 10, "the last learning rate tried"),
+                  Param("num_it", .int, default: 100, "how many batches")],
                  example: "learn.lr_find(num_it=50)") { l, a in
-            let r = try l.lrFind(startLR: try a.double("start_lr", default: 1e-7), endLR: try a.double("end_lr", default: 10),
-                                 numIt: try a.int("num_it", default: 100))
+            let r = try l.lrFind(startLR: try a.double("start_lr"), endLR: try a.double("end_lr"),
+                                 numIt: try a.int("num_it"))
             return lrFindType.wrap(r)
         }
         t.attribute("lr", "the default learning rate") { .float($0.lr) }
         t.attribute("metrics", "the metrics") { l in .list(l.metrics.map { metricType.wrap(MetricValue(metric: $0)) }) }
         t.attribute("path", "the folder models/ is under") { .string($0.data.path.path) }
     }
+
+    static let nEpoch = Param("n_epoch", .int, "how many epochs")
+    static let wd = Param("wd", .float, default: nil, "weight decay; None: the learner's default")
+    /// A tiny language model on 20 sample texts (seconds), for the method examples.
+    static let lmSample = "dls_lm = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(dls_lm, emb_sz=8, n_hid=16, n_layers=2)"
+    /// A tiny classifier with an encoder saved as 'finetuned' beside it.
+    static let clasSample = lmSample + "; learn.save_encoder('finetuned'); learn = text_classifier_learner(sample_clas_data(dls_lm, n_texts=20, bs=4), emb_sz=8, n_hid=16, n_layers=2)"
+    static let predictLM = [Param("text", .str, "the start of the text"),
+                            Param("n_words", .int, default: 1, "how many words to add (0 to 10000)"),
+                            Param("temperature", .float, default: 1.0, "below 1 sharper, above 1 more random"),
+                            Param("seed", .int, default: nil, "the sampling; None draws from the session's generator")]
 
     /// fastai's lr_find plot: loss against learning rate on a log axis, the suggestion as a red dot.
     static func lrPlot(_ r: LRFindResult) -> LinePlot {
@@ -330,12 +376,13 @@ enum LearnBindings {
 
     static func configureLRFind() {
         lrFindType
+            .sample(lmSample + "; r = learn.lr_find(num_it=5)")
             .attribute("valley", "fastai's default suggestion") { r in r.valley.map { .float($0) } ?? .none }
             .attribute("minimum", "the lr of the minimum loss / 10") { r in r.minimum.map { .float($0) } ?? .none }
             .attribute("steep", "the lr of the steepest descent") { r in r.steep.map { .float($0) } ?? .none }
             .attribute("lrs", "learning rates tried") { .list($0.lrs.map { .float($0) }) }
             .attribute("losses", "smoothed losses") { .list($0.losses.map { Value.float32($0) }) }
-            .method("plot", "plot()", "the loss against the learning rate (log scale)") { r, _ in PlotBuiltins.plotType.wrap(lrPlot(r)) }
+            .method("plot", "the loss against the learning rate (log scale)", example: "r.plot()") { r, _ in PlotBuiltins.plotType.wrap(lrPlot(r)) }
             .display { r in
                 let v = r.valley.map { String(format: "%.2e", $0) } ?? "None"
                 return "SuggestedLRs(valley=\(v))\n" + lrPlot(r).braille()
@@ -345,7 +392,9 @@ enum LearnBindings {
 
     static func configureRecorder() {
         recorderType
-            .method("plot_loss", "plot_loss()", "the training loss at every batch (and validation loss per epoch in values)") { get, _ in
+            .sample(lmSample + "; learn.fit(1, 1e-3)")
+            .method("plot_loss", "the training loss at every batch (and validation loss per epoch in values)",
+                    example: "learn.recorder.plot_loss()") { get, _ in
                 let r = get()
                 var p = LinePlot(xs: r.losses.indices.map(Double.init), ys: r.losses.map(Double.init),
                                  title: "train loss", xlabel: "batch", ylabel: "loss")
@@ -359,7 +408,7 @@ enum LearnBindings {
                 }
                 return PlotBuiltins.plotType.wrap(p)
             }
-            .method("plot_sched", "plot_sched()", "the learning rate of the last group at every batch") { get, _ in
+            .method("plot_sched", "the learning rate of the last group at every batch", example: "learn.recorder.plot_sched()") { get, _ in
                 let r = get()
                 return PlotBuiltins.plotType.wrap(LinePlot(xs: r.lrs.indices.map(Double.init), ys: r.lrs.map { $0.last ?? .nan },
                                                            title: "learning rate", xlabel: "batch", ylabel: "lr"))
@@ -376,20 +425,20 @@ enum LearnBindings {
     static func configureLM() {
         common(lmType)
         lmType
-            .method("predict", "predict(text, n_words=1, temperature=1.0, seed=None)",
-                    "continue a text with n_words sampled words (seeded: same seed, same words)",
+            .sample(lmSample)
+            .method("predict", "continue a text with n_words sampled words (seeded: same seed, same words)", predictLM,
                     example: "learn.predict('I liked this movie because', 40, temperature=0.75, seed=0)") { l, a in
-                let text = try a.string("text", at: 0)
-                let n = try a.int("n_words", at: 1, default: 1)
+                let text = try a.string("text")
+                let n = try a.int("n_words")
                 guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
-                let temp = try a.double("temperature", default: 1)
+                let temp = try a.double("temperature")
                 guard temp > 0, temp.isFinite else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
                 let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
                 return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)
             }
-            .method("save_encoder", "save_encoder(name)", "write the encoder only (no decoder, no optimizer) for a classifier",
-                    example: "learn.save_encoder('finetuned')") { l, a in
-                let name = try a.string("name", at: 0)
+            .method("save_encoder", "write the encoder only (no decoder, no optimizer) for a classifier",
+                    [Param("name", .str, "the encoder's name")], example: "learn.save_encoder('finetuned')") { l, a in
+                let name = try a.string("name")
                 guard !name.isEmpty else { throw a.error("empty name") }
                 try l.saveEncoder(name)
                 return .none
@@ -406,15 +455,16 @@ enum LearnBindings {
     static func configureClassifier() {
         common(clasType)
         clasType
-            .method("predict", "predict(text)", "(label, label index, probabilities) for one text",
+            .sample(clasSample)
+            .method("predict", "(label, label index, probabilities) for one text", [Param("text", .str, "the text to classify")],
                     example: "learn.predict('I really liked that movie!')") { l, a in
-                let (label, probs) = try l.predict(text: try a.string("text", at: 0))
+                let (label, probs) = try l.predict(text: try a.string("text"))
                 return .tuple([.string(label), .int(l.data.labels.firstIndex(of: label) ?? 0),
                                .tensor(Tensor(shape: [probs.count], data: probs))])
             }
-            .method("load_encoder", "load_encoder(name)", "load an encoder written by save_encoder (same sizes and vocabulary), then freeze",
-                    example: "learn.load_encoder('finetuned')") { l, a in
-                let name = try a.string("name", at: 0)
+            .method("load_encoder", "load an encoder written by save_encoder (same sizes and vocabulary), then freeze",
+                    [Param("name", .str, "the encoder's name")], example: "learn.load_encoder('finetuned')") { l, a in
+                let name = try a.string("name")
                 guard !name.isEmpty else { throw a.error("empty name") }
                 try l.loadEncoder(name)
                 return clasType.wrap(l)
@@ -429,14 +479,15 @@ enum LearnBindings {
 
     static func configureLoaded() {
         loadedType
-            .method("predict", "predict(text, n_words=None, temperature=1.0, seed=None)",
-                    "a language model continues the text; a classifier gives (label, index, probabilities)") { l, a in
-                let text = try a.string("text", at: 0)
+            .sample(lmSample + "; learn.export('lm_export'); learn_inf = load_learner('lm_export')")
+            .method("predict", "a language model continues the text; a classifier gives (label, index, probabilities)", predictLM,
+                    example: "learn_inf.predict('I liked this movie', 4, seed=0)") { l, a in
+                let text = try a.string("text")
                 switch l {
                 case .languageModel:
-                    let n = try a.int("n_words", at: 1, default: 1)
+                    let n = try a.int("n_words")
                     guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
-                    let temp = try a.double("temperature", default: 1)
+                    let temp = try a.double("temperature")
                     guard temp > 0 else { throw a.error("temperature must be positive") }
                     let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
                     return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)

@@ -27,13 +27,14 @@ enum LearnData {
     /// Members are set up once for all sessions (thread-safe lazy static).
     static let configured: Void = {
         lmType
+            .sample("dls_lm = sample_lm_data(n_texts=20, bs=4, seq_len=8)")
             .attribute("vocab", "the vocabulary (list of tokens)") { .list($0.data.vocab.items.map { .string($0) }) }
             .attribute("n_train_batches", "training batches per epoch") { .int($0.data.train.count) }
             .attribute("n_valid_batches", "validation batches") { .int($0.data.valid.count) }
-            .method("one_batch", "one_batch(i=0)", "training batch i of epoch 0 as (x, y) id tensors [bs, seq_len]",
-                    example: "x, y = dls_lm.one_batch()") { d, a in
+            .method("one_batch", "training batch i of epoch 0 as (x, y) id tensors [bs, seq_len]",
+                    [Param("i", .int, default: 0, "the batch index")], example: "x, y = dls_lm.one_batch()") { d, a in
                 let e = d.data.train.epoch(0)
-                let i = try a.int("i", at: 0, default: 0)
+                let i = try a.int("i")
                 guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
                 let (x, y) = e[i]
                 return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)), .tensor(idTensor(y.ids, y.rows, y.columns))])
@@ -42,14 +43,16 @@ enum LearnData {
                 "LMLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches of \(d.data.train.bs) × \(d.data.train.seqLen), vocab \(d.data.vocab.count)"
             }
         clasType
+            .sample("dls_clas = sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4)")
             .attribute("vocab", "(token vocab, labels)") { d in
                 .tuple([.list(d.data.vocab.items.map { .string($0) }), .list(d.data.labels.map { .string($0) })])
             }
             .attribute("n_train_batches", "training batches per epoch") { .int($0.data.train.count) }
             .attribute("n_valid_batches", "validation batches") { .int($0.data.valid.count) }
-            .method("one_batch", "one_batch(i=0)", "training batch i of epoch 0 as (x, y): padded ids [bs, len] and label ids [bs]") { d, a in
+            .method("one_batch", "training batch i of epoch 0 as (x, y): padded ids [bs, len] and label ids [bs]",
+                    [Param("i", .int, default: 0, "the batch index")], example: "x, y = dls_clas.one_batch()") { d, a in
                 let e = d.data.train.epoch(0)
-                let i = try a.int("i", at: 0, default: 0)
+                let i = try a.int("i")
                 guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
                 let (x, y) = e[i]
                 return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)),
@@ -65,14 +68,20 @@ enum LearnData {
         s.register(type: lmType)
         s.register(type: clasType)
         s.register(Builtin("sample_lm_data",
-                           signature: "sample_lm_data(n_texts=None, bs=32, seq_len=72, max_vocab=4000, min_freq=3, valid_pct=0.1, seed=42, dataset='imdb_sample')",
+                           [Param("n_texts", .int, default: nil, "use the first n_texts of the split (at least 2); None: all"),
+                            Param("bs", .int, default: 32, "rows per batch"), Param("seq_len", .int, default: 72, "tokens per row"),
+                            Param("max_vocab", .int, default: 4000, "largest vocab size (more than 8)"),
+                            Param("min_freq", .int, default: 3, "tokens seen fewer times become xxunk"),
+                            Param("valid_pct", .float, default: 0.1, "the share of texts held out for validation"),
+                            Param("seed", .int, default: 42, "the random split and shuffling"),
+                            Param("dataset", .str, default: .string("imdb_sample"), "'imdb_sample' or 'imdb' (after Scripts/fetch-imdb)")],
                            summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text",
                            example: "dls_lm = sample_lm_data(n_texts=200, bs=16, seq_len=36)", topic: "learn") { a in
-            let nTexts = try a.optionalInt("n_texts", at: 0)
-            let bs = try a.int("bs", default: 32), seqLen = try a.int("seq_len", default: 72)
-            let maxVocab = try a.int("max_vocab", default: 4000), minFreq = try a.int("min_freq", default: 3)
-            let validPct = try a.double("valid_pct", default: 0.1)
-            let seed = UInt64(bitPattern: Int64(try a.int("seed", default: 42)))
+            let nTexts = try a.optionalInt("n_texts")
+            let bs = try a.int("bs"), seqLen = try a.int("seq_len")
+            let maxVocab = try a.int("max_vocab"), minFreq = try a.int("min_freq")
+            let validPct = try a.double("valid_pct")
+            let seed = UInt64(bitPattern: Int64(try a.int("seed")))
             guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
             guard maxVocab > 8 else { throw a.error("max_vocab must be more than 8, got \(maxVocab)") }
             guard validPct > 0, validPct < 1 else { throw a.error("valid_pct must be in (0, 1), got \(Value.formatFloat(validPct))") }
@@ -98,16 +107,19 @@ enum LearnData {
             return lmType.wrap(LabLMData(data: data, corpus: dls.corpus))
         })
         s.register(Builtin("sample_clas_data",
-                           signature: "sample_clas_data(dls_lm, n_texts=None, bs=16, seq_len=72, seed=42)",
+                           [Param("dls_lm", "data from sample_lm_data (its vocab and tokens are reused)"),
+                            Param("n_texts", .int, default: nil, "a balanced subset of n_texts training texts (at least 2); None: all"),
+                            Param("bs", .int, default: 16, "texts per batch"), Param("seq_len", .int, default: 72, "the chunk length the encoder reads"),
+                            Param("seed", .int, default: 42, "the shuffling")],
                            summary: "classifier data (train/ and valid/ folders, labels from parent folders) with the language model's vocabulary",
                            example: "dls_clas = sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4)", topic: "learn") { a in
-            let lmValue = try a.required("dls_lm", at: 0)
+            let lmValue = try a.value("dls_lm")
             guard let lm = lmType.unwrap(lmValue) else {
                 throw a.error("'dls_lm' must be data from sample_lm_data, got \(lmValue.typeName)")
             }
-            let nTexts = try a.optionalInt("n_texts", at: 1)
-            let bs = try a.int("bs", default: 16), seqLen = try a.int("seq_len", default: 72)
-            let seed = UInt64(bitPattern: Int64(try a.int("seed", default: 42)))
+            let nTexts = try a.optionalInt("n_texts")
+            let bs = try a.int("bs"), seqLen = try a.int("seq_len")
+            let seed = UInt64(bitPattern: Int64(try a.int("seed")))
             guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
             if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
             let dls = try ClassifierDataLoaders(corpus: lm.corpus, vocab: lm.data.vocab, seed: seed, bs: bs, seqLen: seqLen)
@@ -179,7 +191,7 @@ enum LearnData {
     /// `dataset='imdb_sample'` (default) or `'imdb'` (the full reviews, after Scripts/fetch-imdb).
     static func datasetFolder(_ a: Arguments) throws -> URL {
         let sample = try sampleFolder(a)
-        let name = try a.string("dataset", default: "imdb_sample")
+        let name = try a.string("dataset")
         switch name {
         case "imdb_sample": return sample
         case "imdb":

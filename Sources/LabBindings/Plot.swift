@@ -108,6 +108,7 @@ public struct PlotSeries {
 /// `plot` and `savefig`.
 enum PlotBuiltins {
     nonisolated(unsafe) static let plotType = ObjectType<LinePlot>("Plot", summary: "a line plot (shown in braille; savefig writes SVG)")
+        .sample("p = plot([3, 1, 2])")
         .attribute("xs", "x values") { .list($0.xs.map { .float($0) }) }
         .attribute("ys", "y values") { .list($0.ys.map { .float($0) }) }
         .attribute("title", "the title") { .string($0.title) }
@@ -116,29 +117,34 @@ enum PlotBuiltins {
 
     static func install(in s: Session) {
         s.register(type: plotType)
-        s.register(Builtin("plot", signature: "plot(xs, ys=None, title='', xlabel='', ylabel='', xscale='linear')",
+        s.register(Builtin("plot", [Param("xs", "the x values (or the y values when ys is None): a list or tensor"),
+                                    Param("ys", default: nil, "the y values; None: xs against 0, 1, 2, …"),
+                                    Param("title", .str, default: .string(""), "the title"),
+                                    Param("xlabel", .str, default: .string(""), "the x axis label"),
+                                    Param("ylabel", .str, default: .string(""), "the y axis label"),
+                                    Param("xscale", .str, default: .string("linear"), "'linear' or 'log'")],
                            summary: "a line plot of ys against xs (or of xs against 0, 1, 2, …)",
                            example: "plot(arange(0, 10), arange(0, 10) ** 2, title='squares')",
                            topic: "plots") { a in
-            let first = try numbers(try a.required("xs", at: 0), a, "xs")
+            let first = try numbers(try a.value("xs"), a, "xs")
             var xs = first, ys = first
-            if let second = a.value("ys", at: 1), !second.isNone {
+            if case let second = try a.value("ys"), !second.isNone {
                 ys = try numbers(second, a, "ys")
                 guard ys.count == xs.count else { throw a.error("xs has \(xs.count) values but ys has \(ys.count)") }
             } else {
                 xs = (0..<ys.count).map(Double.init)
             }
-            let scale = try a.string("xscale", default: "linear")
+            let scale = try a.string("xscale")
             guard scale == "linear" || scale == "log" else { throw a.error("xscale must be 'linear' or 'log', got \(pythonRepr(scale))") }
-            return plotType.wrap(LinePlot(xs: xs, ys: ys, title: try a.string("title", default: ""),
-                                          xlabel: try a.string("xlabel", default: ""),
-                                          ylabel: try a.string("ylabel", default: ""), logX: scale == "log"))
+            return plotType.wrap(LinePlot(xs: xs, ys: ys, title: try a.string("title"),
+                                          xlabel: try a.string("xlabel"),
+                                          ylabel: try a.string("ylabel"), logX: scale == "log"))
         })
-        s.register(Builtin("savefig", signature: "savefig(plot, path)",
+        s.register(Builtin("savefig", [Param("plot", "a plot, or anything with a picture"), Param("path", .str, "the file to write (.svg)")],
                            summary: "write a plot (or anything with a picture) to an SVG file",
                            example: "savefig(plot([3, 1, 2]), 'loss.svg')", topic: "plots") { a in
-            let v = try a.required("plot", at: 0)
-            let path = try a.string("path", at: 1)
+            let v = try a.value("plot")
+            let path = try a.string("path")
             guard case .object(let o) = v, let svg = o.svg else { throw a.error("\(v.typeName) has no picture to save") }
             guard path.lowercased().hasSuffix(".svg") else { throw a.error("only SVG files can be written (path must end in .svg)") }
             let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: a.session.directory, isDirectory: true))

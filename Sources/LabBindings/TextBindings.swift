@@ -102,17 +102,19 @@ enum TextBindings {
         DataBindings.install(in: s, types: types)
     }
 
-    static func add(_ s: Session, _ name: String, _ signature: String, _ summary: String, _ example: String,
+    static func add(_ s: Session, _ name: String, _ summary: String, _ parameters: [Param], example: String,
                     topic: String = "text", _ call: @escaping (Arguments) throws -> Value) {
-        s.register(Builtin(name, signature: signature, summary: summary, example: example, topic: topic, call: call))
+        s.register(Builtin(name, parameters, summary: summary, example: example, topic: topic, call: call))
     }
 
     // MARK: L and coll_repr
 
     static func installValues(_ t: TextTypes, _ s: Session) {
         t.list
-            .method("__getitem__", "__getitem__(i)", "an item, a slice (an L) or the items at a list of indices (an L)") { l, a in
-                let key = try a.required("i", at: 0)
+            .sample("l = L(range(12))")
+            .method("__getitem__", "an item, a slice (an L) or the items at a list of indices (an L)",
+                    [Param("i", "an index, a slice, a list of indices or a batch of ids")], example: "l[[1, 3]]") { l, a in
+                let key = try a.value("i")
                 switch key {
                 case .int, .bool: return l.items[try Operators.position(key, count: l.items.count, "L")]
                 case let .slice(x, y, z):
@@ -128,9 +130,9 @@ enum TextBindings {
                     return t.list.wrap(LList(items: try idx.map { l.items[try Operators.position(.int($0), count: l.items.count, "L")] }))
                 }
             }
-            .method("__len__", "__len__()", "number of items") { l, _ in .int(l.items.count) }
-            .method("map", "map(f)", "an L of f(item) for every item", example: "txts[:200].map(tkn)") { l, a in
-                let f = try a.required("f", at: 0)
+            .method("__len__", "number of items", example: "len(l)") { l, _ in .int(l.items.count) }
+            .method("map", "an L of f(item) for every item", [Param("f", "a function of one argument")], example: "l.map(str)") { l, a in
+                let f = try a.value("f")
                 var out: [Value] = []
                 out.reserveCapacity(l.items.count)
                 for x in l.items {
@@ -139,39 +141,42 @@ enum TextBindings {
                 }
                 return t.list.wrap(LList(items: out))
             }
-            .method("index", "index(x)", "position of the first item equal to x", example: "num.vocab.index('movie')") { l, a in
-                let x = try a.required("x", at: 0)
+            .method("index", "position of the first item equal to x", [Param("x", "the item to find")], example: "l.index(3)") { l, a in
+                let x = try a.value("x")
                 for (i, v) in l.items.enumerated() where (try? Operators.compare("==", v, x)) == true { return .int(i) }
                 throw a.error("\(x.repr) is not in the list")
             }
-            .method("tolist", "tolist()", "the items as a plain list") { l, _ in .list(l.items) }
+            .method("tolist", "the items as a plain list", example: "l.tolist()") { l, _ in .list(l.items) }
             .display { collRepr($0.items.map(ReprItem.init), maxN: 10, style: .legacy) }
             .str { "[" + $0.items.map(\.repr).joined(separator: ", ") + "]" }
         s.register(type: t.list)
 
-        add(s, "L", "L(items=None, *more)",
-            "fastcore's L: a list shown as (#N) [...] (book-era coll_repr, first 10 items)", "L(range(12))") { a in
-            let first = a.value("items", at: 0)
-            let more = Array(a.rest(from: 1))
-            guard let first, !first.isNone else { return t.list.wrap(LList(items: more)) }
+        add(s, "L", "fastcore's L: a list shown as (#N) [...] (book-era coll_repr, first 10 items)",
+            [Param("items", default: nil, "a list, tuple or L to copy, or the first item"), .variadic("more", "more items")],
+            example: "L(range(12))") { a in
+            let first = try a.value("items")
+            let more = a.rest()
+            guard !first.isNone else { return t.list.wrap(LList(items: more)) }
             if !more.isEmpty { return t.list.wrap(LList(items: [first] + more)) }
             switch first {
             case .list, .tuple, .object: return t.list.wrap(LList(items: try TextArgs.sequence(first, "L", session: a.session)))
             default: return t.list.wrap(LList(items: [first]))
             }
         }
-        add(s, "coll_repr", "coll_repr(c, max_n=10, style='book')",
+        add(s, "coll_repr",
             "fastcore's coll_repr: (#N) and the first max_n items; style='book' is the format fastbook prints (fastcore 1.x, the default), style='current' is fastcore 2's",
-            "coll_repr(range(20), 5)") { a in
-            let c = try TextArgs.sequence(try a.required("c", at: 0), "coll_repr: 'c'", session: a.session)
-            let styleName = try a.string("style", default: "book")
+            [Param("c", "a list, tuple or L"), Param("max_n", .int, default: nil, "how many items to show; None: the style's own number"),
+             Param("style", .str, default: .string("book"), "'book' (fastcore 1.x) or 'current' (fastcore 2)")],
+            example: "coll_repr(range(20), 5)") { a in
+            let c = try TextArgs.sequence(try a.value("c"), "coll_repr: 'c'", session: a.session)
+            let styleName = try a.string("style")
             let style: CollReprStyle
             switch styleName {
             case "book", "legacy": style = .legacy
             case "current": style = .current
             default: throw a.error("style must be 'book' or 'current', got \(pythonRepr(styleName))")
             }
-            let maxN = try a.optionalInt("max_n", at: 1)
+            let maxN = try a.optionalInt("max_n")
             return .string(collRepr(c.map(ReprItem.init), maxN: maxN, style: style))
         }
     }
@@ -180,8 +185,10 @@ enum TextBindings {
 
     static func installTokenizers(_ t: TextTypes, _ s: Session) {
         t.wordTokenizer
-            .method("__call__", "__call__(texts)", "the word tokens of each text (a list of Ls)", example: "first(spacy([txt]))") { w, a in
-                let v = try a.required("texts", at: 0)
+            .sample("spacy = WordTokenizer(); txt = 'The U.S. dollar is UP!'")
+            .method("__call__", "the word tokens of each text (a list of Ls)", [Param("texts", "a list or L of strings")],
+                    example: "first(spacy([txt]))") { w, a in
+                let v = try a.value("texts")
                 if case .string = v { throw a.error("takes a list of texts, got a str (wrap it: spacy([txt]))") }
                 let texts = try TextArgs.strings(v, "WordTokenizer: 'texts'", session: a.session)
                 return .list(texts.map { t.strings(w.words.tokenize($0)) })
@@ -189,22 +196,23 @@ enum TextBindings {
             .display { _ in "WordTokenizer()" }
         s.register(type: t.wordTokenizer)
 
-        add(s, "WordTokenizer", "WordTokenizer()", "spaCy's English word tokenizer (fastai's default; call it on a list of texts)",
-            "spacy = WordTokenizer(); first(spacy(['Don\\'t panic!']))") { _ in
+        add(s, "WordTokenizer", "spaCy's English word tokenizer (fastai's default; call it on a list of texts)", [],
+            example: "spacy = WordTokenizer(); first(spacy(['Don\\'t panic!']))") { _ in
             t.wordTokenizer.wrap(WordTokenizerBox(try WordTokenizer()))
         }
 
         let ruleValues: [Value] = TextRule.defaults.map { rule in
-            .function(Builtin(rule.name, signature: "\(rule.name)(t)", summary: ruleSummary[rule.name] ?? "a text rule",
+            .function(Builtin(rule.name, [Param("t", .str, "the text")], summary: ruleSummary[rule.name] ?? "a text rule",
                               example: ruleExample[rule.name].map { "\(rule.name)(\(pythonRepr($0)))" } ?? "", topic: "text rules") { a in
-                .string(rule.apply(try a.string("t", at: 0)))
+                .string(rule.apply(try a.string("t")))
             })
         }
         for case .function(let f) in ruleValues { s.register(f) }
 
         t.tokenizer
-            .method("__call__", "__call__(text)", "the tokens of one text (an L)", example: "tkn(txt)") { k, a in
-                let v = try a.required("text", at: 0)
+            .sample("tkn = Tokenizer(WordTokenizer()); txt = 'The U.S. dollar is UP!'")
+            .method("__call__", "the tokens of one text (an L)", [Param("text", "the text (a str)")], example: "tkn(txt)") { k, a in
+                let v = try a.value("text")
                 guard case .string(let text) = v else {
                     throw a.error("takes one text (a str), got \(v.typeName) (for many texts: txts.map(tkn))")
                 }
@@ -221,10 +229,11 @@ enum TextBindings {
             }
         s.register(type: t.tokenizer)
 
-        add(s, "Tokenizer", "Tokenizer(tok=None)",
+        add(s, "Tokenizer",
             "fastai's Tokenizer: the default rules (defaults.text_proc_rules) then tok (WordTokenizer() or a trained SubwordTokenizer)",
-            "tkn = Tokenizer(WordTokenizer()); tkn('Hello WORLD')") { a in
-            let tok = a.value("tok", at: 0) ?? .none
+            [Param("tok", default: nil, "WordTokenizer() or a trained SubwordTokenizer; None: WordTokenizer()")],
+            example: "tkn = Tokenizer(WordTokenizer()); tkn('Hello WORLD')") { a in
+            let tok = try a.value("tok")
             if tok.isNone { return t.tokenizer.wrap(TokenizerBox(base: .words(try FastaiTokenizer()), rules: TextRule.defaults)) }
             if let w = t.wordTokenizer.unwrap(tok) {
                 return t.tokenizer.wrap(TokenizerBox(base: .words(FastaiTokenizer(rules: TextRule.defaults, words: w.words)),
@@ -241,9 +250,9 @@ enum TextBindings {
         s.register(type: t.defaults)
         s.define("defaults", t.defaults.wrap(()))
 
-        add(s, "rules", "rules(text)", "a table of the text after each default rule, one rule per line (what spaCy finally sees is the last line)",
-            "rules('<br />I LOVED it!!!!  #fastai')") { a in
-            let text = try a.string("text", at: 0)
+        add(s, "rules", "a table of the text after each default rule, one rule per line (what spaCy finally sees is the last line)",
+            [Param("text", .str, "the raw text")], example: "rules('<br />I LOVED it!!!!  #fastai')") { a in
+            let text = try a.string("text")
             var rows: [[String]] = [["(raw)", pythonRepr(text)]]
             var current = text
             for rule in TextRule.defaults {
@@ -252,11 +261,11 @@ enum TextBindings {
             }
             return t.text(grid(rows, header: ["rule", "text"]))
         }
-        add(s, "side_by_side", "side_by_side(text, max_n=20)",
-            "the first max_n spaCy tokens of the raw text next to Tokenizer's tokens (rules applied)",
-            "side_by_side('The U.S. dollar is UP!')") { a in
-            let text = try a.string("text", at: 0)
-            let n = try a.int("max_n", at: 1, default: 20)
+        add(s, "side_by_side", "the first max_n spaCy tokens of the raw text next to Tokenizer's tokens (rules applied)",
+            [Param("text", .str, "the raw text"), Param("max_n", .int, default: 20, "how many tokens to show")],
+            example: "side_by_side('The U.S. dollar is UP!')") { a in
+            let text = try a.string("text")
+            let n = try a.int("max_n")
             let tkn = try FastaiTokenizer()
             let raw = tkn.words.tokenize(text), ruled = tkn(text)
             let count = min(max(raw.count, ruled.count), max(0, n))
@@ -289,13 +298,15 @@ enum TextBindings {
 
     static func installSubwords(_ t: TextTypes, _ s: Session) {
         t.subword
-            .method("setup", "setup(txts)", "train the unigram model on the raw texts (sentencepiece's algorithm, our trainer)",
-                    example: "sp = SubwordTokenizer(vocab_sz=1000); sp.setup(txts)") { sp, a in
-                try sp.setup(try TextArgs.strings(try a.required("txts", at: 0), "SubwordTokenizer.setup: 'txts'", session: a.session))
+            .sample("sp = SubwordTokenizer(vocab_sz=40); txts = ['the cat sat on the mat'] * 20; txt = 'the mat'")
+            .method("setup", "train the unigram model on the raw texts (sentencepiece's algorithm, our trainer)",
+                    [Param("txts", "the raw texts (a list or L of strings)")], example: "sp.setup(txts)") { sp, a in
+                try sp.setup(try TextArgs.strings(try a.value("txts"), "SubwordTokenizer.setup: 'txts'", session: a.session))
                 return .none
             }
-            .method("__call__", "__call__(texts)", "the pieces of each text (a list of Ls)", example: "first(sp([txt]))") { sp, a in
-                let v = try a.required("texts", at: 0)
+            .method("__call__", "the pieces of each text (a list of Ls)", [Param("texts", "a list or L of strings")],
+                    example: "sp.setup(txts); first(sp([txt]))") { sp, a in
+                let v = try a.value("texts")
                 if case .string = v { throw a.error("takes a list of texts, got a str (wrap it: sp([txt]))") }
                 return .list(try TextArgs.strings(v, "SubwordTokenizer: 'texts'", session: a.session).map { t.strings(try sp.encode($0)) })
             }
@@ -309,20 +320,24 @@ enum TextBindings {
             }
         s.register(type: t.subword)
 
-        add(s, "SubwordTokenizer", "SubwordTokenizer(vocab_sz=None)",
+        add(s, "SubwordTokenizer",
             "fastai's SubwordTokenizer: setup(txts) trains a sentencepiece unigram model, then sp([txt]) gives pieces (▁ marks a space)",
-            "sp = SubwordTokenizer(vocab_sz=40); sp.setup(['the cat sat on the mat'] * 20); first(sp(['the mat']))") { a in
-            let size = try a.optionalInt("vocab_sz", at: 0)
+            [Param("vocab_sz", .int, default: nil, "the vocabulary size (20 to 100000); None: chosen from the texts")],
+            example: "sp = SubwordTokenizer(vocab_sz=40); sp.setup(['the cat sat on the mat'] * 20); first(sp(['the mat']))") { a in
+            let size = try a.optionalInt("vocab_sz")
             if let size, size < 20 || size > 100_000 { throw a.error("vocab_sz must be between 20 and 100000, got \(size)") }
             return t.subword.wrap(SubwordBox(vocabSize: size))
         }
-        add(s, "subword", "subword(sz, txts=txts, txt=txt)",
+        add(s, "subword",
             "the book's helper: train SubwordTokenizer(vocab_sz=sz) on txts and return first(sp([txt])) joined with spaces (uses the variables txts and txt unless given)",
-            "txts = ['the cat sat on the mat'] * 20; txt = 'the cats'; subword(40)") { a in
-            let sz = try a.int("sz", at: 0)
+            [Param("sz", .int, "the vocabulary size (20 to 100000)"),
+             Param("txts", default: nil, "the training texts; None: the variable txts"),
+             Param("txt", default: nil, "the text to show; None: the variable txt")],
+            example: "txts = ['the cat sat on the mat'] * 20; txt = 'the cats'; subword(40)") { a in
+            let sz = try a.int("sz")
             guard sz >= 20, sz <= 100_000 else { throw a.error("sz must be between 20 and 100000, got \(sz)") }
             func variable(_ name: String, _ pos: Int) throws -> Value {
-                if let v = a.value(name, at: pos) { return v }
+                if a.given(name) { return try a.value(name) }
                 guard let v = a.session.variables[name] else {
                     throw a.error("no '\(name)' defined: set txts (the training texts) and txt (the text to show), or pass them: subword(\(sz), txts, txt)")
                 }
@@ -341,22 +356,28 @@ enum TextBindings {
 
     static func installNumericalize(_ t: TextTypes, _ s: Session) {
         t.o2i
-            .method("__getitem__", "__getitem__(token)", "the id of a token (0 when unknown)") { v, a in .int(v.id(of: try a.string("token", at: 0))) }
-            .method("__len__", "__len__()", "number of entries") { v, _ in .int(v.count) }
+            .sample("num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); o2i = num.o2i")
+            .method("__getitem__", "the id of a token (0 when unknown)", [Param("token", .str, "the token")],
+                    example: "o2i['hello']") { v, a in .int(v.id(of: try a.string("token"))) }
+            .method("__len__", "number of entries", example: "len(o2i)") { v, _ in .int(v.count) }
             .display { v in "o2i: \(v.count) tokens → ids, e.g. " + v.items.prefix(3).enumerated().map { "\(pythonRepr($1)): \($0)" }.joined(separator: ", ") }
         s.register(type: t.o2i)
 
         t.numericalize
-            .method("setup", "setup(dsets)", "count the tokens of every document and build the vocab", example: "num.setup(toks200)") { n, a in
-                n.num.setup(try TextArgs.documents(try a.required("dsets", at: 0), "Numericalize.setup: 'dsets'", session: a.session))
+            .sample("num = Numericalize(min_freq=1); toks = [['xxbos', 'hello', 'world'], ['xxbos', 'hello']]")
+            .method("setup", "count the tokens of every document and build the vocab",
+                    [Param("dsets", "the documents' tokens (a list or L of token lists)")], example: "num.setup(toks)") { n, a in
+                n.num.setup(try TextArgs.documents(try a.value("dsets"), "Numericalize.setup: 'dsets'", session: a.session))
                 return .none
             }
-            .method("__call__", "__call__(toks)", "token ids of one document (a TensorText)", example: "num(toks)[:20]") { n, a in
+            .method("__call__", "token ids of one document (a TensorText)", [Param("toks", "one document's tokens (a list or L)")],
+                    example: "num.setup(toks); num(toks[0])[:20]") { n, a in
                 guard n.num.vocab.count > 0 else { throw a.error("no vocab yet (call num.setup(toks200) first)") }
-                return t.ids.wrap(TensorText(n.num(try TextArgs.tokens(try a.required("toks", at: 0), "Numericalize: 'toks'", session: a.session))))
+                return t.ids.wrap(TensorText(n.num(try TextArgs.tokens(try a.value("toks"), "Numericalize: 'toks'", session: a.session))))
             }
-            .method("decode", "decode(ids)", "the tokens of ids (an L)", example: "num.decode(nums)") { n, a in
-                t.strings(n.num.decode(try TextArgs.ids(try a.required("ids", at: 0), "Numericalize.decode: 'ids'", session: a.session, tensorText: t.ids)))
+            .method("decode", "the tokens of ids (an L)", [Param("ids", "a TensorText, an int or a list of ints")],
+                    example: "num.setup(toks); num.decode(num(toks[0]))") { n, a in
+                t.strings(n.num.decode(try TextArgs.ids(try a.value("ids"), "Numericalize.decode: 'ids'", session: a.session, tensorText: t.ids)))
             }
             .attribute("vocab", "the vocabulary (an L): id → token; specials first, then by frequency, xxfake fillers at the end") { n in
                 t.strings(n.num.vocab.items)
@@ -367,22 +388,27 @@ enum TextBindings {
             .display { n in "Numericalize(min_freq=\(n.num.minFreq), max_vocab=\(n.num.maxVocab))" + (n.num.vocab.count > 0 ? ": \(n.num.vocab.count) tokens in vocab" : "") }
         s.register(type: t.numericalize)
 
-        add(s, "Numericalize", "Numericalize(vocab=None, min_freq=3, max_vocab=60000)",
+        add(s, "Numericalize",
             "fastai's Numericalize: setup(toks) builds the vocab, num(toks) gives ids, num.vocab[ids] or num.decode(ids) gives tokens back",
-            "num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); num(['hello', 'there'])") { a in
-            let minFreq = try a.int("min_freq", default: 3)
-            let maxVocab = try a.int("max_vocab", default: 60000)
+            [Param("vocab", default: nil, "a ready vocab (a list or L of tokens); None: built by setup"),
+             Param("min_freq", .int, default: 3, "tokens seen fewer times become xxunk"),
+             Param("max_vocab", .int, default: 60000, "largest vocab size (before xxfake fillers)")],
+            example: "num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); num(['hello', 'there'])") { a in
+            let minFreq = try a.int("min_freq")
+            let maxVocab = try a.int("max_vocab")
             guard minFreq >= 0 else { throw a.error("min_freq must be ≥ 0, got \(minFreq)") }
             guard maxVocab > 0 else { throw a.error("max_vocab must be positive, got \(maxVocab)") }
-            if let v = a.value("vocab", at: 0), !v.isNone {
-                return t.numericalize.wrap(NumericalizeBox(Numericalize(vocab: Vocab(items: try TextArgs.strings(v, "Numericalize: 'vocab'", session: a.session)))))
+            if let items = try TextArgs.optionalStrings(try a.value("vocab"), "Numericalize: 'vocab'", session: a.session) {
+                return t.numericalize.wrap(NumericalizeBox(Numericalize(vocab: Vocab(items: items))))
             }
             return t.numericalize.wrap(NumericalizeBox(Numericalize(minFreq: minFreq, maxVocab: maxVocab)))
         }
 
         t.ids
-            .method("__getitem__", "__getitem__(i)", "an id (1-D), a row (2-D), or a slice") { x, a in
-                let key = try a.required("i", at: 0)
+            .sample("num = Numericalize(min_freq=1); num.setup([['xxbos', 'hello', 'world']]); ids = num(['hello', 'world', 'there'])")
+            .method("__getitem__", "an id (1-D), a row (2-D), or a slice", [Param("i", "an index, a slice, or (row, column) for a batch")],
+                    example: "ids[1:]") { x, a in
+                let key = try a.value("i")
                 switch key {
                 case let .slice(lo, hi, step):
                     let rows = try Operators.sliceIndices(lo, hi, step, count: x.count)
@@ -396,9 +422,9 @@ enum TextBindings {
                     return x.shape.count == 1 ? .int(x.data[i]) : t.ids.wrap(x.row(i))
                 }
             }
-            .method("__len__", "__len__()", "size of the first dimension") { x, _ in .int(x.count) }
+            .method("__len__", "size of the first dimension", example: "len(ids)") { x, _ in .int(x.count) }
             .attribute("shape", "the dimensions, e.g. (64, 72)") { x in .tuple(x.shape.map { .int($0) }) }
-            .method("tolist", "tolist()", "the ids as (nested) lists") { x, _ in
+            .method("tolist", "the ids as (nested) lists", example: "ids.tolist()") { x, _ in
                 x.shape.count == 1 ? .list(x.data.map { .int($0) }) : .list(x.rows.map { .list($0.map { .int($0) }) })
             }
             .display { $0.torchRepr }
@@ -411,24 +437,29 @@ enum TextBindings {
         t.table.display { $0 }
         s.register(type: t.table)
 
-        add(s, "table", "table(rows, header=None)", "rows of tokens (or any values) as aligned columns",
-            "table([['xxbos', 'the', 'cat'], ['the', 'cat', 'sat']])") { a in
-            let rows = try TextArgs.sequence(try a.required("rows", at: 0), "table: 'rows'", session: a.session).map {
+        add(s, "table", "rows of tokens (or any values) as aligned columns",
+            [Param("rows", "a list of rows, each a list of values"), Param("header", default: nil, "the column names; None: no header")],
+            example: "table([['xxbos', 'the', 'cat'], ['the', 'cat', 'sat']])") { a in
+            let rows = try TextArgs.sequence(try a.value("rows"), "table: 'rows'", session: a.session).map {
                 try TextArgs.sequence($0, "table: a row", session: a.session).map(cell)
             }
-            let header = try a.value("header", at: 1).flatMap { $0.isNone ? nil : try TextArgs.sequence($0, "table: 'header'", session: a.session).map(\.str) }
+            let h = try a.value("header")
+            let header = h.isNone ? nil : try TextArgs.sequence(h, "table: 'header'", session: a.session).map(\.str)
             return t.text(grid(rows, header: header))
         }
-        add(s, "stream_table", "stream_table(tokens, bs=6, seq_len=None, batch=0)",
+        add(s, "stream_table",
             "the book's illustration: the token stream cut into bs rows (len // bs tokens each); with seq_len, block number batch of seq_len columns",
-            "stream_table(Tokenizer()('The cat sat on the mat. It was happy there.'), bs=2, seq_len=3, batch=1)") { a in
-            let tokens = try TextArgs.sequence(try a.required("tokens", at: 0), "stream_table: 'tokens'", session: a.session).map(cell)
-            let bs = try a.int("bs", at: 1, default: 6)
+            [Param("tokens", "the token stream (a list or L)"), Param("bs", .int, default: 6, "number of rows"),
+             Param("seq_len", .int, default: nil, "columns per block; None: the whole rows"),
+             Param("batch", .int, default: 0, "which block of seq_len columns to show")],
+            example: "stream_table(Tokenizer()('The cat sat on the mat. It was happy there.'), bs=2, seq_len=3, batch=1)") { a in
+            let tokens = try TextArgs.sequence(try a.value("tokens"), "stream_table: 'tokens'", session: a.session).map(cell)
+            let bs = try a.int("bs")
             guard bs > 0, bs <= tokens.count else { throw a.error("bs must be between 1 and the number of tokens (\(tokens.count)), got \(bs)") }
             var rows = BookBatchIllustration.rows(tokens, rows: bs)
-            if let seqLen = try a.optionalInt("seq_len", at: 2) {
+            if let seqLen = try a.optionalInt("seq_len") {
                 guard seqLen > 0 else { throw a.error("seq_len must be positive, got \(seqLen)") }
-                let batch = try a.int("batch", at: 3, default: 0)
+                let batch = try a.int("batch")
                 let n = (rows[0].count + seqLen - 1) / seqLen
                 guard batch >= 0, batch < n else { throw a.error("batch must be between 0 and \(n - 1), got \(batch)") }
                 rows = BookBatchIllustration.block(rows, index: batch, width: seqLen)

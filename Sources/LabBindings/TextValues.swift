@@ -87,6 +87,11 @@ enum TextArgs {
         }
     }
 
+    /// `strings`, or nil for None.
+    static func optionalStrings(_ v: Value, _ what: String, session: Session) throws -> [String]? {
+        v.isNone ? nil : try strings(v, what, session: session)
+    }
+
     /// The items of a list, tuple, L or TensorText.
     static func sequence(_ v: Value, _ what: String, session: Session) throws -> [Value] {
         switch v {

@@ -11,10 +11,14 @@ enum TraceBindings {
     nonisolated(unsafe) static let layerType = ObjectType<LayerTrace>("TraceLayer", summary: "one LSTM layer of a traced step: input, gates i f g o, states h c, output")
     nonisolated(unsafe) static let gradsType = ObjectType<GradTrace>("TraceGrads", summary: "gradients of a traced step by parameter name: g['0.encoder.weight'], g.keys()")
 
+    /// A small traced step, for the examples of the trace types.
+    static let traceSample = "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2])"
+
     static func opt(_ t: Tensor?) -> Value { t.map { .tensor($0) } ?? .none }
 
     static let configured: Void = {
         traceType
+            .sample(traceSample)
             .attribute("x", "input token ids [bs, seq_len]") { .tensor($0.x) }
             .attribute("y", "targets: next tokens [bs, seq_len] (LM) or labels [bs] (classifier)") { .tensor($0.y) }
             .attribute("embedding", "embedding lookup after embedding dropout [bs, seq_len, emb] (LM)") { opt($0.embedding) }
@@ -73,15 +77,17 @@ enum TraceBindings {
             }
 
         gradsType
-            .method("__getitem__", "__getitem__(name)", "the gradient of a parameter (a Tensor), None when frozen") { g, a in
-                let name = try a.string("name", at: 0)
+            .sample(traceSample + "; g = t.grads")
+            .method("__getitem__", "the gradient of a parameter (a Tensor), None when frozen", [Param("name", .str, "the parameter's name")],
+                    example: "g['0.encoder.weight'].shape") { g, a in
+                let name = try a.string("name")
                 guard let entry = g.grads.first(where: { $0.name == name }) else {
                     throw a.error("no parameter '\(name)'" + Suggest.didYouMean(name, among: g.grads.map(\.name)))
                 }
                 return opt(entry.grad)
             }
-            .method("__len__", "__len__()", "number of parameters") { g, _ in .int(g.grads.count) }
-            .method("keys", "keys()", "the parameter names") { g, _ in .list(g.grads.map { .string($0.name) }) }
+            .method("__len__", "number of parameters", example: "len(g)") { g, _ in .int(g.grads.count) }
+            .method("keys", "the parameter names", example: "g.keys()") { g, _ in .list(g.grads.map { .string($0.name) }) }
             .display { TraceText.gradNorms($0).joined(separator: "\n") }
     }()
 

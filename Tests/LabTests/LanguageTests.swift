@@ -71,7 +71,7 @@ func show(_ source: String, in session: Session = Session()) -> String {
         #expect(show("randn(2).mena()", in: s) == "error: 'Tensor' object has no attribute 'mena' (did you mean 'mean'?)")
         #expect(show("rnadn(2)", in: s) == "error: unknown name 'rnadn' (did you mean 'randn'?)")
         #expect(show("len(1)", in: s) == "error: len: 'int' object has no len()")
-        #expect(show("randn(2, sed=1)", in: s) == "error: randn: unexpected keyword argument 'sed'")
+        #expect(show("randn(2, sed=1)", in: s) == "error: randn: unexpected keyword argument 'sed' (did you mean 'seed'?)")
         #expect(show("[1, 2][5]", in: s) == "error: list index 5 out of range (size 2)")
         #expect(show("1 / 0", in: s) == "error: division by zero")
         #expect(show("f(", in: s) == "error: '(' was never closed")
@@ -104,6 +104,8 @@ func show(_ source: String, in session: Session = Session()) -> String {
         #expect(show("help randn", in: s) == """
         randn(*shape, seed=None)
           normal random values (mean 0, std 1); seed= makes them repeatable
+            *shape  any  sizes of the dimensions (ints, or one tuple or list)
+            seed    int  makes the values repeatable; None draws from the session's generator
           example: randn(2, 3, seed=0)
         """)
         #expect(show("help(randn)", in: s) == show("help randn", in: s))

@@ -12,21 +12,22 @@ final class FakeLearner {
         let s = Session()
         let learnerType = ObjectType<FakeLearner>("Learner", summary: "a model with its data and optimizer")
             .attribute("epochs", "epochs trained so far") { .int($0.epochs) }
-            .method("fit", "fit(n)", "train for n epochs") { l, a in
-                l.epochs += try a.int("n", at: 0)
+            .method("fit", "train for n epochs", [Param("n", .int, "how many epochs")]) { l, a in
+                l.epochs += try a.int("n")
                 return .none
             }
-            .method("predict", "predict(text, n_words=1, temperature=1.0)", "continue a text",
+            .method("predict", "continue a text",
+                    [Param("text", .str, "the start"), Param("n_words", .int, default: 1, "words to add"),
+                     Param("temperature", .float, default: 1.0, "sampling temperature")],
                     example: "learn.predict('I liked', 40)") { l, a in
-                .string(l.predict(try a.string("text", at: 0), try a.int("n_words", at: 1, default: 1),
-                                  temperature: try a.double("temperature", at: 2, default: 1)))
+                .string(l.predict(try a.string("text"), try a.int("n_words"), temperature: try a.double("temperature")))
             }
             .display { "Learner(epochs=\($0.epochs))" }
         s.register(type: learnerType)
         let learner = FakeLearner()
         s.define("learn", learnerType.wrap(learner))
-        s.register(Builtin("fit_twice", signature: "fit_twice(learn)", summary: "fit two epochs", example: "fit_twice(learn)") { a in
-            guard let l = learnerType.unwrap(try a.required("learn", at: 0)) else { throw a.error("needs a Learner") }
+        s.register(Builtin("fit_twice", [Param("learn", "a Learner")], summary: "fit two epochs", example: "fit_twice(learn)") { a in
+            guard let l = learnerType.unwrap(try a.value("learn")) else { throw a.error("needs a Learner") }
             l.epochs += 2
             return .none
         })
@@ -41,8 +42,13 @@ final class FakeLearner {
         #expect(show("learn", in: s) == "Learner(epochs=3)")
         #expect(show("type(learn)", in: s) == "'Learner'")
         #expect(show("learn.predit('x')", in: s) == "error: 'Learner' object has no attribute 'predit' (did you mean 'predict'?)")
-        #expect(show("learn.predict('x', temprature=1)", in: s) == "error: Learner.predict: unexpected keyword argument 'temprature'")
+        #expect(show("learn.predict('x', temprature=1)", in: s)
+                == "error: Learner.predict: unexpected keyword argument 'temprature' (did you mean 'temperature'?)")
         #expect(show("learn.predict()", in: s) == "error: Learner.predict: missing argument 'text'")
+        #expect(show("learn.predict('x', 1, 1.0, 2)", in: s) == "error: Learner.predict: takes 3 positional arguments but 4 were given")
+        #expect(show("learn.predict('x', n_words='a')", in: s) == "error: Learner.predict: 'n_words' must be an integer, got str")
+        #expect(show("learn.predict('x', 2, n_words=3)", in: s) == "error: Learner.predict: got multiple values for argument 'n_words'")
+        #expect(learner.epochs == 3, "a call that does not bind runs nothing")
         #expect(show("fit_twice(3)", in: s) == "error: fit_twice: needs a Learner")
         #expect(Completion.candidates(for: "learn.p", in: s) == ["predict"])
     }
@@ -62,6 +68,9 @@ final class FakeLearner {
         #expect(show("help(learn.predict)", in: s) == """
         predict(text, n_words=1, temperature=1.0)
           continue a text
+            text         str    the start
+            n_words      int    words to add
+            temperature  float  sampling temperature
           example: learn.predict('I liked', 40)
         """)
         #expect(show("inspect(learn)", in: s) == """
@@ -104,9 +113,9 @@ final class FakeLearner {
         let s = Session()
         let batches: [(Tensor, Tensor)] = [(Tensor(shape: [2, 3], repeating: 1), Tensor(shape: [2, 3], repeating: 2))]
         let dlType = ObjectType<[(Tensor, Tensor)]>("DataLoader", summary: "batches of (x, y)")
-            .method("__len__", "__len__()", "number of batches") { b, _ in .int(b.count) }
-            .method("__getitem__", "__getitem__(i)", "batch i") { b, a in
-                let i = try Operators.position(try a.required("i", at: 0), count: b.count, "DataLoader")
+            .method("__len__", "number of batches") { b, _ in .int(b.count) }
+            .method("__getitem__", "batch i", [Param("i", "the batch index")]) { b, a in
+                let i = try Operators.position(try a.value("i"), count: b.count, "DataLoader")
                 return .tuple([.tensor(b[i].0), .tensor(b[i].1)])
             }
         s.define("dls", dlType.wrap(batches))
