@@ -88,8 +88,15 @@ public final class Session {
 
     /// Makes an object type known to `help` (its members are listed from the type itself).
     public func register<T>(type: ObjectType<T>) {
+        objectTypes[type.name] = type
         types[type.name] = TypeInfo(name: type.name, summary: type.summary, members: { type.members }, sample: { type.sample })
     }
+
+    private var objectTypes: [String: AnyObject] = [:]
+
+    /// The object type registered under `name` for Swift values of type `T`, if any (bindings
+    /// share their types per session this way: learners draw with the session's Plot type).
+    public func objectType<T>(_ name: String, _: T.Type) -> ObjectType<T>? { objectTypes[name] as? ObjectType<T> }
 
     /// The methods of a built-in value type (`str`, `list`, `tuple`, …), created on first use.
     public func valueType(_ name: String) -> ObjectType<Value> {

@@ -11,9 +11,11 @@ struct ModelView {
     var lm: AWDLSTMLanguageModel?
     var clas: TextClassifierModel?
     var prefix = ""
+    /// The session's types, to wrap children.
+    let types: LearnTypes
 
-    init(_ m: AWDLSTMLanguageModel) { lm = m }
-    init(_ m: TextClassifierModel) { clas = m }
+    init(_ m: AWDLSTMLanguageModel, _ types: LearnTypes) { lm = m; self.types = types }
+    init(_ m: TextClassifierModel, _ types: LearnTypes) { clas = m; self.types = types }
 
     var parameters: [Parameter] { lm?.parameters ?? clas?.parameters ?? [] }
     var encoder: AWDLSTM? { lm?.encoder ?? clas?.encoder.module }
@@ -28,12 +30,12 @@ struct ModelView {
     func child(_ name: String) -> Value? {
         for p in [prefix] + (prefix.isEmpty ? ["0."] : []) {
             if let param = parameter(p + name), param.name.hasPrefix(p + name) || p + name == "1.decoder.weight" {
-                return InspectBindings.parameterType.wrap(param)
+                return types.parameter.wrap(param)
             }
             if parameters.contains(where: { $0.name.hasPrefix(p + name + ".") }) {
                 var v = self
                 v.prefix = p + name + "."
-                return InspectBindings.module(v)
+                return types.module(v)
             }
         }
         return nil
@@ -57,35 +59,31 @@ struct ModelView {
 final class ModuleObject: LabObject {
     let view: ModelView
     init(_ view: ModelView) { self.view = view }
-    var typeName: String { InspectBindings.modelType.name }
+    var typeName: String { view.types.model.name }
     var members: [Member] {
         let names = Set(view.mine.compactMap { p -> String? in
             let rest = p.name.dropFirst(view.prefix.count)
             return rest.split(separator: ".").first.map(String.init)
         })
-        return InspectBindings.modelType.members + names.sorted().map { Member($0, kind: .attribute, summary: "submodule or parameter") }
+        return view.types.model.members + names.sorted().map { Member($0, kind: .attribute, summary: "submodule or parameter") }
     }
     func attribute(_ name: String) throws -> Value? {
-        if let v = try InspectBindings.modelType.member(name, of: view) { return v }
+        if let v = try view.types.model.member(name, of: view) { return v }
         return view.child(name)
     }
-    var display: String { InspectBindings.modelType.render(view) }
+    var display: String { view.types.model.render(view) }
 }
 
 /// `learn.model` inspection: parameters by name, gradients, activations and hidden states after
 /// `forward`, and `trace(learn, x, y)`.
 enum InspectBindings {
-    nonisolated(unsafe) static let parameterType = ObjectType<Parameter>("Parameter", summary: "a named weight tensor with its gradient")
-    nonisolated(unsafe) static let modelType = ObjectType<ModelView>("Module", summary: "a model or submodule: parameters by name (m.encoder.weight, m['0.encoder.weight'])")
 
     /// A tiny language model and one batch, for the examples of the model types.
     static let modelSample = "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); m = learn.model; x, y = d.one_batch()"
     static let layerParam = Param("l", .int, "the LSTM layer (0 first)")
 
-    static func module(_ v: ModelView) -> Value { .object(ModuleObject(v)) }
-
-    /// Members are set up once for all sessions (thread-safe lazy static).
-    static let configured: Void = {
+    static func configure(_ types: LearnTypes) {
+        let (parameterType, modelType) = (types.parameter, types.model)
         parameterType
             .sample(modelSample + "; p = m.encoder.weight")
             .attribute("data", "the values (a Tensor)") { .tensor($0.value) }
@@ -163,23 +161,23 @@ enum InspectBindings {
                 let kind = m.lm != nil ? "SequentialRNN (AWD-LSTM language model)" : "SequentialRNN (AWD-LSTM classifier)"
                 return (m.prefix.isEmpty ? kind : "module \(m.prefix.dropLast())") + "\n" + m.table
             }
-    }()
+    }
 
-    static func install(in s: Session) {
-        _ = configured
-        s.register(type: parameterType)
-        s.register(type: modelType)
-        TraceBindings.install(in: s)
+    static func install(in s: Session, _ types: LearnTypes) {
+        configure(types)
+        s.register(type: types.parameter)
+        s.register(type: types.model)
+        TraceBindings.install(in: s, types)
         s.register(Builtin("trace", [Param("learn", "a language-model or classifier learner"), Param("x", .tensor, "token ids [bs, seq_len]"),
                                      Param("y", .tensor, "targets: next tokens [bs, seq_len] (LM) or labels [bs] (classifier)")],
                            summary: "one training step, traced (no optimizer step): dropout masks, gates per time step, states, logits, loss, gradients; a Trace: t.masks.input, t.layers[0].gates, t.grads[name] (help Trace)",
                            example: "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2]); t.layers[0].f.shape", topic: "learn") { a in
             let lv = try a.value("learn")
             let xt = try a.tensor("x"), yt = try a.tensor("y")
-            if let l = LearnBindings.lmType.unwrap(lv) {
-                return TraceBindings.traceType.wrap(try traceLM(l, xt, yt, a))
-            } else if let l = LearnBindings.clasType.unwrap(lv) {
-                return TraceBindings.traceType.wrap(try traceClassifier(l, xt, yt, a))
+            if let l = types.lm.unwrap(lv) {
+                return types.trace.wrap(try traceLM(l, xt, yt, a))
+            } else if let l = types.clas.unwrap(lv) {
+                return types.trace.wrap(try traceClassifier(l, xt, yt, a))
             }
             throw a.error("'learn' must be a learner, got \(lv.typeName)")
         })

@@ -40,24 +40,13 @@ struct MetricValue { var metric: Metric }
 /// The learner bindings: `language_model_learner`, `text_classifier_learner`, `load_learner`,
 /// `chapter_recipe`, and the learners' fastai methods.
 enum LearnBindings {
-    nonisolated(unsafe) static let metricType = ObjectType<MetricValue>("Metric", summary: "a metric shown in the epoch table")
-        .attribute("name", "the column name") { .string($0.metric.name) }
-        .display { m in m.metric == .perplexity ? "Perplexity()" : m.metric.name }
-    nonisolated(unsafe) static let lmType = ObjectType<LanguageModelLearner>("LMLearner", summary: "a language-model learner (AWD-LSTM + data + optimizer)")
-    nonisolated(unsafe) static let clasType = ObjectType<TextClassifierLearner>("TextLearner", summary: "a text-classifier learner (SentenceEncoder + pooling head)")
-    nonisolated(unsafe) static let loadedType = ObjectType<LoadedLearner>("LoadedLearner", summary: "a learner read back by load_learner (predict only)")
-    nonisolated(unsafe) static let lrFindType = ObjectType<LRFindResult>("SuggestedLRs", summary: "the result of lr_find: the suggestion and the loss curve")
-    nonisolated(unsafe) static let recorderType = ObjectType<() -> Recorder>("Recorder", summary: "losses, learning rates and epoch rows recorded during training")
-
-    /// The object types are shared by all sessions: their members are set up once (thread-safe
-    /// lazy static), sessions only register them.
-    static let configured: Void = {
-        configureRecorder(); configureLRFind(); configureLM(); configureClassifier(); configureLoaded()
-    }()
-
     static func install(in s: Session) {
-        LearnData.install(in: s)
-        s.register(type: metricType)
+        let types = LearnTypes(plot: PlotBuiltins.type(in: s))
+        LearnData.install(in: s, types)
+        types.metric
+            .attribute("name", "the column name") { .string($0.metric.name) }
+            .display { m in m.metric == .perplexity ? "Perplexity()" : m.metric.name }
+        s.register(type: types.metric)
         func add(_ name: String, _ summary: String, _ parameters: [Param], example: String, _ call: @escaping (Arguments) throws -> Value) {
             s.register(Builtin(name, parameters, summary: summary, example: example, topic: "learn", call: call))
         }
@@ -76,16 +65,16 @@ enum LearnBindings {
         }
         add("Perplexity", "the perplexity metric: exp(validation loss), for metrics=[accuracy, Perplexity()]", [],
             example: "Perplexity()") { _ in
-            metricType.wrap(MetricValue(metric: .perplexity))
+            types.metric.wrap(MetricValue(metric: .perplexity))
         }
 
-        _ = configured
-        s.register(type: lrFindType)
-        s.register(type: recorderType)
-        s.register(type: lmType)
-        s.register(type: clasType)
-        s.register(type: loadedType)
-        InspectBindings.install(in: s)
+        configureRecorder(types); configureLRFind(types); configureLM(types); configureClassifier(types); configureLoaded(types)
+        s.register(type: types.lrFind)
+        s.register(type: types.recorder)
+        s.register(type: types.lm)
+        s.register(type: types.clas)
+        s.register(type: types.loaded)
+        InspectBindings.install(in: s, types)
 
         add("language_model_learner",
             "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
@@ -111,7 +100,7 @@ enum LearnBindings {
             let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a),
                                                  pretrained: pretrained, metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
-            return lmType.wrap(learn)
+            return types.lm.wrap(learn)
         }
         add("text_classifier_learner", "fastai's text_classifier_learner: SentenceEncoder + pooling head (sizes must match the encoder you load)",
             [Param("dls", "classifier data (sample_clas_data or clas_dataloaders)"), arch,
@@ -124,14 +113,14 @@ enum LearnBindings {
             let learn = try textClassifierLearner(dls: data, config: config, dropMult: try dropMult(a),
                                                   metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
-            return clasType.wrap(learn)
+            return types.clas.wrap(learn)
         }
         s.define("AWD_LSTM", .string("AWD_LSTM"))
         add("load_learner", "read a learner written by learn.export(path) (for predict)",
             [Param("path", .str, "the folder learn.export wrote")],
             example: "language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2).export('lm_export'); learn_inf = load_learner('lm_export')") { a in
             let path = try a.string("path")
-            return loadedType.wrap(try loadLearner(from: resolve(path, a.session)))
+            return types.loaded.wrap(try loadLearner(from: resolve(path, a.session)))
         }
         add("chapter_recipe",
             "the chapter's whole ULMFiT recipe on the IMDb sample (ChapterRecipe.sample: LM fine-tuning, encoder, classifier, export; passes 80%, takes minutes); dry_run=True only shows the plan",
@@ -203,7 +192,7 @@ enum LearnBindings {
         let v = try a.value("metrics")
         if v.isNone { return [] }
         func one(_ x: Value) throws -> Metric {
-            if let m = metricType.unwrap(x) { return m.metric }
+            if let m = nativeValue(x, as: MetricValue.self) { return m.metric }
             if case .function(let f) = x {
                 switch f.name {
                 case "accuracy": return .accuracy
@@ -259,7 +248,7 @@ enum LearnBindings {
 
     // MARK: methods shared by both learners
 
-    static func common<M, D>(_ t: ObjectType<Learner<M, D>>) where D: TextLearnerDataProtocol {
+    static func common<M, D>(_ t: ObjectType<Learner<M, D>>, _ types: LearnTypes) where D: TextLearnerDataProtocol {
         t.method("fit_one_cycle",
                  "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates; start_epoch=k skips the first k epochs of the schedule (resume after learn.load)",
                  [nEpoch, Param("lr_max", default: nil, "the peak learning rate: a number, slice(lo, hi) or one per group; None: learn.lr"),
@@ -335,7 +324,7 @@ enum LearnBindings {
             return .none
         }
         t.attribute("recorder", "losses and learning rates recorded while training (plot_loss, plot_sched)") { l in
-            recorderType.wrap({ l.recorder })
+            types.recorder.wrap({ l.recorder })
         }
         t.method("lr_find",
                  "fastai's learning-rate finder: a short run with growing lr, then the weights are put back; shows the suggestion and the curve",
@@ -345,10 +334,10 @@ enum LearnBindings {
                  example: "learn.lr_find(num_it=50)") { l, a in
             let r = try l.lrFind(startLR: try a.double("start_lr"), endLR: try a.double("end_lr"),
                                  numIt: try a.int("num_it"))
-            return lrFindType.wrap(r)
+            return types.lrFind.wrap(r)
         }
         t.attribute("lr", "the default learning rate") { .float($0.lr) }
-        t.attribute("metrics", "the metrics") { l in .list(l.metrics.map { metricType.wrap(MetricValue(metric: $0)) }) }
+        t.attribute("metrics", "the metrics") { l in .list(l.metrics.map { types.metric.wrap(MetricValue(metric: $0)) }) }
         t.attribute("path", "the folder models/ is under") { .string($0.data.path.path) }
     }
 
@@ -374,15 +363,15 @@ enum LearnBindings {
         return p
     }
 
-    static func configureLRFind() {
-        lrFindType
+    static func configureLRFind(_ types: LearnTypes) {
+        types.lrFind
             .sample(lmSample + "; r = learn.lr_find(num_it=5)")
             .attribute("valley", "fastai's default suggestion") { r in r.valley.map { .float($0) } ?? .none }
             .attribute("minimum", "the lr of the minimum loss / 10") { r in r.minimum.map { .float($0) } ?? .none }
             .attribute("steep", "the lr of the steepest descent") { r in r.steep.map { .float($0) } ?? .none }
             .attribute("lrs", "learning rates tried") { .list($0.lrs.map { .float($0) }) }
             .attribute("losses", "smoothed losses") { .list($0.losses.map { Value.float32($0) }) }
-            .method("plot", "the loss against the learning rate (log scale)", example: "r.plot()") { r, _ in PlotBuiltins.plotType.wrap(lrPlot(r)) }
+            .method("plot", "the loss against the learning rate (log scale)", example: "r.plot()") { r, _ in types.plot.wrap(lrPlot(r)) }
             .display { r in
                 let v = r.valley.map { String(format: "%.2e", $0) } ?? "None"
                 return "SuggestedLRs(valley=\(v))\n" + lrPlot(r).braille()
@@ -390,8 +379,8 @@ enum LearnBindings {
             .svg { lrPlot($0).svg() }
     }
 
-    static func configureRecorder() {
-        recorderType
+    static func configureRecorder(_ types: LearnTypes) {
+        types.recorder
             .sample(lmSample + "; learn.fit(1, 1e-3)")
             .method("plot_loss", "the training loss at every batch (and validation loss per epoch in values)",
                     example: "learn.recorder.plot_loss()") { get, _ in
@@ -406,11 +395,11 @@ enum LearnBindings {
                     p.label = "train"
                     p.others = [PlotSeries(label: "valid", xs: valid.map(\.0), ys: valid.map(\.1))]
                 }
-                return PlotBuiltins.plotType.wrap(p)
+                return types.plot.wrap(p)
             }
             .method("plot_sched", "the learning rate of the last group at every batch", example: "learn.recorder.plot_sched()") { get, _ in
                 let r = get()
-                return PlotBuiltins.plotType.wrap(LinePlot(xs: r.lrs.indices.map(Double.init), ys: r.lrs.map { $0.last ?? .nan },
+                return types.plot.wrap(LinePlot(xs: r.lrs.indices.map(Double.init), ys: r.lrs.map { $0.last ?? .nan },
                                                            title: "learning rate", xlabel: "batch", ylabel: "lr"))
             }
             .attribute("losses", "training loss of every batch") { get in .list(get().losses.map { Value.float32($0) }) }
@@ -422,9 +411,9 @@ enum LearnBindings {
             .display { get in "Recorder: \(get().losses.count) batches, \(get().rows.count) epochs" }
     }
 
-    static func configureLM() {
-        common(lmType)
-        lmType
+    static func configureLM(_ types: LearnTypes) {
+        common(types.lm, types)
+        types.lm
             .sample(lmSample)
             .method("predict", "continue a text with n_words sampled words (seeded: same seed, same words)", predictLM,
                     example: "learn.predict('I liked this movie because', 40, temperature=0.75, seed=0)") { l, a in
@@ -444,7 +433,7 @@ enum LearnBindings {
                 return .none
             }
             .attribute("model", "the AWD-LSTM language model: parameters by name, activations after forward") { l in
-                InspectBindings.module(ModelView(l.model))
+                types.module(ModelView(l.model, types))
             }
             .attribute("dls", "the data") { l in .string("LMLearnerData(vocab \(l.data.vocab.count))") }
             .display { l in
@@ -452,9 +441,9 @@ enum LearnBindings {
             }
     }
 
-    static func configureClassifier() {
-        common(clasType)
-        clasType
+    static func configureClassifier(_ types: LearnTypes) {
+        common(types.clas, types)
+        types.clas
             .sample(clasSample)
             .method("predict", "(label, label index, probabilities) for one text", [Param("text", .str, "the text to classify")],
                     example: "learn.predict('I really liked that movie!')") { l, a in
@@ -467,18 +456,18 @@ enum LearnBindings {
                 let name = try a.string("name")
                 guard !name.isEmpty else { throw a.error("empty name") }
                 try l.loadEncoder(name)
-                return clasType.wrap(l)
+                return types.clas.wrap(l)
             }
             .attribute("model", "the classifier: parameters by name, activations after forward") { l in
-                InspectBindings.module(ModelView(l.model))
+                types.module(ModelView(l.model, types))
             }
             .display { l in
                 "TextLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, \(l.model.classes) classes \(pyList(l.data.labels)); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen"
             }
     }
 
-    static func configureLoaded() {
-        loadedType
+    static func configureLoaded(_ types: LearnTypes) {
+        types.loaded
             .sample(lmSample + "; learn.export('lm_export'); learn_inf = load_learner('lm_export')")
             .method("predict", "a language model continues the text; a classifier gives (label, index, probabilities)", predictLM,
                     example: "learn_inf.predict('I liked this movie', 4, seed=0)") { l, a in

@@ -21,11 +21,8 @@ struct LabClasData {
 /// the learner factories accept them as well as the text bindings' `LMDataLoaders` /
 /// `ClassifierDataLoaders` objects.
 enum LearnData {
-    nonisolated(unsafe) static let lmType = ObjectType<LabLMData>("LMLearnerData", summary: "language-model data ready for language_model_learner")
-    nonisolated(unsafe) static let clasType = ObjectType<LabClasData>("ClassifierLearnerData", summary: "classifier data ready for text_classifier_learner")
-
-    /// Members are set up once for all sessions (thread-safe lazy static).
-    static let configured: Void = {
+    static func configure(_ types: LearnTypes) {
+        let (lmType, clasType) = (types.lmData, types.clasData)
         lmType
             .sample("dls_lm = sample_lm_data(n_texts=20, bs=4, seq_len=8)")
             .attribute("vocab", "the vocabulary (list of tokens)") { .list($0.data.vocab.items.map { .string($0) }) }
@@ -61,10 +58,11 @@ enum LearnData {
             .display { d in
                 "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(pyList(d.data.labels))"
             }
-    }()
+    }
 
-    static func install(in s: Session) {
-        _ = configured
+    static func install(in s: Session, _ types: LearnTypes) {
+        configure(types)
+        let (lmType, clasType) = (types.lmData, types.clasData)
         s.register(type: lmType)
         s.register(type: clasType)
         s.register(Builtin("sample_lm_data",
@@ -155,7 +153,7 @@ enum LearnData {
     /// LM data from our own object or from any object wrapping Text's `LMDataLoaders`
     /// (the text bindings' `lm_dataloaders(...)`).
     static func lmData(_ v: Value, _ a: Arguments) throws -> LMLearnerData {
-        if let d = lmType.unwrap(v) { return d.data }
+        if let d = nativeValue(v, as: LabLMData.self) { return d.data }
         if case .object(let o) = v, let n = o as? NativeObject<LMDataLoaders> {
             var d = LMLearnerData(n.value)
             d.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)
@@ -166,7 +164,7 @@ enum LearnData {
 
     /// Classifier data from our own object or any object wrapping Text's `ClassifierDataLoaders`.
     static func clasData(_ v: Value, _ a: Arguments) throws -> ClassifierLearnerData {
-        if let d = clasType.unwrap(v) { return d.data }
+        if let d = nativeValue(v, as: LabClasData.self) { return d.data }
         if case .object(let o) = v, let n = o as? NativeObject<ClassifierDataLoaders> {
             var d = ClassifierLearnerData(n.value)
             d.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)

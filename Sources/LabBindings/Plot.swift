@@ -107,16 +107,22 @@ public struct PlotSeries {
 
 /// `plot` and `savefig`.
 enum PlotBuiltins {
-    nonisolated(unsafe) static let plotType = ObjectType<LinePlot>("Plot", summary: "a line plot (shown in braille; savefig writes SVG)")
-        .sample("p = plot([3, 1, 2])")
-        .attribute("xs", "x values") { .list($0.xs.map { .float($0) }) }
-        .attribute("ys", "y values") { .list($0.ys.map { .float($0) }) }
-        .attribute("title", "the title") { .string($0.title) }
-        .display { $0.braille() }
-        .svg { $0.svg() }
+    /// The session's Plot type, made and registered on first use (learners draw plots too).
+    static func type(in s: Session) -> ObjectType<LinePlot> {
+        if let t = s.objectType("Plot", LinePlot.self) { return t }
+        let t = ObjectType<LinePlot>("Plot", summary: "a line plot (shown in braille; savefig writes SVG)")
+            .sample("p = plot([3, 1, 2])")
+            .attribute("xs", "x values") { .list($0.xs.map { .float($0) }) }
+            .attribute("ys", "y values") { .list($0.ys.map { .float($0) }) }
+            .attribute("title", "the title") { .string($0.title) }
+            .display { $0.braille() }
+            .svg { $0.svg() }
+        s.register(type: t)
+        return t
+    }
 
     static func install(in s: Session) {
-        s.register(type: plotType)
+        let plotType = type(in: s)
         s.register(Builtin("plot", [Param("xs", "the x values (or the y values when ys is None): a list or tensor"),
                                     Param("ys", default: nil, "the y values; None: xs against 0, 1, 2, …"),
                                     Param("title", .str, default: .string(""), "the title"),

@@ -6,17 +6,13 @@ import Tensor
 /// gradients. Every tensor they hand out is a copy taken during the traced step, so the
 /// usual tensor inspection (`.shape`, `inspect`, slices, `plot`) works on it afterwards.
 enum TraceBindings {
-    nonisolated(unsafe) static let traceType = ObjectType<TraceResult>("Trace", summary: "one traced training step: inputs, embedding, dropout masks, per-layer gates and states, logits, loss, gradients")
-    nonisolated(unsafe) static let masksType = ObjectType<MaskTrace>("TraceMasks", summary: "the dropout masks of a traced step (0 = dropped, 1/(1-p) = kept; None where off)")
-    nonisolated(unsafe) static let layerType = ObjectType<LayerTrace>("TraceLayer", summary: "one LSTM layer of a traced step: input, gates i f g o, states h c, output")
-    nonisolated(unsafe) static let gradsType = ObjectType<GradTrace>("TraceGrads", summary: "gradients of a traced step by parameter name: g['0.encoder.weight'], g.keys()")
-
     /// A small traced step, for the examples of the trace types.
     static let traceSample = "d = sample_lm_data(n_texts=20, bs=4, seq_len=8); learn = language_model_learner(d, emb_sz=8, n_hid=16, n_layers=2); x, y = d.one_batch(); t = trace(learn, x[:2], y[:2])"
 
     static func opt(_ t: Tensor?) -> Value { t.map { .tensor($0) } ?? .none }
 
-    static let configured: Void = {
+    static func configure(_ types: LearnTypes) {
+        let (traceType, masksType, layerType, gradsType) = (types.trace, types.masks, types.layer, types.grads)
         traceType
             .sample(traceSample)
             .attribute("x", "input token ids [bs, seq_len]") { .tensor($0.x) }
@@ -89,13 +85,13 @@ enum TraceBindings {
             .method("__len__", "number of parameters", example: "len(g)") { g, _ in .int(g.grads.count) }
             .method("keys", "the parameter names", example: "g.keys()") { g, _ in .list(g.grads.map { .string($0.name) }) }
             .display { TraceText.gradNorms($0).joined(separator: "\n") }
-    }()
+    }
 
-    static func install(in s: Session) {
-        _ = configured
-        s.register(type: traceType)
-        s.register(type: masksType)
-        s.register(type: layerType)
-        s.register(type: gradsType)
+    static func install(in s: Session, _ types: LearnTypes) {
+        configure(types)
+        s.register(type: types.trace)
+        s.register(type: types.masks)
+        s.register(type: types.layer)
+        s.register(type: types.grads)
     }
 }

@@ -137,7 +137,7 @@ import Learn
         let (s, dir) = try Self.session()
         defer { try? FileManager.default.removeItem(at: dir) }
         s.cancellation = Cancellation()
-        let learn = try #require(s.variables["learn"].flatMap { LearnBindings.lmType.unwrap($0) })
+        let learn = try #require(s.variables["learn"].flatMap { s.objectType("LMLearner", LanguageModelLearner.self)?.unwrap($0) })
         learn.callbacks.append(StopAfterFirstBatch(s))
         let r = s.run("learn.fit_one_cycle(1, 1e-2)")
         #expect(r.error == nil, "\(r.text)")
