@@ -120,6 +120,21 @@ func show(_ source: String, in session: Session = Session()) -> String {
             #expect(r.error == nil, "example of \(b.name): \(b.example) → \(r.text)")
         }
     }
+
+    /// The language's own methods (tensors, strings) run their examples after their type's sample.
+    @Test func everyMethodExampleRuns() {
+        let session = Session()
+        var types = [(session.tensorType.sample, session.tensorType.members)]
+        for t in session.valueTypes.values { types.append((t.sample, t.members)) }
+        for (sample, members) in types {
+            for m in members where m.kind == .method {
+                #expect(!m.example.isEmpty, "\(m.name) has no example")
+                let s = Session()
+                let r = s.run(sample + "\n" + m.example)
+                #expect(r.error == nil, "example of \(m.name): \(m.example) → \(r.text)")
+            }
+        }
+    }
 }
 
 import Foundation
