@@ -1,6 +1,7 @@
 import Lab
 import Foundation
 import Learn
+import Synchronization
 import Text
 
 /// `LMDataLoader` as the language holds it: the loader and, when it came from a DataBlock, its vocab.
@@ -259,18 +260,18 @@ enum DataBindings {
                                    progress: { bar.update($0) })
     }
 
-    nonisolated(unsafe) private static var tokenizer: WordDocumentTokenizer?
-    private static let tokenizerLock = NSLock()
+    private static let tokenizer = Mutex<WordDocumentTokenizer?>(nil)
     /// One dataset tokenizer for the process (its tables and span caches are worth keeping):
     /// Learn's `WordDocumentTokenizer` with fastai's default rules, so the text bindings
     /// (`lm_dataloaders`, `TextDataLoaders`) and `sample_lm_data` share one token-cache key and a
     /// first run tokenizes the sample once.
     static func sharedTokenizer() throws -> WordDocumentTokenizer {
-        tokenizerLock.lock(); defer { tokenizerLock.unlock() }
-        if let t = tokenizer { return t }
-        let t = try WordDocumentTokenizer()
-        tokenizer = t
-        return t
+        try tokenizer.withLock { cached in
+            if let t = cached { return t }
+            let t = try WordDocumentTokenizer()
+            cached = t
+            return t
+        }
     }
 
     static func readText(_ p: PathValue) throws -> String {

@@ -1,5 +1,6 @@
 import Lab
 import Foundation
+import Synchronization
 import Text
 
 /// The object types of the text pipeline, made once per session and shared by the text and
@@ -57,20 +58,17 @@ final class SubwordBox {
 
     /// Training is deterministic, so the same texts and size give the same model: recent models
     /// are kept (the book's `subword(sz)` retrains on the same texts for every call).
-    nonisolated(unsafe) private static var recent: [(key: String, model: SentencePieceModel)] = []
-    private static let lock = NSLock()
+    private static let recent = Mutex<[(key: String, model: SentencePieceModel)]>([])
 
     static func trained(size: Int, texts: [String]) throws -> SentencePieceModel {
         let key = "\(size) " + TokenCache.key(names: [], texts: [], tokenizer: texts.joined(separator: "\u{1E}"))
-        lock.lock()
-        let hit = recent.first { $0.key == key }?.model
-        lock.unlock()
-        if let hit { return hit }
+        if let hit = recent.withLock({ $0.first { $0.key == key }?.model }) { return hit }
+        // Trained outside the lock: two sessions may train the same model once each, never wait.
         let model = try UnigramTrainer(options: .fastai(vocabSize: size)).train(texts: texts, normalizer: normalizer)
-        lock.lock()
-        recent.append((key, model))
-        if recent.count > 8 { recent.removeFirst() }
-        lock.unlock()
+        recent.withLock {
+            $0.append((key, model))
+            if $0.count > 8 { $0.removeFirst() }
+        }
         return model
     }
 
