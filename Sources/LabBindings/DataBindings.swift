@@ -66,7 +66,7 @@ enum DataBindings {
             .display { "<TextFile name=\(pythonRepr($0.path.shown)) mode='r' encoding='UTF-8'>" }
         s.register(type: fileType)
 
-        add("Path", "a file or folder path (relative to the current folder)", [Param("p", .str, "the path")],
+        add("Path", "a file or folder path (relative to the current folder)", [Param("p", "the path (a str, or a Path)")],
             example: "Path('Datasets/imdb_sample').ls()") { a in
             pathType.wrap(try path(try a.value("p"), "Path: 'p'"))
         }

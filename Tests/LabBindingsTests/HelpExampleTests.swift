@@ -59,6 +59,7 @@ struct HelpExample: Sendable, CustomTestStringConvertible {
         #expect(s.builtins["range"]?.signature == "range(start, stop=None, step=1)")
         #expect(show("range(2, stop=5)", in: s) == "[2, 3, 4]")
         #expect(show("range(3)", in: s) == "[0, 1, 2]")
+        #expect(show("Path(Path('Datasets'))", in: s) == "Path('Datasets')", "a parameter typed any keeps what the code accepts")
         #expect(s.builtins["randn"]?.signature == "randn(*shape, seed=None)")
         #expect(show("help(learn.predict)", in: s).hasPrefix("error"))
         _ = s.run("learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2)")
