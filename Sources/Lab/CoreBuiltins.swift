@@ -174,7 +174,8 @@ package enum CoreBuiltins {
         }
         add("inspect", "look inside a value: shape, statistics, values and a picture for tensors; members for objects",
             [x], example: "inspect(randn(4, 8, seed=0))") { a in
-            a.session.emit(Inspect.text(try a.value("x"), session: a.session))
+            // Shown as a value (printed as its text) so that front ends that draw can add its pictures.
+            a.session.show(Inspect.type(in: a.session).wrap(Inspect.inspection(try a.value("x"), session: a.session)))
             return .none
         }
 

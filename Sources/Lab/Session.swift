@@ -120,6 +120,10 @@ public final class Session {
     /// Writes text to the session's output (what `print` does).
     public func emit(_ text: String) { add(.text(text)) }
 
+    /// Shows a value as a statement's result is shown (its display, and its picture where a
+    /// front end draws one), without making it the statement's result.
+    public func show(_ value: Value) { add(.value(value)) }
+
     private func add(_ o: Output) {
         collected.append(o)
         onOutput?(o)

@@ -18,6 +18,10 @@ public struct LinePlot {
     public var others: [PlotSeries] = []
     /// A marked point (lr_find's suggestion), drawn as a red dot named in the legend.
     public var mark: (x: Double, y: Double, label: String)?
+    /// Filled areas drawn under the lines (a histogram's bars, a heat map's cells).
+    public var fill: PlotFill?
+    /// y grows downwards (a heat map's rows, as matplotlib's `imshow` draws them).
+    public var invertY = false
 
     public init(xs: [Double], ys: [Double], title: String = "", xlabel: String = "", ylabel: String = "", logX: Bool = false) {
         self.xs = xs; self.ys = ys; self.title = title; self.xlabel = xlabel; self.ylabel = ylabel; self.logX = logX
@@ -97,6 +101,14 @@ public struct LinePlot {
     }
 }
 
+/// Filled areas of a plot, in axis coordinates.
+public enum PlotFill {
+    /// Bars from 0 up to `heights[i]` between `edges[i]` and `edges[i + 1]`.
+    case bars(edges: [Double], heights: [Double])
+    /// Rectangles shaded from white (`low`) to black (`high`); NaN cells stay blank.
+    case cells([(x0: Double, x1: Double, y0: Double, y1: Double, value: Double)], low: Double, high: Double)
+}
+
 /// A line of a plot besides its main one.
 public struct PlotSeries {
     public var label: String
@@ -123,6 +135,7 @@ enum PlotBuiltins {
 
     static func install(in s: Session) {
         let plotType = type(in: s)
+        Inspect.type(in: s).svg(svg(of:))
         s.register(Builtin("plot", [Param("xs", "the x values (or the y values when ys is None): a list or tensor"),
                                     Param("ys", default: nil, "the y values; None: xs against 0, 1, 2, …"),
                                     Param("title", .str, default: .string(""), "the title"),
@@ -160,6 +173,39 @@ enum PlotBuiltins {
             a.session.emit("wrote \(path)")
             return .none
         })
+    }
+
+    /// A tensor's heat map and histogram, side by side as matplotlib's subplots; nil when it has neither.
+    static func svg(of inspection: Inspection) -> String? {
+        var plots: [LinePlot] = []
+        if let map = inspection.heatMap {
+            let (rows, cols) = (map.cells.count, map.cells.first?.count ?? 0)
+            var cells: [(x0: Double, x1: Double, y0: Double, y1: Double, value: Double)] = []
+            for (i, row) in map.cells.enumerated() {
+                let r = HeatMap.block(i, of: map.rows, in: rows)
+                for (j, v) in row.enumerated() {
+                    let c = HeatMap.block(j, of: map.columns, in: cols)
+                    cells.append((Double(c.lowerBound), Double(c.upperBound), Double(r.lowerBound), Double(r.upperBound), Double(v)))
+                }
+            }
+            let part = map.label.isEmpty ? "" : " of [\(map.label)]"
+            var p = LinePlot(xs: [], ys: [], title: "heat map\(part) (\(map.rows)×\(map.columns))", xlabel: "column", ylabel: "row")
+            p.fill = .cells(cells, low: Double(map.low), high: Double(map.high))
+            p.invertY = true
+            plots.append(p)
+        }
+        if let h = inspection.histogram {
+            var p = LinePlot(xs: [], ys: [], title: "histogram of \(h.counts.reduce(0, +)) values", xlabel: "value", ylabel: "count")
+            p.fill = .bars(edges: h.edges.map(Double.init), heights: h.counts.map(Double.init))
+            plots.append(p)
+        }
+        guard plots.count > 1 else { return plots.first?.svg() }
+        let (width, height) = (480, 360)
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * plots.count)\" height=\"\(height)\" viewBox=\"0 0 \(width * plots.count) \(height)\">\n"
+        for (k, p) in plots.enumerated() {
+            s += p.svg(width: width, height: height, id: "axes\(k)").replacingOccurrences(of: "<svg ", with: "<svg x=\"\(k * width)\" ")
+        }
+        return s + "</svg>\n"
     }
 
     static func numbers(_ v: Value, _ a: Arguments, _ name: String) throws -> [Double] {

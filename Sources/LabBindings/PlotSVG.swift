@@ -49,7 +49,8 @@ extension LinePlot {
     /// The plot as a self-contained SVG document, laid out as matplotlib draws it: a framed axes
     /// box with outward ticks at round numbers (decades with minor ticks on a log axis), labels
     /// that fit, axis titles, a legend when there is more than one line or a marked point.
-    public func svg(width: Int = 640, height: Int = 400) -> String {
+    /// `id` names its clip path, unique within a document that holds several plots.
+    public func svg(width: Int = 640, height: Int = 400, id: String = "axes") -> String {
         let w = Double(width), h = Double(height)
         let lines = [PlotSeries(label: label, xs: xs, ys: ys)] + others
         let drawn = lines.map { line in
@@ -58,7 +59,12 @@ extension LinePlot {
                 return (logX ? log10(x) : x, y)
             }
         }
-        let all = drawn.flatMap { $0 }
+        var all = drawn.flatMap { $0 }
+        switch fill {
+        case let .bars(edges, heights)?: all += zip(edges, [0] + heights).map { ($0, $1) } + zip(edges.dropFirst(), heights).map { ($0, $1) }
+        case let .cells(cells, _, _)?: all += cells.flatMap { [($0.x0, $0.y0), ($0.x1, $0.y1)] }
+        case nil: break
+        }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         guard let minX = all.map(\.0).min(), let maxX = all.map(\.0).max(),
@@ -67,6 +73,8 @@ extension LinePlot {
         }
         // matplotlib's default margins: 5% of the data range on each side.
         func padded(_ a: Double, _ b: Double) -> (Double, Double) {
+            // A heat map fills its axes, as matplotlib's imshow.
+            if case .cells? = fill, b > a { return (a, b) }
             let span = b > a ? b - a : max(abs(a), 1) * 0.1
             return (a - span * 0.05, b + span * 0.05)
         }
@@ -89,7 +97,7 @@ extension LinePlot {
         let mb = 30.0 + (xlabel.isEmpty ? 0 : 20)
         let (pw, ph) = (w - ml - mr, h - mt - mb)
         func sx(_ x: Double) -> Double { ml + (x - x0) / (x1 - x0) * pw }
-        func sy(_ y: Double) -> Double { mt + (y1 - y) / (y1 - y0) * ph }
+        func sy(_ y: Double) -> Double { invertY ? mt + (y - y0) / (y1 - y0) * ph : mt + (y1 - y) / (y1 - y0) * ph }
 
         if !title.isEmpty { s += "<text x=\"\(f(ml + pw / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"13\">\(escape(title))</text>\n" }
         // Ticks and labels.
@@ -115,20 +123,38 @@ extension LinePlot {
             s += "\n"
         }
         // The lines, clipped to the axes box.
-        s += "<clipPath id=\"axes\"><rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath>\n"
+        s += "<clipPath id=\"\(id)\"><rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath>\n"
         let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+        func box(_ xa: Double, _ xb: Double, _ ya: Double, _ yb: Double, _ style: String) -> String {
+            let (left, right) = (min(sx(xa), sx(xb)), max(sx(xa), sx(xb))), (top, bottom) = (min(sy(ya), sy(yb)), max(sy(ya), sy(yb)))
+            return "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" \(style) clip-path=\"url(#\(id))\"/>\n"
+        }
+        switch fill {
+        case let .bars(edges, heights)?:
+            for (i, height) in heights.enumerated() where i + 1 < edges.count {
+                s += box(edges[i], edges[i + 1], 0, height, "fill=\"\(colors[0])\" stroke=\"white\" stroke-width=\"0.8\"")
+            }
+        case let .cells(cells, low, high)?:
+            for c in cells where c.value.isFinite {
+                let level = high > low ? Int(((1 - (c.value - low) / (high - low)) * 255).rounded()) : 128
+                let grey = String(format: "#%02x%02x%02x", level, level, level)
+                // A hairline of the same colour hides the seams between neighbouring cells.
+                s += box(c.x0, c.x1, c.y0, c.y1, "fill=\"\(grey)\" stroke=\"\(grey)\" stroke-width=\"0.5\"")
+            }
+        case nil: break
+        }
         for (i, points) in drawn.enumerated() where !points.isEmpty {
             let pts = points.map { "\(f(sx($0.0))),\(f(sy($0.1)))" }.joined(separator: " ")
             let color = colors[i % colors.count]
             if points.count == 1 {
-                s += "<circle cx=\"\(f(sx(points[0].0)))\" cy=\"\(f(sy(points[0].1)))\" r=\"3\" fill=\"\(color)\" clip-path=\"url(#axes)\"/>\n"
+                s += "<circle cx=\"\(f(sx(points[0].0)))\" cy=\"\(f(sy(points[0].1)))\" r=\"3\" fill=\"\(color)\" clip-path=\"url(#\(id))\"/>\n"
             } else {
-                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\" clip-path=\"url(#axes)\" points=\"\(pts)\"/>\n"
+                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\" clip-path=\"url(#\(id))\" points=\"\(pts)\"/>\n"
             }
         }
         if let mark, mark.x.isFinite, mark.y.isFinite, !logX || mark.x > 0 {
             let mx = logX ? log10(mark.x) : mark.x
-            s += "<circle cx=\"\(f(sx(mx)))\" cy=\"\(f(sy(mark.y)))\" r=\"5\" fill=\"red\" clip-path=\"url(#axes)\"/>\n"
+            s += "<circle cx=\"\(f(sx(mx)))\" cy=\"\(f(sy(mark.y)))\" r=\"5\" fill=\"red\" clip-path=\"url(#\(id))\"/>\n"
         }
         s += "<rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"black\" stroke-width=\"0.8\"/>\n"
         // Axis titles.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Kernel
+import Lab
+import LabBindings
 
 @Suite struct WireFormatTests {
     let signer = MessageSigner(key: "a0436f6c-1916-498b-8eb9-e81ab9368e84")
@@ -115,4 +117,30 @@ import Testing
         #expect(MimeBundle.columns(of: "just one line") == nil)
         #expect(MimeBundle.tableHTML(header: ["a<b"], rows: [["1"]], caption: "model").contains("<caption style=\"text-align: left;\">model</caption>\n<thead>\n<tr style=\"text-align: left;\"><th>a&lt;b</th>"))
     }
+}
+
+@Suite struct DisplayTests {
+    /// `inspect` of a matrix: text/plain is exactly the REPL's lines, and its heat map and
+    /// histogram come as one SVG (the kernel sends such a bundle as display_data).
+    @Test func inspectShowsTheREPLTextAndAnSVGPicture() throws {
+        let s = Session()
+        let outputs = s.run("inspect(tensor([[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5]]))").outputs
+        let repl = outputs.map(\.rendered).joined(separator: "\n")
+        #expect(repl.hasPrefix("Tensor [3, 4] float32, 12 values") && repl.contains("heat map (3×4)") && repl.contains("histogram of 12 values:"))
+        guard case .value(let v)? = outputs.first, outputs.count == 1 else { Issue.record("inspect showed \(outputs)"); return }
+        let data = MimeBundle.of(v)
+        #expect(data["text/plain"] as? String == repl)
+        let svg = try #require(data["image/svg+xml"] as? String)
+        #expect(svg.hasPrefix("<svg") && svg.contains("heat map (3×4)") && svg.contains("histogram of 12 values"))
+        // 12 cells from white (0) to black (5), and 8 bars.
+        #expect(svg.contains("fill=\"#ffffff\"") && svg.contains("fill=\"#000000\""))
+        #expect(svg.components(separatedBy: "fill=\"#1f77b4\"").count - 1 == 8)
+        // A vector has no heat map; a value that is not a tensor has no picture.
+        #expect((MimeBundle.of(s.run("inspect(tensor([1, 2, 3]))").outputs[0].value!)["image/svg+xml"] as? String)?.contains("heat map") == false)
+        #expect(MimeBundle.of(s.run("inspect('abc')").outputs[0].value!)["image/svg+xml"] == nil)
+    }
+}
+
+extension Output {
+    var value: Value? { if case .value(let v) = self { return v }; return nil }
 }
