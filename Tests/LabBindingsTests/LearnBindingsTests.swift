@@ -25,13 +25,13 @@ import Learn
         let (s, dir) = try Self.session()
         defer { try? FileManager.default.removeItem(at: dir) }
         let cases: [(String, String)] = [
-            ("learn.fit_one_cycle(1, 0)", "lr must be a positive number"),
-            ("learn.fit_one_cycle(1, -1e-3)", "lr must be a positive number"),
-            ("learn.fit_one_cycle(1, slice(0, 1e-2))", "slice start must be a positive number"),
+            ("learn.fit_one_cycle(1, 0)", "lr must be a finite positive number"),
+            ("learn.fit_one_cycle(1, -1e-3)", "lr must be a finite positive number"),
+            ("learn.fit_one_cycle(1, slice(0, 1e-2))", "slice start must be a finite positive number"),
             ("learn.fit_one_cycle(0, 1e-2)", "n_epoch must be at least 1"),
             ("learn.fit_one_cycle('a')", "'n_epoch' must be an integer, got str"),
             ("learn.load('no_such_checkpoint')", "no saved model"),
-            ("learn.load(3)", "'name' must be a string, got int"),
+            ("learn.load(3)", "'name' must be a str (a name inside models/) or a Path, got int"),
             ("learn.freeze_to(7)", "n must be between"),
             ("language_model_learner(3)", "'dls' must be language-model data"),
             ("language_model_learner(dls_lm, metrics=[3])", "unknown metric 3"),
