@@ -1,4 +1,3 @@
-import Learn
 import Tensor
 
 /// One thing a statement produced: printed text, a value to show, or an error.

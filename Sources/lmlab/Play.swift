@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Lab
 import LabBindings
-import Learn
 import Tensor
 
 /// `lmlab play`: replays a lesson, checks it, or writes a transcript of it.

@@ -1,5 +1,5 @@
 import Foundation
-import Learn
+import Tensor
 import Lab
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Lab
+@testable import LabBindings
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -7,7 +7,7 @@ import Synchronization
 ///
 ///     for batch in batches { try Cancellation.shared.check(); … }
 ///
-/// It lives in Learn, the lowest module that polls it.
+/// It lives in Tensor, the lowest module below both that poll it (Learn and the Lab language).
 ///
 /// A termination signal (SIGTERM) also raises it through `requestTermination(signal:)`, which
 /// additionally remembers the signal: that part is never consumed, so after the running job has
