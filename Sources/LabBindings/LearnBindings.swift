@@ -206,7 +206,8 @@ enum LearnBindings {
         guard !v.isNone else { return nil }
         func positive(_ x: Value, _ what: String) throws -> Double {
             guard let d = x.number else { throw a.error("\(what) must be a number, got \(x.typeName)") }
-            guard d > 0, d.isFinite else { throw a.error("\(what) must be a finite positive number, got \(x.repr)") }
+            guard d > 0 else { throw a.error("\(what) must be a positive number, got \(x.repr)") }
+            guard d.isFinite else { throw a.error("\(what) must be finite, got \(x.repr)") }
             return d
         }
         switch v {
@@ -242,7 +243,7 @@ enum LearnBindings {
         learn.tableOutput = EpochTableOutput(s)
         learn.clock = { Date().timeIntervalSinceReferenceDate }
         learn.progress = Learn.ProgressBar(output: ProgressOutput(s))
-        learn.cancellation = s.cancellation   // Ctrl-C and SIGTERM stop training at the next batch
+        learn.cancellation = s.cancellation   // Ctrl-C and SIGTERM stop training at the next batch (set again by each fit)
     }
 
     static func fitResult(_ r: FitResult, _ s: Session) throws -> Value {
@@ -286,6 +287,7 @@ enum LearnBindings {
             }
             let start = try a.int("start_epoch")
             guard start >= 0, start < n else { throw a.error("start_epoch must be between 0 and n_epoch - 1 = \(n - 1), got \(start)") }
+            l.cancellation = a.session.cancellation
             return try fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms,
                                                    startEpoch: start), a.session)
         }
@@ -296,6 +298,7 @@ enum LearnBindings {
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
             let lr = try learningRate(try a.value("lr"), a)
             let wd = try a.optionalDouble("wd")
+            l.cancellation = a.session.cancellation
             return try fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
         }
         t.method("freeze", "train only the last parameter group", example: "learn.freeze()") { l, _ in l.freeze(); return .none }
@@ -346,6 +349,7 @@ enum LearnBindings {
                   Param("end_lr", .float, default: 10, "the last learning rate tried"),
                   Param("num_it", .int, default: 100, "how many batches")],
                  example: "learn.lr_find(num_it=50)") { l, a in
+            l.cancellation = a.session.cancellation
             let r = try l.lrFind(startLR: try a.double("start_lr"), endLR: try a.double("end_lr"),
                                  numIt: try a.int("num_it"))
             return types.lrFind.wrap(r)
