@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Lab", dependencies: ["Tensor"]),
         .target(name: "LabBindings", dependencies: ["Lab", "Tensor", "Text", "Models", "Learn"]),
         // The Jupyter kernel: a front end of the language with its bindings, like the REPL.
-        .target(name: "Kernel", dependencies: ["Lab", "LabBindings", "CZeroMQ", "CSodium"]),
+        .target(name: "Kernel", dependencies: ["Lab", "LabBindings", "Tensor", "CZeroMQ", "CSodium"]),
         .executableTarget(name: "lmlab", dependencies: [
             "Lab", "LabBindings", "Kernel", "Learn", "Models", "Tensor", "Text", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import Foundation
 import Lab
 import LabBindings
 import Synchronization
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -265,24 +265,19 @@ public enum Convert {
         }
     }
 
-    /// A shape from `(2, 3)`, `[2, 3]`, or ints.
-    public static func shape(_ values: some Collection<Value>, _ what: String) throws -> [Int] {
-        var dims: [Int] = []
+    /// A shape from `(2, 3)`, `[2, 3]`, or ints, checked by `checkShape`. With `allowInferred`
+    /// one size may be -1 (reshape's "the rest"); the others are checked.
+    public static func shape(_ values: some Collection<Value>, _ what: String, allowInferred: Bool = false) throws -> [Int] {
         if values.count == 1, let only = values.first {
-            if case .list(let a) = only { return try shape(a, what) }
-            if case .tuple(let a) = only { return try shape(a, what) }
+            if case .list(let a) = only { return try shape(a, what, allowInferred: allowInferred) }
+            if case .tuple(let a) = only { return try shape(a, what, allowInferred: allowInferred) }
         }
-        for v in values {
-            let d = try int(v, what)
-            guard d >= 0 else { throw LabError("\(what): negative dimension \(d)") }
-            dims.append(d)
+        let dims = try values.map { try int($0, what) }
+        let inferred = dims.filter { $0 == -1 }.count
+        guard allowInferred ? inferred <= 1 : inferred == 0 else {
+            throw LabError(allowInferred ? "\(what): only one size may be -1, got \(dims)" : "\(what): negative dimension -1")
         }
-        var total = 1
-        for d in dims {
-            let (p, o) = total.multipliedReportingOverflow(by: d)
-            guard !o, p <= maxElements else { throw LabError("\(what): shape \(dims) is too large (limit \(maxElements) elements)") }
-            total = p
-        }
+        try checkShape(dims.map { $0 == -1 ? 1 : $0 }, what)
         return dims
     }
 

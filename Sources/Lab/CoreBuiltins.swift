@@ -61,8 +61,11 @@ package enum CoreBuiltins {
              Param("stop", default: nil, "the second bound"), Param("step", default: nil, "the step")],
             example: "slice(1e-2/2.6**4, 1e-2)") { a in
             let first = try a.value("start")
-            guard a.given("stop") else { return .slice(start: nil, stop: first, step: nil) }
-            return .slice(start: first, stop: try a.value("stop"), step: a.given("step") ? try a.value("step") : nil)
+            let second: Value? = a.given("stop") ? try a.value("stop") : nil
+            let step: Value? = a.given("step") ? try a.value("step") : nil
+            try Convert.checkNesting([first, second ?? .none, step ?? .none], "slice")
+            guard let second else { return .slice(start: nil, stop: first, step: nil) }
+            return .slice(start: first, stop: second, step: step)
         }
         add("type", "the name of a value's type", [x], example: "type(1e-2)") { a in
             .string(try a.value("x").typeName)
@@ -184,30 +187,67 @@ package enum CoreBuiltins {
                    [Param("sep", default: nil, "the separator; None splits on runs of whitespace")], example: "s.split()") { v, a in
             guard case .string(let text) = v else { return .none }
             if case .string(let d) = try a.value("sep"), !d.isEmpty {
-                return .list(text.components(separatedBy: d).map { .string($0) })
+                let parts = text.components(separatedBy: d)
+                try Convert.checkItems(parts.count, "split")
+                return .list(parts.map { .string($0) })
             }
-            return .list(text.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+            let words = text.split(whereSeparator: \.isWhitespace)
+            try Convert.checkItems(words.count, "split")
+            return .list(words.map { .string(String($0)) })
         }
-        str.method("lower", "the string in lower case", example: "s.lower()") { v, _ in .string(v.str.lowercased()) }
-        str.method("upper", "the string in upper case", example: "s.upper()") { v, _ in .string(v.str.uppercased()) }
+        // Case mapping may lengthen a string (ß → SS) by at most 3×, so check that much first.
+        str.method("lower", "the string in lower case", example: "s.lower()") { v, _ in
+            try Convert.checkString(bytes: v.str.utf8.count * 3, "lower"); return .string(v.str.lowercased())
+        }
+        str.method("upper", "the string in upper case", example: "s.upper()") { v, _ in
+            try Convert.checkString(bytes: v.str.utf8.count * 3, "upper"); return .string(v.str.uppercased())
+        }
         str.method("strip", "the string without surrounding whitespace", example: "' a '.strip()") { v, _ in
             .string(v.str.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         str.method("replace", "the string with every `old` replaced by `new`",
                    [Param("old", .str, "the text to replace (not empty)"), Param("new", .str, "what replaces it")],
                    example: "s.replace('liked', 'loved')") { v, a in
-            let old = try a.string("old")
+            let old = try a.string("old"), new = try a.string("new")
             guard !old.isEmpty else { throw a.error("empty 'old'") }
-            return .string(v.str.replacingOccurrences(of: old, with: try a.string("new")))
+            return .string(try replacing(v.str, old, new))
         }
         str.method("join", "the items joined with the string between them",
                    [Param("items", "a list, tuple or other iterable of values")], example: "' '.join(['a', 'b'])") { v, a in
-            .string(try items(try a.value("items"), a).map(\.str).joined(separator: v.str))
+            // Summed as the texts are made: an item's str may itself be long (a list's repr).
+            let sep = v.str
+            var texts: [String] = [], total = 0
+            for (k, x) in try items(try a.value("items"), a).enumerated() {
+                let t = x.str
+                total += t.utf8.count + (k > 0 ? sep.utf8.count : 0)
+                try Convert.checkString(bytes: total, "join")
+                texts.append(t)
+            }
+            return .string(texts.joined(separator: sep))
         }
         str.method("startswith", "True when the string starts with prefix", [Param("prefix", .str, "the start to test")],
                    example: "s.startswith('I')") { v, a in
             .bool(v.str.hasPrefix(try a.string("prefix")))
         }
+    }
+
+    /// `text` with every `old` replaced by `new`, matched on UTF-8 bytes (the same as a literal
+    /// match of the characters), with the result's size checked before it is built.
+    static func replacing(_ text: String, _ old: String, _ new: String) throws -> String {
+        let t = Array(text.utf8), o = Array(old.utf8), n = Array(new.utf8)
+        var starts: [Int] = []
+        var i = 0
+        while i + o.count <= t.count {
+            if t[i] == o[0] && t[i ..< i + o.count].elementsEqual(o) { starts.append(i); i += o.count } else { i += 1 }
+        }
+        let (grown, overflow) = starts.count.multipliedReportingOverflow(by: n.count)
+        try Convert.checkString(bytes: overflow ? .max : t.count - starts.count * o.count + grown, "replace")
+        var out: [UInt8] = []
+        out.reserveCapacity(t.count - starts.count * o.count + grown)
+        var from = 0
+        for s in starts { out += t[from ..< s]; out += n; from = s + o.count }
+        out += t[from...]
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `start, start + step, …` up to (excluding) `stop`, without overflowing.
@@ -227,9 +267,12 @@ package enum CoreBuiltins {
     package static func items(_ v: Value, _ a: Arguments) throws -> [Value] {
         switch v {
         case .list(let x), .tuple(let x): return x
-        case .string(let s): return s.map { .string(String($0)) }
+        case .string(let s):
+            try Convert.checkItems(s.count, "\(a.function)")
+            return s.map { .string(String($0)) }
         case .tensor(let t):
             guard t.rank >= 1 else { throw a.error("a 0-d tensor is not iterable") }
+            try Convert.checkItems(t.shape[0], "\(a.function)")
             if t.rank == 1 { return t.data.map { .float(Double($0)) } }
             return (0..<t.shape[0]).map { .tensor(t.row($0)) }
         case .object(let o):

@@ -17,7 +17,22 @@ public struct LabError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public init(_ message: String, at location: SourceLocation? = nil) {
         // One line, always: a stray newline in a quoted user string must not split it.
-        self.message = message.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "\r", with: "")
+        // Other control characters (a NUL in a file name) are shown escaped, never written raw.
+        var line = ""
+        for u in message.unicodeScalars {
+            switch u {
+            case "\n": line += "⏎"
+            case "\r": break
+            case "\t": line.unicodeScalars.append(u)
+            default:
+                if u.properties.generalCategory == .control {
+                    line += "\\x" + String(repeating: "0", count: u.value < 16 ? 1 : 0) + String(u.value, radix: 16)
+                } else {
+                    line.unicodeScalars.append(u)
+                }
+            }
+        }
+        self.message = line
         self.location = location
     }
 

@@ -36,9 +36,13 @@ public protocol LabObject: AnyObject {
     /// What `print` and `str` give, when it differs from the display (Python's `__str__`
     /// versus a notebook's pretty display: `print(L)` shows a plain list); nil to use `display`.
     var plainText: String? { get }
+    /// The language values the object holds (an `L`'s items), so nesting limits and walks see
+    /// through it; nil for objects that hold none.
+    var nestedValues: [Value]? { get }
 }
 
 extension LabObject {
+    public var nestedValues: [Value]? { nil }
     public var svg: String? { nil }
     public var plainText: String? { nil }
 }
@@ -64,6 +68,7 @@ public final class ObjectType<T> {
     private var show: (T) -> String
     private var picture: ((T) -> String?)?
     private var plain: ((T) -> String)?
+    private var contents: ((T) -> [Value])?
 
     public init(_ name: String, summary: String) {
         self.name = name
@@ -127,6 +132,13 @@ public final class ObjectType<T> {
     }
 
     /// Wraps a Swift value as a language value of this type.
+    /// Declares that the type holds language values (see `LabObject.nestedValues`).
+    @discardableResult
+    public func holds(_ items: @escaping (T) -> [Value]) -> ObjectType {
+        self.contents = items
+        return self
+    }
+
     public func wrap(_ value: T) -> Value { .object(NativeObject(type: self, value: value)) }
 
     /// The Swift value inside `v`, when `v` was made by this type's `wrap`.
@@ -148,6 +160,7 @@ public final class ObjectType<T> {
     package func render(_ value: T) -> String { show(value) }
     func draw(_ value: T) -> String? { picture?(value) }
     func plainText(_ value: T) -> String? { plain?(value) }
+    func nestedValues(_ value: T) -> [Value]? { contents?(value) }
 }
 
 /// A Swift value together with its ``ObjectType``.
@@ -161,4 +174,5 @@ package final class NativeObject<T>: LabObject {
     package var display: String { type.render(value) }
     package var svg: String? { type.draw(value) }
     package var plainText: String? { type.plainText(value) }
+    package var nestedValues: [Value]? { type.nestedValues(value) }
 }

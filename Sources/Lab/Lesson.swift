@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A lesson: a Markdown file whose ```` ```lmlab ```` code cells are each followed by an
 /// ```` ```output ```` block with the expected output (see Lessons/LANGUAGE.md).
@@ -31,9 +32,11 @@ public struct Lesson {
 
     /// Reads and parses a lesson file.
     public static func load(_ path: String) throws -> Lesson {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw LabError("cannot read lesson \(path)")
+        let data: Data
+        do { data = try FileErrors.contents(of: URL(fileURLWithPath: path), shown: "lesson \(path)") } catch {
+            throw LabError("\(error)")
         }
+        guard let text = String(validating: data, as: UTF8.self) else { throw LabError("cannot read lesson \(path): not UTF-8 text") }
         return try parse(text, path: path)
     }
 
@@ -110,6 +113,8 @@ public struct LessonRun {
 
     public var lesson: Lesson
     public var results: [CellResult] = []
+    /// Why the run stopped before the last cell (`stopped on SIGTERM`), or nil.
+    public var interruption: String?
 
     /// Every difference as one line `FILE:LINE: …`, followed by a small diff of the cell.
     public var failures: [String] {
@@ -185,6 +190,11 @@ public struct LessonRun {
             switch block {
             case .prose(let text): out.append(text)
             case .cell(let cell):
+                guard cellIndex < results.count else {
+                    // An interrupted run ends its transcript where it stopped, and says so.
+                    out.append("**Interrupted here (\(interruption ?? "not run")); the cells below did not run.**")
+                    return out.joined(separator: "\n") + "\n"
+                }
                 let r = results[cellIndex]
                 cellIndex += 1
                 out.append("```lmlab\n\(cell.code)\n```")
@@ -194,7 +204,7 @@ public struct LessonRun {
                     pictures += 1
                     let name = "\(base)-\(pictures).svg"
                     do { try svg.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) } catch {
-                        throw LabError("cannot write \(dir.appendingPathComponent(name).path): \(error.localizedDescription)")
+                        throw LabError("cannot write \(dir.appendingPathComponent(name).path): \(FileErrors.reason(error))")
                     }
                     out.append("![\(obj.typeName) \(pictures)](\(name))")
                 }

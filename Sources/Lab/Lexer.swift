@@ -21,14 +21,15 @@ struct Lexer {
     /// Why input stopped early, for the REPL's continuation prompt.
     enum Incomplete: Error { case openBracket, openString }
 
-    private let chars: [Character]
-    private var i = 0
+    /// The text is walked by index, not copied into an array of `Character`s: such an array
+    /// takes 16 bytes a character, so a 130 MB comment line cost over 2 GB.
+    private let text: String
+    private var i: String.Index
     private var line = 1
     private var column = 1
 
-    init(_ source: String) { chars = Array(source) }
+    init(_ source: String) { text = source; i = source.startIndex }
 
-    static let operators3: Set<String> = []
     static let operators2: Set<String> = ["**", "//", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/="]
     static let operators1: Set<Character> = ["+", "-", "*", "/", "%", "@", "(", ")", "[", "]", "{", "}",
                                              ",", ":", ".", "=", "<", ">"]
@@ -50,13 +51,20 @@ struct Lexer {
     private var here: SourceLocation { SourceLocation(line: line, column: column) }
 
     private mutating func advance() -> Character {
-        let c = chars[i]
-        i += 1
+        let c = text[i]
+        i = text.index(after: i)
         if c == "\n" { line += 1; column = 1 } else { column += 1 }
         return c
     }
 
-    private func peek(_ k: Int = 0) -> Character? { i + k < chars.count ? chars[i + k] : nil }
+    private func peek(_ k: Int = 0) -> Character? {
+        var j = i
+        for _ in 0..<k {
+            guard j < text.endIndex else { return nil }
+            j = text.index(after: j)
+        }
+        return j < text.endIndex ? text[j] : nil
+    }
 
     private mutating func run(reportIncomplete: Bool = false) throws -> [Token] {
         var tokens: [Token] = []
@@ -146,7 +154,10 @@ struct Lexer {
         while true {
             guard let c = peek(), c != "\n" else { throw Incomplete.openString }
             _ = advance()
-            if c == quote { return s }
+            if c == quote {
+                try Convert.checkString(bytes: s.utf8.count, "string literal")
+                return s
+            }
             if c != "\\" { s.append(c); continue }
             guard let e = peek() else { throw Incomplete.openString }
             _ = advance()

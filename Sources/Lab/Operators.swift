@@ -19,14 +19,23 @@ package enum Operators {
     static func binary(_ op: String, _ a: Value, _ b: Value) throws -> Value {
         switch (a, b) {
         case (.tensor, _), (_, .tensor): return try tensorOp(op, a, b)
-        case (.string(let x), .string(let y)) where op == "+": return .string(x + y)
-        case (.list(let x), .list(let y)) where op == "+": return .list(x + y)
-        case (.tuple(let x), .tuple(let y)) where op == "+": return .tuple(x + y)
+        case (.string(let x), .string(let y)) where op == "+":
+            try Convert.checkString(bytes: x.utf8.count + y.utf8.count, "'+'")
+            return .string(x + y)
+        case (.list(let x), .list(let y)) where op == "+":
+            try Convert.checkItems(x.count + y.count, "'+'")
+            return .list(x + y)
+        case (.tuple(let x), .tuple(let y)) where op == "+":
+            try Convert.checkItems(x.count + y.count, "'+'")
+            return .tuple(x + y)
         case (.string(let s), .int(let n)) where op == "*", (.int(let n), .string(let s)) where op == "*":
-            return .string(String(repeating: s, count: try repeatCount(n, s.count)))
+            return .string(String(repeating: s, count: try repeatCount(n, s.utf8.count, limit: Convert.maxStringBytes, "bytes")))
         case (.list(let s), .int(let n)) where op == "*", (.int(let n), .list(let s)) where op == "*":
-            let k = try repeatCount(n, s.count)
+            let k = try repeatCount(n, s.count, limit: Convert.maxItems, "items")
             return .list(Array((0..<k).map { _ in s }.joined()))
+        case (.tuple(let s), .int(let n)) where op == "*", (.int(let n), .tuple(let s)) where op == "*":
+            let k = try repeatCount(n, s.count, limit: Convert.maxItems, "items")
+            return .tuple(Array((0..<k).map { _ in s }.joined()))
         default: break
         }
         // Ints and bools stay integers (with float fallback on overflow), as in Python.
@@ -45,10 +54,10 @@ package enum Operators {
         }
     }
 
-    private static func repeatCount(_ n: Int, _ size: Int) throws -> Int {
+    private static func repeatCount(_ n: Int, _ size: Int, limit: Int, _ unit: String) throws -> Int {
         let k = max(0, n)
         let (total, overflow) = k.multipliedReportingOverflow(by: max(size, 1))
-        guard !overflow, total <= Convert.maxItems else { throw LabError("repetition too large (limit \(Convert.maxItems) items)") }
+        guard !overflow, total <= limit else { throw LabError("repetition too large (limit \(limit) \(unit))") }
         return k
     }
 
@@ -126,6 +135,7 @@ package enum Operators {
             guard x.shape[1] == y.shape[0] else {
                 throw LabError("'@': inner sizes differ: \(x.shape) @ \(y.shape)")
             }
+            try Convert.checkShape([x.shape[0], y.shape[1]], "'@' result")
             return .tensor(x.matmul(y))
         }
         let f: (Float, Float) -> Float
@@ -145,12 +155,32 @@ package enum Operators {
         throw LabError("shapes \(x.shape) and \(y.shape) do not match for \(op)")
     }
 
+    /// Python's `==`. Two lists sharing one array are equal without a look inside (Python too
+    /// compares items by identity first), and a pair of arrays found equal once is not compared
+    /// again, so `x == x` on `[[[1] * 1000] * 1000] * 1000` costs what building it cost.
     static func equal(_ a: Value, _ b: Value) -> Bool {
+        var known: Set<ArrayPair> = []
+        return equal(a, b, &known)
+    }
+
+    private struct ArrayPair: Hashable { var a: UnsafeRawPointer, b: UnsafeRawPointer }
+
+    private static func equal(_ a: Value, _ b: Value, _ known: inout Set<ArrayPair>) -> Bool {
         switch (a, b) {
         case (.none, .none): return true
         case (.string(let x), .string(let y)): return x == y
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
-            return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+            guard x.count == y.count else { return false }
+            let pa = x.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+            let pb = y.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+            guard let pa, let pb else { return true }   // both empty
+            let pair = ArrayPair(a: pa, b: pb)
+            if pa == pb || known.contains(pair) { return true }
+            for (u, v) in zip(x, y) where !equal(u, v, &known) { return false }
+            known.insert(pair)
+            return true
+        case let (.slice(a1, b1, c1), .slice(a2, b2, c2)):
+            return equal(.tuple([a1 ?? .none, b1 ?? .none, c1 ?? .none]), .tuple([a2 ?? .none, b2 ?? .none, c2 ?? .none]), &known)
         case (.tensor(let x), .tensor(let y)): return x == y
         case (.object(let x), .object(let y)): return x === y
         default:

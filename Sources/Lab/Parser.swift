@@ -45,8 +45,15 @@ struct Parser {
     private var tokens: [Token]
     private var p = 0
     private var depth = 0
+    /// Links of the left-deep chains being parsed (`a + b + c`, `x[0][1]`, `f(a)(b)`).
+    private var links = 0
     /// Deep nesting is refused rather than risking the stack.
     static let maxDepth = 50
+    /// The deepest tree the parser builds, brackets and chain links together. Evaluating,
+    /// printing and freeing a tree recurse once per level, so a chain of 95,000 `+` must be
+    /// refused here, before it exists; the evaluator's own bound (`Session.maxEvalDepth`) is
+    /// lower, so no program that could run is refused.
+    static let maxTreeDepth = 200
 
     init(tokens: [Token]) { self.tokens = tokens }
 
@@ -162,17 +169,30 @@ struct Parser {
         return try body(&self)
     }
 
+    /// One more link of a left-deep chain: the tree grows one level deeper.
+    private mutating func link(_ count: inout Int) throws {
+        count += 1
+        links += 1
+        guard depth + links <= Parser.maxTreeDepth else {
+            throw LabError("expression too long or nested too deeply", at: tok.location)
+        }
+    }
+
     private mutating func test() throws -> Expr {
         try nested { p in
+            var n = 0
+            defer { p.links -= n }
             var e = try p.andTest()
-            while p.isName("or") { let l = p.next().location; e = .or(e, try p.andTest(), l) }
+            while p.isName("or") { try p.link(&n); let l = p.next().location; e = .or(e, try p.andTest(), l) }
             return e
         }
     }
 
     private mutating func andTest() throws -> Expr {
+        var n = 0
+        defer { links -= n }
         var e = try notTest()
-        while isName("and") { let l = next().location; e = .and(e, try notTest(), l) }
+        while isName("and") { try link(&n); let l = next().location; e = .and(e, try notTest(), l) }
         return e
     }
 
@@ -195,8 +215,11 @@ struct Parser {
     }
 
     private mutating func arith() throws -> Expr {
+        var n = 0
+        defer { links -= n }
         var e = try term()
         while case .op(let o) = tok.kind, o == "+" || o == "-" {
+            try link(&n)
             let l = next().location
             e = .binary(o, e, try term(), l)
         }
@@ -204,8 +227,11 @@ struct Parser {
     }
 
     private mutating func term() throws -> Expr {
+        var n = 0
+        defer { links -= n }
         var e = try factor()
         while case .op(let o) = tok.kind, ["*", "/", "//", "%", "@"].contains(o) {
+            try link(&n)
             let l = next().location
             e = .binary(o, e, try factor(), l)
         }
@@ -230,8 +256,11 @@ struct Parser {
     }
 
     private mutating func postfix() throws -> Expr {
+        var n = 0
+        defer { links -= n }
         var e = try atom()
         while true {
+            if isOp(".") || isOp("(") || isOp("[") { try link(&n) }
             if isOp(".") {
                 let l = next().location
                 guard case .name(let n) = tok.kind else {

@@ -148,7 +148,7 @@ public final class Session {
         } catch let e as LabError {
             add(.error(e))
         } catch {
-            add(.error(LabError(String(describing: error))))
+            add(.error(LabError(FileErrors.describe(error))))
         }
         let result = RunResult(outputs: collected)
         collected = []
@@ -191,7 +191,9 @@ public final class Session {
     private func unpackItems(_ v: Value, _ loc: SourceLocation) throws -> [Value] {
         switch v {
         case .list(let a), .tuple(let a): return a
-        case .tensor(let t) where t.rank >= 1: return (0..<t.shape[0]).map { .tensor(t.row($0)) }
+        case .tensor(let t) where t.rank >= 1:
+            try Convert.checkItems(t.shape[0], "unpacking")
+            return (0..<t.shape[0]).map { .tensor(t.row($0)) }
         case .string(let s): return s.map { .string(String($0)) }
         default: throw LabError("cannot unpack a \(v.typeName)", at: loc)
         }
@@ -220,8 +222,14 @@ public final class Session {
         switch e {
         case .literal(let v, _): return v
         case .name(let n, _): return try lookup(n)
-        case .list(let items, _): return .list(try items.map(eval))
-        case .tuple(let items, _): return .tuple(try items.map(eval))
+        case .list(let items, _):
+            let values = try items.map(eval)
+            try Convert.checkNesting(values, "list")
+            return .list(values)
+        case .tuple(let items, _):
+            let values = try items.map(eval)
+            try Convert.checkNesting(values, "tuple")
+            return .tuple(values)
         case .unary(let op, let x, _): return try Operators.unary(op, try eval(x))
         case .binary(let op, let a, let b, _): return try Operators.binary(op, try eval(a), try eval(b))
         case .and(let a, let b, _):
@@ -267,9 +275,11 @@ public final class Session {
             return try f.call(args)
         } catch let e as LabError {
             throw e
+        } catch let e as Interruption {
+            throw LabError(e.description)
         } catch {
             // Errors from the library (Text, Learn, …) keep their own one-line description.
-            throw LabError("\(f.name): \(String(describing: error))")
+            throw LabError("\(f.name): \(FileErrors.describe(error))")
         }
     }
 

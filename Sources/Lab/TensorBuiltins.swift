@@ -41,7 +41,7 @@ enum TensorBuiltins {
             let step = try a.double("step")
             guard step != 0, step.isFinite, start.isFinite, stop.isFinite else { throw a.error("step must be finite and non-zero") }
             let n = Swift.max(0, ((stop - start) / step).rounded(.up))
-            guard n <= Double(Convert.maxElements) else { throw a.error("too many values") }
+            guard n <= Double(Convert.maxElements) else { throw a.error("too many values (limit \(Convert.maxElements))") }
             return .tensor(Tensor(shape: [Int(n)], data: (0..<Int(n)).map { Float(start + Double($0) * step) }))
         }
         add("shape", "the shape of a tensor (or nested list) as a tuple", [Param("x", .tensor, "a tensor or nested lists")],
@@ -139,20 +139,30 @@ enum TensorBuiltins {
         for name in ["reshape", "view"] {
             type.method(name, "the same values with another shape (one size may be -1)",
                         [.variadic("shape", "the new sizes (ints; one may be -1)")], example: "t.\(name)(3, -1)") { t, a in
-                var shape: [Int] = []
-                for v in a.rest() { shape.append(try Convert.int(v, "\(name): shape")) }
+                var shape = try Convert.shape(a.rest(), "\(name): shape", allowInferred: true)
                 if shape.count == 0 { throw a.error("missing shape") }
-                if shape.count == 1, shape[0] == -1 { return .tensor(t.reshaped([t.count])) }
-                let unknown = shape.filter { $0 == -1 }.count
-                guard unknown <= 1, shape.allSatisfy({ $0 >= -1 }) else { throw a.error("bad shape \(shape)") }
-                let known = shape.filter { $0 != -1 }.reduce(1) { $0 &* $1 }
-                guard unknown == 1 ? (known > 0 && t.count % known == 0) : known == t.count else {
+                if let u = shape.firstIndex(of: -1) {
+                    // The other sizes are checked (no overflow), so their product is exact.
+                    let known = shape.filter { $0 != -1 }.reduce(1, *)
+                    guard known > 0, t.count % known == 0 else {
+                        throw a.error("cannot reshape \(t.shape) (\(t.count) elements) to \(shape)")
+                    }
+                    shape[u] = t.count / known
+                }
+                guard Tensor.count(of: shape) == t.count else {
                     throw a.error("cannot reshape \(t.shape) (\(t.count) elements) to \(shape)")
                 }
                 return .tensor(t.reshaped(shape))
             }
         }
-        type.method("tolist", "the values as (nested) lists", example: "t.tolist()") { t, _ in tolist(t) }
+        type.method("tolist", "the values as (nested) lists", example: "t.tolist()") { t, a in
+            // Every list made must fit the item limit: the elements, and the rows of all but the
+            // last dimension (a [N, 0] tensor makes N empty lists).
+            var lists = 1
+            for d in t.shape.dropLast() { lists = lists.multipliedReportingOverflow(by: Swift.max(d, 1)).partialValue }
+            try Convert.checkItems(Swift.max(t.count, lists), "tolist")
+            return tolist(t)
+        }
         for (name, summary, f, _) in elementwise {
             type.method(name, summary, example: "t.\(name)()") { t, _ in .tensor(t.map(f)) }
         }

@@ -60,20 +60,41 @@ public indirect enum Value {
         }
     }
 
-    /// Python's `repr`: strings quoted, floats in shortest round-trip form.
+    /// Python's `repr`: strings quoted, floats in shortest round-trip form. Stops with `…` after
+    /// about `Convert.maxDisplay` characters (see `write(into:limit:)`).
     public var repr: String {
+        var out = ""
+        write(into: &out, limit: Convert.maxDisplay)
+        return out
+    }
+
+    /// Appends the repr to `out`, stopping at the first item boundary after `out` passed `limit`
+    /// UTF-8 bytes, with `…` in place of the rest. The budget is checked while the text is built,
+    /// so a list of 10^9 items made by nesting (`x = [x] * 1000` three times) costs no more
+    /// than a short one.
+    func write(into out: inout String, limit: Int) {
+        func items(_ a: [Value], _ open: String, _ close: String) {
+            out += open
+            for (k, x) in a.enumerated() {
+                if k > 0 { out += ", " }
+                if out.utf8.count > limit { out += "…"; break }
+                x.write(into: &out, limit: limit)
+            }
+            out += close
+        }
         switch self {
-        case .none: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .int(let i): String(i)
-        case .float(let d): Value.formatFloat(d)
-        case .string(let s): pythonRepr(s)
-        case .list(let a): "[" + a.map(\.repr).joined(separator: ", ") + "]"
-        case .tuple(let a): a.count == 1 ? "(\(a[0].repr),)" : "(" + a.map(\.repr).joined(separator: ", ") + ")"
-        case let .slice(a, b, c): "slice(\((a ?? .none).repr), \((b ?? .none).repr), \((c ?? .none).repr))"
-        case .tensor(let t): t.description
-        case .function(let f): "<function \(f.name)>"
-        case .object(let o): o.display
+        case .none: out += "None"
+        case .bool(let b): out += b ? "True" : "False"
+        case .int(let i): out += String(i)
+        case .float(let d): out += Value.formatFloat(d)
+        case .string(let s): out += pythonRepr(s)
+        case .list(let a): items(a, "[", "]")
+        case .tuple(let a) where a.count == 1: items(a, "(", ",)")
+        case .tuple(let a): items(a, "(", ")")
+        case let .slice(a, b, c): items([a ?? .none, b ?? .none, c ?? .none], "slice(", ")")
+        case .tensor(let t): out += t.description
+        case .function(let f): out += "<function \(f.name)>"
+        case .object(let o): out += o.display
         }
     }
 

@@ -2,6 +2,7 @@ import Lab
 import Foundation
 import Learn
 import Synchronization
+import Tensor
 import Text
 
 /// `LMDataLoader` as the language holds it: the loader and, when it came from a DataBlock, its vocab.
@@ -35,7 +36,7 @@ enum DataBindings {
         func path(_ v: Value, _ what: String) throws -> PathValue {
             if let p = pathType.unwrap(v) { return p }
             guard case .string(let str) = v else { throw LabError("\(what) must be a Path or a str, got \(v.typeName)") }
-            return PathValue(url: resolve(str, s), shown: str)
+            return PathValue(url: try resolve(str, s), shown: str)
         }
 
         // Paths and files.
@@ -275,18 +276,35 @@ enum DataBindings {
     }
 
     static func readText(_ p: PathValue) throws -> String {
-        guard let data = FileManager.default.contents(atPath: p.url.path) else { throw LabError("cannot read \(p.shown): no such file") }
-        guard let text = String(validating: data, as: UTF8.self) else { throw LabError("\(p.shown) is not UTF-8 text") }
-        return text
+        do {
+            let size = (try? FileManager.default.attributesOfItem(atPath: p.url.path)[.size] as? Int) ?? 0
+            try Convert.checkString(bytes: size, "cannot read \(p.shown)")
+            let data = try FileErrors.contents(of: p.url, shown: p.shown)
+            guard let text = String(validating: data, as: UTF8.self) else { throw LabError("cannot read \(p.shown): not UTF-8 text") }
+            return text
+        } catch let e as FileReadError {
+            throw LabError(e.description)
+        }
     }
 
-    static func resolve(_ path: String, _ s: Session) -> URL {
+    /// The path a `Path(…)` value holds, or nil for any other value.
+    static func pathValue(_ v: Value) -> PathValue? {
+        if case .object(let o) = v, let p = o as? NativeObject<PathValue> { return p.value }
+        return nil
+    }
+
+    /// The one path resolver of the bindings (Path, read_text, export, load_learner, pretrained=,
+    /// chapter_recipe's output): absolute paths as given, `Datasets/…` under the datasets
+    /// folder wherever the session runs (tests, lessons), anything else relative to the
+    /// session's folder. A NUL in a path is an error, not a silent `%00`.
+    static func resolve(_ path: String, _ s: Session) throws -> URL {
+        guard !path.unicodeScalars.contains("\0") else { throw LabError("a path cannot contain a NUL character: \(pythonRepr(path))") }
+        guard !path.isEmpty else { throw LabError("a path cannot be empty") }
         if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
-        // Dataset-relative spellings work wherever the session runs (tests, lessons).
         if path.hasPrefix("Datasets/"), let root = datasetsDirectory() {
             return root.deletingLastPathComponent().appendingPathComponent(path)
         }
-        return URL(fileURLWithPath: s.directory).appendingPathComponent(path)
+        return URL(fileURLWithPath: s.directory, isDirectory: true).appendingPathComponent(path)
     }
 
     /// The `Datasets` folder: `$LMLAB_DATASETS`, else the first `Datasets/imdb_sample` found

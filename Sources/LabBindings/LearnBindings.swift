@@ -17,20 +17,6 @@ final class SessionTextOutput: TextOutput {
     }
 }
 
-/// Turns the REPL's Ctrl-C (the session's cancellation flag) into the learner's own flag, so
-/// training stops at the next batch boundary.
-final class InterruptBridge: LearnerCallback {
-    unowned let session: Session
-    let flag: CancellationFlag
-    init(_ session: Session, _ flag: CancellationFlag) { self.session = session; self.flag = flag }
-    func beforeFit(_ state: TrainingState) {}
-    func beforeEpoch(_ state: TrainingState) {}
-    func beforeBatch(_ state: TrainingState) {}
-    func afterBatch(_ state: TrainingState) { if session.cancellation.consume() { flag.cancel() } }
-    func afterEpoch(_ state: TrainingState) {}
-    func afterFit(_ state: TrainingState) {}
-}
-
 /// Python's repr of a list of strings: `['neg', 'pos']`.
 func pyList(_ xs: [String]) -> String { "[" + xs.map(pythonRepr).joined(separator: ", ") + "]" }
 
@@ -79,38 +65,40 @@ enum LearnBindings {
         add("language_model_learner",
             "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
             [Param("dls", "language-model data (sample_lm_data or lm_dataloaders)"), arch,
-             Param("drop_mult", .float, default: 1.0, "scales every dropout probability (0 to 10)"),
+             Param("drop_mult", .float, default: 1.0, "scales every dropout probability (each product stays below 1)"),
              Param("metrics", default: .expression("[accuracy, Perplexity()]"), "a metric or a list of them; None: none"),
              ] + sizes(.languageModel) + [
              Param("pretrained", default: nil, "a folder with fastai's WT103 lstm_fwd.pth and itos_wt103.pkl; None: random weights"),
              seedParam],
             example: "learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)") { a in
             let data = try LearnData.lmData(try a.value("dls"), a)
+            try checkArch(a)
             let config = try modelConfig(a, base: .languageModel)
             var pretrained: PretrainedWeights?
             if case let p = try a.value("pretrained"), !p.isNone {
                 // A folder holding fastai's WT103 files (Scripts/fetch-wt103 puts them in Datasets/wt103-fwd).
                 guard case .string(let folder) = p else { throw a.error("'pretrained' must be a folder name (str), got \(p.typeName)") }
-                let dir = resolve(folder, a.session)
+                let dir = try DataBindings.resolve(folder, a.session)
                 pretrained = PretrainedWeights(weights: dir.appendingPathComponent("lstm_fwd.pth"), vocab: dir.appendingPathComponent("itos_wt103.pkl"))
                 guard FileManager.default.fileExists(atPath: pretrained!.weights.path) else {
                     throw a.error("no lstm_fwd.pth in \(folder) (run Scripts/fetch-wt103)")
                 }
             }
-            let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a),
+            let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a, config: config),
                                                  pretrained: pretrained, metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
             return types.lm.wrap(learn)
         }
         add("text_classifier_learner", "fastai's text_classifier_learner: SentenceEncoder + pooling head (sizes must match the encoder you load)",
             [Param("dls", "classifier data (sample_clas_data or clas_dataloaders)"), arch,
-             Param("drop_mult", .float, default: 0.5, "scales every dropout probability (0 to 10)"),
+             Param("drop_mult", .float, default: 0.5, "scales every dropout probability (each product stays below 1)"),
              Param("metrics", default: .expression("[accuracy]"), "a metric or a list of them; None: none"),
              ] + sizes(.classifier) + [seedParam],
             example: "learn = text_classifier_learner(sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4), drop_mult=0.5, metrics=accuracy, emb_sz=8, n_hid=16, n_layers=2)") { a in
             let data = try LearnData.clasData(try a.value("dls"), a)
+            try checkArch(a)
             let config = try modelConfig(a, base: .classifier)
-            let learn = try textClassifierLearner(dls: data, config: config, dropMult: try dropMult(a),
+            let learn = try textClassifierLearner(dls: data, config: config, dropMult: try dropMult(a, config: config),
                                                   metrics: try metrics(a), seed: try seed(a))
             prepare(learn, a.session)
             return types.clas.wrap(learn)
@@ -120,7 +108,7 @@ enum LearnBindings {
             [Param("path", .str, "the folder learn.export wrote")],
             example: "language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), emb_sz=8, n_hid=16, n_layers=2).export('lm_export'); learn_inf = load_learner('lm_export')") { a in
             let path = try a.string("path")
-            return types.loaded.wrap(try loadLearner(from: resolve(path, a.session)))
+            return types.loaded.wrap(try loadLearner(from: try DataBindings.resolve(path, a.session)))
         }
         add("chapter_recipe",
             "the chapter's whole ULMFiT recipe on the IMDb sample (ChapterRecipe.sample: LM fine-tuning, encoder, classifier, export; passes 80%, takes minutes); dry_run=True only shows the plan",
@@ -145,7 +133,7 @@ enum LearnBindings {
                 return .none
             }
             let folder = try LearnData.sampleFolder(a)
-            let out = resolve(try a.string("output"), a.session)
+            let out = try DataBindings.resolve(try a.string("output"), a.session)
             let report = try ChapterRecipe.run(datasetPath: folder, config: config, output: out, log: SessionTextOutput(a.session))
             a.session.emit(report.summary)
             return .none
@@ -154,9 +142,6 @@ enum LearnBindings {
 
     // MARK: arguments
 
-    static func resolve(_ path: String, _ s: Session) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: s.directory, isDirectory: true).appendingPathComponent(path)
-    }
 
     static func seed(_ a: Arguments) throws -> UInt64 { UInt64(bitPattern: Int64(try a.int("seed"))) }
 
@@ -171,9 +156,16 @@ enum LearnBindings {
          Param("n_layers", .int, default: .int(base.layers), "LSTM layers (1 to 8)")]
     }
 
-    static func dropMult(_ a: Arguments) throws -> Float {
+    /// drop_mult scales every dropout probability of `config`; each must stay below 1, so the
+    /// bound is 1 / (the largest one), said in the learner's own words.
+    static func dropMult(_ a: Arguments, config: AWDLSTMConfig) throws -> Float {
         let m = try a.double("drop_mult")
-        guard m >= 0, m <= 10 else { throw a.error("drop_mult must be between 0 and 10, got \(Value.formatFloat(m))") }
+        let largest = [config.outputP, config.hiddenP, config.inputP, config.embedP, config.weightP].max() ?? 0
+        let bound = largest > 0 ? 1 / Double(largest) : .infinity
+        guard m >= 0, m < bound else {
+            let limit = String(format: "%.3g", bound)
+            throw a.error("drop_mult must be at least 0 and below \(limit) (it multiplies dropout probabilities up to \(largest), which must stay below 1), got \(Value.formatFloat(m))")
+        }
         return Float(m)
     }
 
@@ -214,7 +206,8 @@ enum LearnBindings {
         guard !v.isNone else { return nil }
         func positive(_ x: Value, _ what: String) throws -> Double {
             guard let d = x.number else { throw a.error("\(what) must be a number, got \(x.typeName)") }
-            guard d > 0, d.isFinite else { throw a.error("\(what) must be a positive number, got \(x.repr)") }
+            guard d > 0 else { throw a.error("\(what) must be a positive number, got \(x.repr)") }
+            guard d.isFinite else { throw a.error("\(what) must be finite, got \(x.repr)") }
             return d
         }
         switch v {
@@ -227,18 +220,37 @@ enum LearnBindings {
         }
     }
 
+    /// Where save, load, save_encoder and load_encoder read or write: a name (str) inside
+    /// models/, or an explicit Path anywhere.
+    enum ModelTarget { case name(String), file(PathValue) }
+
+    static func modelTarget(_ a: Arguments) throws -> ModelTarget {
+        let v = try a.value("name")
+        if let p = DataBindings.pathValue(v) { return .file(p) }
+        guard case .string(let name) = v else { throw a.error("'name' must be a str (a name inside models/) or a Path, got \(v.typeName)") }
+        return .name(name)
+    }
+
+    /// The chapter passes `AWD_LSTM`; it is the one architecture LMLab builds, so anything else
+    /// (`'GPT'`, `5`, `None`) is an error rather than silently ignored.
+    static func checkArch(_ a: Arguments) throws {
+        let v = try a.value("arch")
+        if case .string("AWD_LSTM") = v { return }
+        throw a.error("arch must be AWD_LSTM (the only architecture LMLab builds), got \(v.repr)")
+    }
+
     static func prepare<M, D>(_ learn: Learner<M, D>, _ s: Session) {
         learn.tableOutput = EpochTableOutput(s)
         learn.clock = { Date().timeIntervalSinceReferenceDate }
         learn.progress = Learn.ProgressBar(output: ProgressOutput(s))
-        learn.callbacks.append(InterruptBridge(s, learn.cancellation))
+        learn.cancellation = s.cancellation   // Ctrl-C and SIGTERM stop training at the next batch (set again by each fit)
     }
 
     static func fitResult(_ r: FitResult, _ s: Session) throws -> Value {
-        if r.cancelled, let signal = s.cancellation.terminationSignalName {
+        if r.cancelled, let signal = s.cancellation.terminationSignal {
             // The process was asked to terminate: stop the whole run here (one line, then the
             // runner exits with 128 + signal). Model and optimizer are at a batch boundary.
-            throw LabError("stopped on \(signal) at epoch \(r.position.epoch), batch \(r.position.batch) (the weights keep the updates so far)")
+            throw LabError("\(Interruption(signal: signal)) at epoch \(r.position.epoch), batch \(r.position.batch) (the weights keep the updates so far)")
         }
         if r.cancelled {
             s.emit("interrupted at epoch \(r.position.epoch), batch \(r.position.batch) (the weights keep the updates so far)")
@@ -263,7 +275,7 @@ enum LearnBindings {
             let lr = try learningRate(try a.value("lr_max"), a)
             let div = try a.double("div"), divFinal = try a.double("div_final")
             let pct = try a.double("pct_start")
-            guard div > 0, divFinal > 0 else { throw a.error("div and div_final must be positive") }
+            guard div > 0, divFinal > 0, div.isFinite, divFinal.isFinite else { throw a.error("div and div_final must be finite positive numbers") }
             guard pct >= 0, pct <= 1 else { throw a.error("pct_start must be between 0 and 1") }
             let wd = try a.optionalDouble("wd")
             var moms: (Double, Double, Double)?
@@ -275,6 +287,7 @@ enum LearnBindings {
             }
             let start = try a.int("start_epoch")
             guard start >= 0, start < n else { throw a.error("start_epoch must be between 0 and n_epoch - 1 = \(n - 1), got \(start)") }
+            l.cancellation = a.session.cancellation
             return try fitResult(try l.fitOneCycle(n, lrMax: lr, div: div, divFinal: divFinal, pctStart: pct, wd: wd, moms: moms,
                                                    startEpoch: start), a.session)
         }
@@ -285,6 +298,7 @@ enum LearnBindings {
             guard n > 0 else { throw a.error("n_epoch must be at least 1, got \(n)") }
             let lr = try learningRate(try a.value("lr"), a)
             let wd = try a.optionalDouble("wd")
+            l.cancellation = a.session.cancellation
             return try fitResult(try l.fit(n, lr: lr, wd: wd), a.session)
         }
         t.method("freeze", "train only the last parameter group", example: "learn.freeze()") { l, _ in l.freeze(); return .none }
@@ -303,24 +317,27 @@ enum LearnBindings {
             let (loss, ms) = try l.validate()
             return .list([.float(loss)] + ms.map { .float($0) })
         }
-        t.method("save", "write the model and optimizer state to models/<name>.safetensors (+ .json)",
-                 [Param("name", .str, "the checkpoint's name")], example: "learn.save('1epoch')") { l, a in
-            let name = try a.string("name")
-            guard !name.isEmpty else { throw a.error("empty name") }
-            let url = try l.save(name)
-            return .string(url.lastPathComponent == name ? "models/\(name)" : url.path)
+        t.method("save", "write the model and optimizer state to models/<name>.safetensors (+ .json); a name never leaves models/, a Path('dir/a') writes dir/a.safetensors",
+                 [Param("name", "a name inside models/ (str, may hold '/'), or a Path anywhere"),
+                  Param("overwrite", .bool, default: false, "with a Path: replace files LMLab did not write")], example: "learn.save('1epoch')") { l, a in
+            switch try modelTarget(a) {
+            case .name(let name): try l.save(name); return .string("models/\(name)")
+            case .file(let p): try l.save(to: p.url, overwrite: try a.bool("overwrite")); return .string(p.shown)
+            }
         }
         t.method("load", "read back what save(name) wrote (same architecture and vocabulary)",
-                 [Param("name", .str, "the checkpoint's name")], example: "learn.save('1epoch'); learn = learn.load('1epoch')") { l, a in
-            let name = try a.string("name")
-            guard !name.isEmpty else { throw a.error("empty name") }
-            try l.load(name)
+                 [Param("name", "a name inside models/ (str), or a Path")], example: "learn.save('1epoch'); learn = learn.load('1epoch')") { l, a in
+            switch try modelTarget(a) {
+            case .name(let name): try l.load(name)
+            case .file(let p): try l.load(from: p.url)
+            }
             return t.wrap(l)   // fastai returns the learner: learn = learn.load('1epoch')
         }
-        t.method("export", "write the model, vocabulary and tokenizer settings to a folder for load_learner",
-                 [Param("path", .str, default: .string("export"), "the folder to write")], example: "learn.export('export')") { l, a in
+        t.method("export", "write the model, vocabulary and tokenizer settings to a folder for load_learner (never into /, nor over files an export did not write unless overwrite=True)",
+                 [Param("path", .str, default: .string("export"), "the folder to write"),
+                  Param("overwrite", .bool, default: false, "replace files an export did not write")], example: "learn.export('export')") { l, a in
             let path = try a.string("path")
-            try l.export(to: resolve(path, a.session))
+            try l.export(to: try DataBindings.resolve(path, a.session), overwrite: try a.bool("overwrite"))
             return .none
         }
         t.attribute("recorder", "losses and learning rates recorded while training (plot_loss, plot_sched)") { l in
@@ -332,6 +349,7 @@ enum LearnBindings {
                   Param("end_lr", .float, default: 10, "the last learning rate tried"),
                   Param("num_it", .int, default: 100, "how many batches")],
                  example: "learn.lr_find(num_it=50)") { l, a in
+            l.cancellation = a.session.cancellation
             let r = try l.lrFind(startLR: try a.double("start_lr"), endLR: try a.double("end_lr"),
                                  numIt: try a.int("num_it"))
             return types.lrFind.wrap(r)
@@ -421,15 +439,18 @@ enum LearnBindings {
                 let n = try a.int("n_words")
                 guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
                 let temp = try a.double("temperature")
-                guard temp > 0, temp.isFinite else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
+                guard temp > 0 else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
+                guard temp.isFinite else { throw a.error("temperature must be finite, got \(Value.formatFloat(temp))") }
                 let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
                 return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)
             }
             .method("save_encoder", "write the encoder only (no decoder, no optimizer) for a classifier",
-                    [Param("name", .str, "the encoder's name")], example: "learn.save_encoder('finetuned')") { l, a in
-                let name = try a.string("name")
-                guard !name.isEmpty else { throw a.error("empty name") }
-                try l.saveEncoder(name)
+                    [Param("name", "a name inside models/ (str, may hold '/'), or a Path anywhere"),
+                  Param("overwrite", .bool, default: false, "with a Path: replace files LMLab did not write")], example: "learn.save_encoder('finetuned')") { l, a in
+                switch try modelTarget(a) {
+                case .name(let name): try l.saveEncoder(name)
+                case .file(let p): try l.saveEncoder(to: p.url, overwrite: try a.bool("overwrite"))
+                }
                 return .none
             }
             .attribute("model", "the AWD-LSTM language model: parameters by name, activations after forward") { l in
@@ -452,10 +473,11 @@ enum LearnBindings {
                                .tensor(Tensor(shape: [probs.count], data: probs))])
             }
             .method("load_encoder", "load an encoder written by save_encoder (same sizes and vocabulary), then freeze",
-                    [Param("name", .str, "the encoder's name")], example: "learn.load_encoder('finetuned')") { l, a in
-                let name = try a.string("name")
-                guard !name.isEmpty else { throw a.error("empty name") }
-                try l.loadEncoder(name)
+                    [Param("name", "a name inside models/ (str), or a Path")], example: "learn.load_encoder('finetuned')") { l, a in
+                switch try modelTarget(a) {
+                case .name(let name): try l.loadEncoder(name)
+                case .file(let p): try l.loadEncoder(from: p.url)
+                }
                 return types.clas.wrap(l)
             }
             .attribute("model", "the classifier: parameters by name, activations after forward") { l in
@@ -477,7 +499,8 @@ enum LearnBindings {
                     let n = try a.int("n_words")
                     guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
                     let temp = try a.double("temperature")
-                    guard temp > 0 else { throw a.error("temperature must be positive") }
+                    guard temp > 0 else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
+                    guard temp.isFinite else { throw a.error("temperature must be finite, got \(Value.formatFloat(temp))") }
                     let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
                     return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)
                 case .classifier(_, _, _, let labels):

@@ -1,5 +1,6 @@
 import Lab
 import Foundation
+import Learn
 import Tensor
 
 /// A line plot (loss curves, learning-rate schedules): drawn in the terminal with
@@ -159,16 +160,23 @@ enum PlotBuiltins {
                                           xlabel: try a.string("xlabel"),
                                           ylabel: try a.string("ylabel"), logX: scale == "log"))
         })
-        s.register(Builtin("savefig", [Param("plot", "a plot, or anything with a picture"), Param("path", .str, "the file to write (.svg)")],
+        s.register(Builtin("savefig", [Param("plot", "a plot, or anything with a picture"), Param("path", .str, "the file to write (.svg)"),
+                                       Param("overwrite", .bool, default: false, "replace a file that is not an SVG picture")],
                            summary: "write a plot (or anything with a picture) to an SVG file",
                            example: "savefig(plot([3, 1, 2]), 'loss.svg')", topic: "plots") { a in
             let v = try a.value("plot")
             let path = try a.string("path")
             guard case .object(let o) = v, let svg = o.svg else { throw a.error("\(v.typeName) has no picture to save") }
             guard path.lowercased().hasSuffix(".svg") else { throw a.error("only SVG files can be written (path must end in .svg)") }
-            let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: a.session.directory, isDirectory: true))
+            let url = try DataBindings.resolve(path, a.session)
+            do { try WritePaths.checkNotRoot(url.deletingLastPathComponent()) } catch { throw a.error("\(error)") }
+            // Replaces an earlier picture, never another kind of file unless asked to.
+            if !(try a.bool("overwrite")), let old = FileManager.default.contents(atPath: url.path),
+               !(old.starts(with: Array("<svg".utf8)) || old.starts(with: Array("<?xml".utf8))) {
+                throw a.error("\(path) exists and is not an SVG picture; pass overwrite=True to replace it")
+            }
             do { try svg.write(to: url, atomically: true, encoding: .utf8) } catch {
-                throw a.error("cannot write \(path): \(error.localizedDescription)")
+                throw a.error("cannot write \(path): \(FileErrors.reason(error))")
             }
             a.session.emit("wrote \(path)")
             return .none

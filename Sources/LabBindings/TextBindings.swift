@@ -137,6 +137,7 @@ enum TextBindings {
                     try a.session.cancellation.check()
                     out.append(try a.session.call(f, [x]))
                 }
+                try Convert.checkNesting(out, "L.map")
                 return t.list.wrap(LList(items: out))
             }
             .method("index", "position of the first item equal to x", [Param("x", "the item to find")], example: "l.index(3)") { l, a in
@@ -146,20 +147,27 @@ enum TextBindings {
             }
             .method("tolist", "the items as a plain list", example: "l.tolist()") { l, _ in .list(l.items) }
             .display { collRepr($0.items.map(ReprItem.init), maxN: 10, style: .legacy) }
-            .str { "[" + $0.items.map(\.repr).joined(separator: ", ") + "]" }
+            .str { Value.list($0.items).repr }
+            .holds { $0.items }
         s.register(type: t.list)
 
         add(s, "L", "fastcore's L: a list shown as (#N) [...] (book-era coll_repr, first 10 items)",
             [Param("items", default: nil, "a list, tuple or L to copy, or the first item"), .variadic("more", "more items")],
             example: "L(range(12))") { a in
             let first = try a.value("items")
-            let more = a.rest()
-            guard !first.isNone else { return t.list.wrap(LList(items: more)) }
-            if !more.isEmpty { return t.list.wrap(LList(items: [first] + more)) }
-            switch first {
-            case .list, .tuple, .object: return t.list.wrap(LList(items: try TextArgs.sequence(first, "L", session: a.session)))
-            default: return t.list.wrap(LList(items: [first]))
+            let more = Array(a.rest())
+            let items: [Value]
+            if !first.isNone {
+                switch first {
+                case _ where !more.isEmpty: items = [first] + more
+                case .list, .tuple, .object: items = try TextArgs.sequence(first, "L", session: a.session)
+                default: items = [first]
+                }
+            } else {
+                items = more
             }
+            try Convert.checkNesting(items, "L")
+            return t.list.wrap(LList(items: items))
         }
         add(s, "coll_repr",
             "fastcore's coll_repr: (#N) and the first max_n items; style='book' is the format fastbook prints (fastcore 1.x, the default), style='current' is fastcore 2's",
@@ -375,7 +383,10 @@ enum TextBindings {
             }
             .method("decode", "the tokens of ids (an L)", [Param("ids", "a TensorText, an int or a list of ints")],
                     example: "num.setup(toks); num.decode(num(toks[0]))") { n, a in
-                t.strings(n.num.decode(try TextArgs.ids(try a.value("ids"), "Numericalize.decode: 'ids'", session: a.session, tensorText: t.ids)))
+                // As fastai's `vocab[o]` on an L: negative ids count from the end, others past it are errors.
+                let items = n.num.vocab.items
+                let ids = try TextArgs.ids(try a.value("ids"), "Numericalize.decode: 'ids'", session: a.session, tensorText: t.ids)
+                return t.strings(try ids.map { items[try Operators.position(.int($0), count: items.count, "vocabulary")] })
             }
             .attribute("vocab", "the vocabulary (an L): id → token; specials first, then by frequency, xxfake fillers at the end") { n in
                 t.strings(n.num.vocab.items)

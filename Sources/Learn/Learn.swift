@@ -9,5 +9,5 @@ import Tensor
 /// and `generate` (LMLearner.predict), `valleySuggestion` & co (lr_find).
 ///
 /// High level: `Learner` drives a `TrainableModel` over `LearnerData` with callbacks, a
-/// `Recorder`, an `EpochTable`, a `ProgressBar`, a `CancellationFlag` and `TrainingCheckpoint`s.
+/// `Recorder`, an `EpochTable`, a `ProgressBar`, a `Cancellation` flag and `TrainingCheckpoint`s.
 public enum LearnModule {}

@@ -40,7 +40,7 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
     /// Extra callbacks, run in insertion order after the built-in bookkeeping.
     public var callbacks: [LearnerCallback] = []
     /// Checked before every batch; when raised, training stops cleanly at that boundary.
-    public var cancellation = CancellationFlag()
+    public var cancellation = Cancellation()
     /// Live progress; nil for none. Defaults to standard error.
     public var progress: ProgressBar? = ProgressBar()
     /// Where the epoch table goes (nil for nowhere).

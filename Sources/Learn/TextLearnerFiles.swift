@@ -40,13 +40,28 @@ struct SavedFileHeader: Codable {
 }
 
 enum SavedFiles {
-    static func writePair(tensors: [String: Tensor], header: (UInt32) -> SavedFileHeader, base: URL) throws {
-        try FileManager.default.createDirectory(at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
+    static func writePair(tensors: [String: Tensor], header: (UInt32) -> SavedFileHeader, base: URL,
+                          overwrite: Bool = false) throws {
+        let folder = base.deletingLastPathComponent()
+        try WritePaths.checkNotRoot(folder)
+        if !overwrite { try checkReplaceable(base) }
+        try WritePaths.createFolder(folder)
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         // Both files change together even if the process is killed between them (see AtomicFilePair).
         try AtomicFilePair.write(data: SafeTensors(floats: tensors).serialized(), to: base.appendingPathExtension("safetensors"),
                                  header: { try e.encode(header($0)) }, to: base.appendingPathExtension("json"))
+    }
+
+    /// Throws unless `base`.json and `base`.safetensors are absent or an LMLab pair (an
+    /// earlier save), so a save never replaces a file LMLab did not write.
+    static func checkReplaceable(_ base: URL) throws {
+        let json = base.appendingPathExtension("json"), st = base.appendingPathExtension("safetensors")
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: json.path) || fm.fileExists(atPath: st.path) else { return }
+        if let data = fm.contents(atPath: json.path), (try? JSONDecoder().decode(SavedFileHeader.self, from: data)) != nil { return }
+        let other = fm.fileExists(atPath: json.path) ? json : st
+        throw LearnError.invalidArgument("\(other.path) exists and was not written by LMLab; pass overwrite=True to replace it")
     }
 
     /// Reads the header, checks the format, then verifies and reads the tensors.
@@ -78,10 +93,17 @@ extension Learner where Data: TextLearnerDataProtocol {
     public var modelsDirectory: URL { data.path.appendingPathComponent("models") }
 
     /// fastai `learn.save(name)`: model + optimizer state (+ schedule position) as
-    /// `models/<name>.safetensors` and `models/<name>.json`. A path with a `/` is used as given.
+    /// `models/<name>.safetensors` and `models/<name>.json`. `name` may name a subfolder
+    /// (`'run1/a'`) but never leaves `models/` (see `modelFile`).
     @discardableResult
     public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
-        let base = resolve(name)
+        try save(to: try modelFile(name), withOptimizer: withOptimizer)
+    }
+
+    /// `save` to `base`.safetensors + `base`.json anywhere (a `Path` in the REPL). Refuses the
+    /// filesystem root and files LMLab did not write, unless `overwrite`.
+    @discardableResult
+    public func save(to base: URL, withOptimizer: Bool = true, overwrite: Bool = false) throws -> URL {
         let cp = checkpoint(withOptimizer: withOptimizer)
         let desc = describeModel()
         var tensors = cp.tensors
@@ -94,14 +116,17 @@ extension Learner where Data: TextLearnerDataProtocol {
         }
         try SavedFiles.writePair(tensors: tensors, header: {
             SavedFileHeader(format: "lmlab-learner-save", model: desc, crc32: $0, checkpoint: cp.metadata)
-        }, base: base)
+        }, base: base, overwrite: overwrite)
         return base
     }
 
     /// fastai `learn.load(name)`: restores weights and optimizer state saved by `save`. A file of
     /// another architecture, vocabulary or a damaged file gives a one-line error and changes nothing.
-    public func load(_ name: String) throws {
-        let base = resolve(name)
+    public func load(_ name: String) throws { try load(from: try modelFile(name)) }
+
+    /// `load` from `base`.safetensors + `base`.json anywhere (a `Path` in the REPL).
+    public func load(from base: URL) throws {
+        let name = base.lastPathComponent
         var (header, tensors) = try SavedFiles.readPair(base: base, format: "lmlab-learner-save")
         try header.model.check(against: describeModel(), file: base.appendingPathExtension("json"))
         guard let meta = header.checkpoint else { throw LearnError.checkpointMismatch("\(name): no checkpoint metadata") }
@@ -126,8 +151,17 @@ extension Learner where Data: TextLearnerDataProtocol {
         }
     }
 
-    func resolve(_ name: String) -> URL {
-        name.contains("/") ? URL(fileURLWithPath: name) : modelsDirectory.appendingPathComponent(name)
+    /// `models/NAME` for save, save_encoder and load. NAME is one or more plain names joined by
+    /// `/`: no absolute path, no `..` or `.`, no empty part, no NUL, so nothing is read or
+    /// written outside `models/`. (`export(to:)` takes any folder.)
+    public func modelFile(_ name: String) throws -> URL {
+        guard !name.isEmpty else { throw LearnError.invalidArgument("a model name cannot be empty") }
+        guard !name.unicodeScalars.contains("\0") else { throw LearnError.invalidArgument("a model name cannot contain a NUL character") }
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard !name.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw LearnError.invalidArgument("model name '\(name)' must stay inside models/ (plain names joined by '/', no '..'); use export(path) to write elsewhere")
+        }
+        return modelsDirectory.appendingPathComponent(name)
     }
 }
 
@@ -160,13 +194,16 @@ extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {
     /// fastai `save_encoder(name)`: the AWD-LSTM weights only (LM names `0.encoder.weight`,
     /// `0.rnns.…`), no decoder, no optimizer.
     @discardableResult
-    public func saveEncoder(_ name: String) throws -> URL {
-        let base = resolve(name)
+    public func saveEncoder(_ name: String) throws -> URL { try saveEncoder(to: try modelFile(name)) }
+
+    /// `saveEncoder` to `base`.safetensors + `base`.json anywhere; see `save(to:)`.
+    @discardableResult
+    public func saveEncoder(to base: URL, overwrite: Bool = false) throws -> URL {
         var t: [String: Tensor] = [:]
         for p in model.encoder.parameters { t[p.name] = p.value }
         let desc = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
         try SavedFiles.writePair(tensors: t, header: { SavedFileHeader(format: "lmlab-encoder", model: desc, crc32: $0) },
-                                 base: base)
+                                 base: base, overwrite: overwrite)
         return base
     }
 }
@@ -174,8 +211,10 @@ extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {
 extension Learner where Model == TextClassifierModel, Data == ClassifierLearnerData {
     /// fastai `load_encoder(name)`: loads an encoder saved by `saveEncoder` (same vocabulary and
     /// sizes) into the SentenceEncoder and freezes the learner.
-    public func loadEncoder(_ name: String) throws {
-        let base = resolve(name)
+    public func loadEncoder(_ name: String) throws { try loadEncoder(from: try modelFile(name)) }
+
+    /// `loadEncoder` from `base`.safetensors + `base`.json anywhere.
+    public func loadEncoder(from base: URL) throws {
         let (header, tensors) = try SavedFiles.readPair(base: base, format: "lmlab-encoder")
         let mine = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
         try header.model.check(against: mine, file: base.appendingPathExtension("json"))

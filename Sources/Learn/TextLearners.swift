@@ -99,6 +99,12 @@ public func languageModelLearner(dls: LMLearnerData, config: AWDLSTMConfig = .la
     if let pretrained {
         let cp = try FastaiCheckpoint.load(pretrained.weights)
         let oldVocab = try FastaiVocab.load(pretrained.vocab)
+        // fastai would index past the end only for the tokens it meets; a vocabulary that does
+        // not list exactly one token per embedding row is the wrong file, so say so now.
+        let rows = cp.model["0.encoder.weight"]?.shape.first ?? 0
+        guard oldVocab.count == rows else {
+            throw LearnError.checkpointMismatch("pretrained vocabulary \(pretrained.vocab.lastPathComponent) lists \(oldVocab.count) tokens but \(pretrained.weights.lastPathComponent) has \(rows) embedding rows")
+        }
         var sd = try matchEmbeds(cp.model, oldVocab: oldVocab, newVocab: dls.vocab.items)
         if !config.tieWeights { sd.removeValue(forKey: "1.decoder.weight") }
         do { try model.load(stateDict: sd) } catch {

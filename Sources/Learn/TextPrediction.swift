@@ -140,9 +140,13 @@ public enum LoadedLearner {
 extension Learner where Data: TextLearnerDataProtocol {
     /// fastai `learn.export()`: one directory with `weights.safetensors` (state dict, BatchNorm
     /// buffers included) and `learner.json` (vocabulary, tokenizer settings, model config,
-    /// labels). No optimizer state.
-    public func export(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// labels). No optimizer state. Refuses a filesystem root, and files in the folder that an
+    /// export did not write, unless `overwrite` (see `WritePaths.checkExportFolder`).
+    public func export(to directory: URL, overwrite: Bool = false) throws {
+        try WritePaths.checkExportFolder(directory, files: ["learner.json", "weights.safetensors"], overwrite: overwrite) { json in
+            (try? JSONDecoder().decode(LearnerBundleInfo.self, from: json))?.format == "lmlab-learner-bundle"
+        }
+        try WritePaths.createFolder(directory)
         var info = LearnerBundleInfo(model: describeModel(), vocab: data.vocab.items, tokenizer: data.tokenizer, crc32: 0)
         let sd: [String: Tensor]
         if let lm = model as? AWDLSTMLanguageModel {

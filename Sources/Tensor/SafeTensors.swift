@@ -97,6 +97,7 @@ public struct SafeTensors: Sendable {
         }
         guard let header = json as? [String: Any] else { throw SafeTensorsError("header is not a JSON object") }
 
+        var ranges: [(begin: Int, end: Int, name: String)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw SafeTensorsError("__metadata__ is not an object") }
@@ -139,6 +140,7 @@ public struct SafeTensors: Sendable {
             guard e - b == count * elementSize else {
                 throw SafeTensorsError("entry '\(name)' has \(e - b) bytes but shape \(shape) × \(dtype) needs \(count * elementSize)")
             }
+            ranges.append((b, e, name))
             let start = dataStart + b
             if elementSize == 4 {
                 var values = [Float](repeating: 0, count: count)
@@ -156,6 +158,20 @@ public struct SafeTensors: Sendable {
                 }
                 integers[name] = IntTensor(shape: shape, data: values.map { Int(Int64(littleEndian: $0)) })
             }
+        }
+        // The format asks the tensors to tile the data section exactly: no two share bytes, no gap.
+        var covered = 0
+        for r in ranges.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            guard r.begin >= covered else {
+                throw SafeTensorsError("entry '\(r.name)' data_offsets [\(r.begin), \(r.end)] overlap another tensor's bytes")
+            }
+            guard r.begin == covered else {
+                throw SafeTensorsError("bytes \(covered)..<\(r.begin) of the data section belong to no tensor (the format allows no gaps)")
+            }
+            covered = r.end
+        }
+        guard covered == dataSize else {
+            throw SafeTensorsError("bytes \(covered)..<\(dataSize) of the data section belong to no tensor (the format allows no gaps)")
         }
     }
 

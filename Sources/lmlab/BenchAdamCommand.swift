@@ -11,6 +11,13 @@ struct BenchAdam: ParsableCommand {
     @Option(help: "Number of parameters (floats), split into 4 tensors.") var floats = 24_000_000
     @Option(help: "Steps to time.") var steps = 10
 
+    func validate() throws {
+        guard floats > 0 else { throw ValidationError("--floats must be positive, got \(floats)") }
+        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        // Parameters, gradients and Adam's two moments: 16 bytes a float.
+        try ensureBenchFits(bytes: 16 * Double(floats), "bench adam: \(floats) floats")
+    }
+
     func run() throws {
         let per = max(1, floats / 4)
         var rng = SeededGenerator(seed: 1)

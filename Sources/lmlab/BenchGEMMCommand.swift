@@ -23,7 +23,12 @@ struct BenchGEMM: ParsableCommand {
     func validate() throws {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        for s in shape where Shape(s) == nil { throw ValidationError("--shape '\(s)': expected m,n,k[,TA][,TB]") }
+        for s in shape {
+            guard let sh = Shape(s) else { throw ValidationError("--shape '\(s)': expected m,n,k[,TA][,TB] (positive integers)") }
+            // A, B and two results (BLAS's and ours), 4 bytes a float.
+            let (m, n, k) = (Double(sh.m), Double(sh.n), Double(sh.k))
+            try ensureBenchFits(bytes: 4 * (m * k + k * n + 2 * m * n), "bench gemm --shape \(s)")
+        }
     }
 
     struct Shape {

@@ -21,12 +21,13 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Number of LSTM layers.") var layers = 3
     @Option(help: "Prompt length in tokens.") var prompt = 6
     @Option(help: "Words to generate.") var words = 40
-    @Option(help: "OpenBLAS threads.") var threads: Int?
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var threads: Int?
 
     func validate() throws {
         for (name, v) in [("vocab", vocab), ("emb", emb), ("hid", hid), ("layers", layers), ("prompt", prompt), ("words", words)] where v <= 0 {
             throw ValidationError("--\(name) must be positive, got \(v)")
         }
+        try checkThreads(threads)
     }
 
     func run() throws {

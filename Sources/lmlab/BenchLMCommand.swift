@@ -31,7 +31,7 @@ struct BenchLM: ParsableCommand {
     @Option(help: "Sequence length (bptt).") var bptt = 72
     @Option(help: "Seconds to spend on training steps (the same again on evaluation).") var seconds: Double = 20
     @Option(name: .customLong("drop-mult"), help: "drop_mult applied to the LM dropouts.") var dropMult: Float = 0.3
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+    @Option(parsing: .unconditional, help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Flag(name: .customLong("best-kernels"),
           help: "Re-run with OpenBLAS's fastest kernels for this CPU (AVX-512 ones where it has AVX-512; OPENBLAS_L2_SIZE unset).")
     var bestKernels = false
@@ -40,7 +40,13 @@ struct BenchLM: ParsableCommand {
         for (name, v) in [("vocab", vocab), ("emb", emb), ("hid", hid), ("layers", layers), ("bs", bs), ("bptt", bptt)] where v <= 0 {
             throw ValidationError("--\(name) must be positive, got \(v)")
         }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be a finite positive number, got \(seconds)") }
+        guard dropMult >= 0, dropMult.isFinite else { throw ValidationError("--drop-mult must be a finite number ≥ 0, got \(dropMult)") }
+        try checkThreads(threads)
+        // Model, gradients, Adam state and activations, estimated as the learner does.
+        let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers)
+        let estimate = MemoryEstimate.languageModel(config: config, vocabSize: vocab, bs: bs, bptt: bptt)
+        try ensureBenchFits(bytes: estimate.total, "bench lm: \(estimate.description)")
     }
 
     func run() throws {

@@ -22,7 +22,7 @@ struct BenchRecipe: ParsableCommand {
     @Option(help: "Unfrozen LM epochs.") var lmEpochs: Int?
     @Option(help: "Maximum vocabulary size.") var maxVocab: Int?
     @Option(help: "Epochs of the last classifier stage.") var clasEpochs: Int?
-    @Option(help: "OpenBLAS threads.") var threads: Int?
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var threads: Int?
     @Option(help: "Classifier stages as freeze_to:epochs:lr, comma-separated (e.g. -1:1:2e-2,0:4:5e-3).") var clasStages: String?
     @Option(help: "LM learning rate after unfreeze.") var lmLr: Double?
     @Option(help: "Classifier drop_mult.") var clasDropMult: Float?
@@ -30,6 +30,8 @@ struct BenchRecipe: ParsableCommand {
     @Flag(help: "Reuse output/models/finetuned from an earlier run (classifier stages only).") var reuseEncoder = false
     @Option(help: "Pretrained fastai LM weights (.pth, e.g. from Scripts/fetch-wt103); needs --pretrained-vocab and matching sizes.") var pretrainedWeights: String?
     @Option(help: "Vocabulary pickle of the pretrained weights (.pkl).") var pretrainedVocab: String?
+
+    func validate() throws { try checkThreads(threads) }
 
     func run() throws {
         if let threads { BLAS.threads = threads }

@@ -74,9 +74,13 @@ struct Start: ParsableCommand {
     @Argument(help: ArgumentHelp("A script of statements, or a lesson .md, to run.", valueName: "file"))
     var file: String?
 
+    mutating func validate() throws {
+        if command != nil, let file { throw ValidationError("give either -c statements or a file (\(file)), not both") }
+    }
+
     mutating func run() throws {
         let session = Session()
-        if command != nil || file != nil || isatty(0) == 0 { TerminationSignal.install() }
+        if command != nil || file != nil || isatty(0) == 0 { TerminationSignal.install(interrupt: true) }
         if let command {
             throw ExitCode(TerminationSignal.exitStatus(succeeded: Runner.runSource(command, origin: "-c", in: session)))
         }

@@ -1,6 +1,7 @@
 @preconcurrency import CEditLine
 import Foundation
 import Lab
+import Tensor
 
 /// The line editor on libedit: editing, history in ~/.lmlab_history, tab completion,
 /// and Ctrl-C (which cancels the line being typed, or asks a running job to stop).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lab
 import LabBindings
+import Tensor
 
 /// `lmlab play`: replays a lesson, checks it, or writes a transcript of it.
 struct Play: ParsableCommand {
@@ -31,6 +32,8 @@ struct Play: ParsableCommand {
     }
 
     mutating func run() throws {
+        // With --step the line editor owns Ctrl-C (it interrupts the command typed at the pause).
+        TerminationSignal.install(interrupt: !step)
         var lessons: [Lesson] = []
         for file in files {
             do { lessons.append(try Lesson.load(file)) } catch {
@@ -47,10 +50,11 @@ struct Play: ParsableCommand {
                 let picturesPath = lessons.count == 1 ? transcript
                     : (transcript as NSString).deletingPathExtension + "-\(k + 1).md"
                 do { transcripts.append(try run.transcript(writingPicturesNextTo: picturesPath)) } catch {
-                    Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
+                    Runner.report("lmlab: cannot write transcript \(transcript): \(FileErrors.describe(error))")
                     throw ExitCode(1)
                 }
             }
+            if run.interruption != nil { break }
             if check {
                 let failures = run.failures
                 for f in failures { Runner.report(f) }
@@ -60,9 +64,14 @@ struct Play: ParsableCommand {
         }
         if let transcript {
             do { try transcripts.joined(separator: "\n").write(toFile: transcript, atomically: true, encoding: .utf8) } catch {
-                Runner.report("lmlab: cannot write transcript \(transcript): \(error)")
+                Runner.report("lmlab: cannot write transcript \(transcript): \(FileErrors.describe(error))")
                 throw ExitCode(1)
             }
+        }
+        if let signal = Cancellation.shared.terminationSignal {
+            fflush(nil)
+            Runner.report("lmlab play: \(Interruption(signal: signal))" + (transcript.map { "; transcript so far in \($0)" } ?? ""))
+            throw ExitCode(128 + signal)
         }
         if check && lessons.count > 1 {
             print("\(lessons.count) lessons, \(failed == 0 ? "all outputs match" : "\(failed) with differences")")
@@ -91,6 +100,10 @@ struct Play: ParsableCommand {
                     }
                 }
                 fflush(nil)
+                if let signal = Cancellation.shared.terminationSignal {
+                    run.interruption = Interruption(signal: signal).description
+                    return run
+                }
                 if let editor, !pause(editor, session) { return nil }
             }
         }

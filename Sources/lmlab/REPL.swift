@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import LabBindings
+import Tensor
 
 /// The interactive loop: `lmlab> ` for a new statement, `...> ` while brackets or a string
 /// are still open. Errors print one line and the session goes on; Ctrl-D exits.

@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import LabBindings
+import Tensor
 
 /// Non-interactive runs: `-c`, script files, lessons as scripts, and statements on stdin.
 /// Each stops at the first error, which goes to stderr as one line `ORIGIN:LINE:COL: message`.
@@ -46,15 +47,36 @@ enum Runner {
                 }
                 return true
             } catch {
-                report(String(describing: error))
+                report(FileErrors.describe(error))
                 return false
             }
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            report("lmlab: cannot read \(path)")
+        let text: String
+        do {
+            let data = try FileErrors.contents(of: URL(fileURLWithPath: path), shown: path)
+            guard let t = String(validating: data, as: UTF8.self) else {
+                report("lmlab: cannot read \(path): not UTF-8 text")
+                return false
+            }
+            text = t
+        } catch {
+            report("lmlab: \(error)")
             return false
         }
         return runSource(text, origin: path, in: session)
+    }
+
+    /// One line of stdin without its newline: `.some(nil)` when it is not UTF-8, nil at the end.
+    /// (`readLine` would turn bad bytes into U+FFFD, which a file is never allowed.)
+    private static func readLineText(_ input: UnsafeMutablePointer<FILE>) -> String?? {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        var n = getline(&buffer, &capacity, input)
+        guard n >= 0, let buffer else { return nil }
+        if n > 0, buffer[n - 1] == 10 { n -= 1 }
+        if n > 0, buffer[n - 1] == 13 { n -= 1 }
+        return .some(String(validating: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self))
     }
 
     /// Reads statements from stdin, running each complete statement (brackets closed) as it arrives.
@@ -62,8 +84,15 @@ enum Runner {
         var pending = ""
         var startLine = 1
         var lineNumber = 0
-        while let line = readLine(strippingNewline: true) {
+        guard let input = fdopen(dup(STDIN_FILENO), "rb") else { report("\(origin): cannot read standard input"); return false }
+        defer { fclose(input) }
+        while let decoded = readLineText(input) {
             lineNumber += 1
+            // The same rule as for a file: bytes that are not UTF-8 are an error, never U+FFFD.
+            guard let line = decoded else {
+                report("\(origin):\(lineNumber): not UTF-8 text")
+                return false
+            }
             if pending.isEmpty { startLine = lineNumber }
             pending += pending.isEmpty ? line : "\n" + line
             if Session.needsMoreInput(pending) { continue }

@@ -20,7 +20,7 @@ struct TokenizeCommand: ParsableCommand {
     @Option(name: .long, help: "Use this sentencepiece model instead of word tokenization.")
     var subword: String?
 
-    @Option(name: .long, help: "Worker threads.")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads.")
     var threads: Int = 2
 
     @Argument(help: "Input file (default: standard input).")

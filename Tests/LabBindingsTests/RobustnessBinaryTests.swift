@@ -41,7 +41,7 @@ import Glibc
         // One save, a marker, then saves back to back until killed (one list, evaluated in order).
         // Far more saves than can finish before the kill, even where fsync costs nothing (tmpfs).
         let saves = Array(repeating: "learn.save(p)", count: 5000).joined(separator: ", ")
-        let script = "\(Self.learnerLine()); p = '\(base)'; learn.save(p); print('first save done'); [\(saves)]"
+        let script = "\(Self.learnerLine()); p = Path('\(base)'); learn.save(p); print('first save done'); [\(saves)]"
         let loader = try Self.session(Self.learnerLine())
         var killedDuringSaves = 0
         for _ in 0..<3 {
@@ -52,7 +52,7 @@ import Glibc
             let exit = p.wait()
             if exit.signal == SIGKILL { killedDuringSaves += 1 }
             // Whatever moment the kill hit, the checkpoint on disk loads (weights and optimizer state).
-            let r = loader.run("learn.load('\(base)')")
+            let r = loader.run("learn.load(Path('\(base)'))")
             #expect(r.error == nil, "\(r.text)")
             // Only the killed process's own temporary files may be left; older ones were swept.
             let stray = Self.entries(dir).filter { $0.contains(".tmp-") }
@@ -60,7 +60,7 @@ import Glibc
         }
         #expect(killedDuringSaves > 0)   // 5000 saves of ~0.6 MB take far longer than 150 ms
         // A later save works and leaves exactly the pair.
-        #expect(loader.run("learn.save('\(base)')").error == nil)
+        #expect(loader.run("learn.save(Path('\(base)'))").error == nil)
         #expect(Self.entries(dir) == ["a.json", "a.safetensors"])
     }
 
@@ -68,7 +68,7 @@ import Glibc
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = dir.appendingPathComponent("before").path
-        let script = "\(Self.learnerLine((8, 16))); learn.save('\(base)'); learn.fit_one_cycle(1000, 1e-2); print('not reached')"
+        let script = "\(Self.learnerLine((8, 16))); learn.save(Path('\(base)')); learn.fit_one_cycle(1000, 1e-2); print('not reached')"
         let p = try RunningBinary(["-c", script])
         try #require(p.waitForOutput("train_loss"), "\(p.stderr)")   // the epoch table's header: fit has started
         usleep(200_000)
@@ -80,7 +80,7 @@ import Glibc
                           options: .regularExpression) != nil, "\(err)")
         #expect(!p.stdout.contains("not reached"))
         let loader = try Self.session(Self.learnerLine((8, 16)))
-        #expect(loader.run("learn.load('\(base)')").error == nil)
+        #expect(loader.run("learn.load(Path('\(base)'))").error == nil)
     }
 
     @Test func fullDiskSaveFailsWithOneLineAndKeepsThePreviousCheckpoint() throws {
@@ -88,17 +88,17 @@ import Glibc
         defer { AtomicFile.setTestWriteLimit(nil, for: dir); try? FileManager.default.removeItem(at: dir) }
         let base = dir.appendingPathComponent("a").path
         let s = try Self.session(Self.learnerLine((8, 16)))
-        #expect(s.run("learn.save('\(base)')").error == nil)
+        #expect(s.run("learn.save(Path('\(base)'))").error == nil)
         let before = try Data(contentsOf: dir.appendingPathComponent("a.safetensors"))
         AtomicFile.setTestWriteLimit(4096, for: dir)
-        let r = s.run("learn.save('\(base)')")
+        let r = s.run("learn.save(Path('\(base)'))")
         let message = try #require(r.error).message
         #expect(message.hasPrefix("LMLearner.save: no space left on device while writing \(base).safetensors ("), "\(message)")
         #expect(message.hasSuffix("); the previous file is unchanged") && !message.contains("\n"))
         AtomicFile.setTestWriteLimit(nil, for: dir)
         #expect(try Data(contentsOf: dir.appendingPathComponent("a.safetensors")) == before)
         #expect(Self.entries(dir) == ["a.json", "a.safetensors"])
-        #expect(s.run("learn.load('\(base)')").error == nil)
+        #expect(s.run("learn.load(Path('\(base)'))").error == nil)
     }
 
     /// Root can mount a real 256 kB tmpfs (CI runs as root).
@@ -130,13 +130,13 @@ import Glibc
         let base = dir.appendingPathComponent("a").path
         // ~155 kB of weights: the first save fits, a second copy beside it (before the rename) cannot.
         let s = try Self.session("learn = language_model_learner(sample_lm_data(n_texts=12, bs=4, seq_len=8, max_vocab=4000), emb_sz=8, n_hid=16, n_layers=2)")
-        let first = s.run("learn.save('\(base)')")
+        let first = s.run("learn.save(Path('\(base)'))")
         try #require(first.error == nil, "\(first.text)")
-        let r = s.run("learn.save('\(base)')")
+        let r = s.run("learn.save(Path('\(base)'))")
         let message = try #require(r.error, "the second save fitted: the model is too small for this test").message
         #expect(message.hasPrefix("LMLearner.save: no space left on device while writing \(base).safetensors ("), "\(message)")
         #expect(Self.entries(dir) == ["a.json", "a.safetensors"])
-        #expect(s.run("learn.load('\(base)')").error == nil)
+        #expect(s.run("learn.load(Path('\(base)'))").error == nil)
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.physicalMemory < 64 << 30, "the absurd model would fit in this machine's memory"))

@@ -13,16 +13,24 @@ final class RunningBinary: @unchecked Sendable {
     private var readers: [Thread] = []
     private var done = 0
 
-    /// Starts lmlab with `arguments` (stdin empty); stdout goes to `stdoutFile` when given
-    /// (for outputs too large to keep in the test's memory), else it is collected.
-    init(_ arguments: [String], stdoutFile: String? = nil) throws {
-        guard let path = LMLabBinary.path else { throw LMLabBinary.BinaryMissing() }
+    /// Starts lmlab with `arguments` (stdin empty, or `stdinFile`); stdout goes to `stdoutFile`
+    /// when given (for outputs too large to keep in the test's memory), else it is collected.
+    /// `memoryLimitMB` caps the child's address space (`ulimit -v`), so a regression that
+    /// allocates without bound fails in the child instead of taking the test run down.
+    init(_ arguments: [String], stdoutFile: String? = nil, stdinFile: String? = nil, memoryLimitMB: Int? = nil) throws {
+        guard let binary = LMLabBinary.path else { throw LMLabBinary.BinaryMissing() }
+        var path = binary
+        var arguments = arguments
+        if let memoryLimitMB {
+            path = "/bin/sh"
+            arguments = ["-c", "ulimit -v \(memoryLimitMB * 1024) && exec \"$0\" \"$@\"", binary] + arguments
+        }
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinFile ?? "/dev/null", O_RDONLY, 0)
         if let stdoutFile {
             posix_spawn_file_actions_addopen(&actions, 1, stdoutFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         } else {
@@ -89,7 +97,31 @@ final class RunningBinary: @unchecked Sendable {
 
     func send(_ signal: Int32) { kill(pid, signal) }
 
-    struct Exit { var status: Int32?; var signal: Int32?; var maxRSSKB: Int }
+    struct Exit {
+        var status: Int32?; var signal: Int32?; var maxRSSKB: Int
+        /// True when `wait(timeout:)` had to kill the process.
+        var timedOut = false
+    }
+
+    /// `wait()`, but the process is killed (SIGKILL) after `seconds`: a hang fails the test
+    /// with `timedOut` instead of stalling the run.
+    func wait(timeout seconds: Double) -> Exit {
+        let deadline = Date().addingTimeInterval(seconds)
+        final class Flag: @unchecked Sendable { let lock = NSLock(); var value = false }
+        let killed = Flag()
+        let watcher = Thread { [pid] in
+            while Date() < deadline {
+                if kill(pid, 0) != 0 { return }
+                usleep(20_000)
+            }
+            killed.lock.lock(); killed.value = true; killed.lock.unlock()
+            kill(pid, SIGKILL)
+        }
+        watcher.start()
+        var exit = wait()
+        killed.lock.lock(); exit.timedOut = killed.value; killed.lock.unlock()
+        return exit
+    }
 
     /// Waits for the process and both pipes to close; the exit status or the killing signal,
     /// and the child's peak resident memory.

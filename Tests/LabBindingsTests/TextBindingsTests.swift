@@ -102,7 +102,7 @@ import TestSupport
     }
 
     @Test(arguments: [
-        ("Path('no/such/file.txt').open().read()", "error: cannot read no/such/file.txt: no such file"),
+        ("Path('no/such/file.txt').open().read()", "error: cannot read no/such/file.txt: no such file or folder"),
         ("get_text_files('no/such/folder')", "error: get_text_files: no/such/folder is not a folder"),
         ("get_text_files(3)", "error: get_text_files: 'path' must be a Path or a str, got int"),
         ("untar_data('MNIST')", "error: untar_data: unknown dataset 'MNIST' (known: URLs.IMDB_SAMPLE, URLs.IMDB)"),

@@ -1,5 +1,6 @@
 import Testing
 @testable import Lab
+import Tensor
 
 /// A stand-in for a library object (a learner), bound the way the lead binds real ones.
 final class FakeLearner {

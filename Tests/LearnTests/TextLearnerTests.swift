@@ -119,6 +119,20 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     }
 }
 
+/// A protocol-2 pickle of a list of strings (EMPTY_LIST, MARK, BINUNICODE…, APPENDS), as
+/// fastai writes `itos` files.
+func vocabPickle(_ tokens: [String]) -> Data {
+    var b: [UInt8] = [0x80, 2, 0x5d, 0x28]
+    for t in tokens {
+        let u = Array(t.utf8)
+        b.append(0x58)
+        withUnsafeBytes(of: UInt32(u.count).littleEndian) { b += $0 }
+        b += u
+    }
+    b += [0x65, 0x2e]
+    return Data(b)
+}
+
 @Test func pretrainedWeightsAreMatchedOntoTheNewVocabularyAndFrozen() throws {
     let pth = Fixtures.url("model/tiny.pth"), pkl = Fixtures.url("model/tiny_vocab_p4.pkl")
     let cp = try FastaiCheckpoint.load(pth)
@@ -127,15 +141,29 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     let E = emb.shape[1]
     let layers = cp.model.keys.filter { $0.hasSuffix("weight_hh_l0_raw") }.count
     let hid = try #require(cp.model["0.rnns.0.weight_hh_l0_raw"]).shape[1]
-    // New vocabulary: the old tokens that have a row (the pickle lists the 40-token fixture LM's
-    // vocabulary, the checkpoint has fewer rows), reversed so known tokens move, plus two unknown ones.
-    let newVocab = Array(old.prefix(emb.shape[0]).reversed()) + ["brand-new-1", "brand-new-2"]
+    // The fixture's pickle lists the 40-token fixture LM's vocabulary and the checkpoint has fewer
+    // rows: such a pair is refused. The learner gets a pickle of the tokens that have a row.
+    let config = AWDLSTMConfig(embSize: E, hiddenSize: hid, layers: layers)
+    let rows = emb.shape[0]
+    if old.count != rows {
+        let probe = try tinyLMData(vocab: Array(old.prefix(rows)), docs: [[2, 3, 4, 5, 6, 7, 8, 9, 10, 11]])
+        #expect { try languageModelLearner(dls: probe, config: config, pretrained: PretrainedWeights(weights: pth, vocab: pkl)) } throws: {
+            "\($0)" == "checkpoint does not match: pretrained vocabulary \(pkl.lastPathComponent) lists \(old.count) tokens but \(pth.lastPathComponent) has \(rows) embedding rows"
+        }
+    }
+    let fitting = Array(old.prefix(rows))
+    let fittingPickle = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).pkl")
+    defer { try? FileManager.default.removeItem(at: fittingPickle) }
+    try vocabPickle(fitting).write(to: fittingPickle)
+    #expect(try FastaiVocab.load(fittingPickle) == fitting)
+    // New vocabulary: the old tokens, reversed so known tokens move, plus two unknown ones.
+    let newVocab = Array(fitting.reversed()) + ["brand-new-1", "brand-new-2"]
     let data = try tinyLMData(vocab: newVocab, docs: [[2, 3, 4, 5, 6, 7, 8, 9, 10, 11]])
-    let learn = try languageModelLearner(dls: data, config: AWDLSTMConfig(embSize: E, hiddenSize: hid, layers: layers),
-                                         pretrained: PretrainedWeights(weights: pth, vocab: pkl))
+    let learn = try languageModelLearner(dls: data, config: config,
+                                         pretrained: PretrainedWeights(weights: pth, vocab: fittingPickle))
     let w = learn.model.encoder.embedding.value
     var lastIndex: [String: Int] = [:]
-    for (i, t) in old.enumerated() { lastIndex[t] = i }
+    for (i, t) in fitting.enumerated() { lastIndex[t] = i }
     #expect(throws: LearnError.self) {   // a needed token without a row: one-line error, as fastai fails there
         _ = try matchEmbeds(cp.model, oldVocab: old, newVocab: [old[old.count - 1]])
     }

@@ -132,3 +132,14 @@ private final class ProgressCounter: @unchecked Sendable {
         self.total = total
     }
 }
+
+@Test func overDeepJSONIsNamedAsSuch() throws {
+    let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+    let broken = #"{"text": "a""#
+    for (line, expected) in [(deep, "JSON nested too deeply (10000 levels; the reader takes up to 500)"), (broken, "malformed JSON")] {
+        let bytes = Array(line.utf8)
+        #expect { try bytes.withUnsafeBytes { try JSONLinesTokenization.text(ofLine: $0, 3) } } throws: {
+            ($0 as? JSONLinesError) == JSONLinesError(line: 3, message: expected)
+        }
+    }
+}

@@ -31,7 +31,7 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent("\(temporaryPrefix(for: url))\(getpid())-\(UInt32.random(in: 0 ... .max))")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw failure(errno, "creating a temporary file for", url, data.count) }
+        guard fd >= 0 else { throw failure(errno, url, data.count) }
         var ok = false
         defer { if !ok { unlink(tmp.path) } }
         do {
@@ -42,18 +42,18 @@ public enum AtomicFile {
                 while done < raw.count {
                     var chunk = raw.count - done
                     if let limit {
-                        guard done < limit else { throw failure(ENOSPC, "writing", url, raw.count) }
+                        guard done < limit else { throw failure(ENOSPC, url, raw.count) }
                         chunk = min(chunk, limit - done)
                     }
                     let n = Glibc.write(fd, raw.baseAddress! + done, chunk)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw failure(errno, "writing", url, raw.count)
+                        throw failure(errno, url, raw.count)
                     }
                     done += n
                 }
             }
-            guard fsync(fd) == 0 else { throw failure(errno, "flushing", url, data.count) }
+            guard fsync(fd) == 0 else { throw failure(errno, url, data.count) }
         }
         ok = true
         return tmp
@@ -65,7 +65,7 @@ public enum AtomicFile {
         guard rename(tmp.path, url.path) == 0 else {
             let e = errno
             unlink(tmp.path)
-            throw failure(e, "renaming the temporary file over", url, 0)
+            throw failure(e, url, 0)
         }
         syncDirectory(of: url)
         removeStaleTemporaries(for: url)
@@ -105,12 +105,12 @@ public enum AtomicFile {
 
     /// One line for a failed system call while writing `url`; a full disk or quota is named
     /// as such, with the size that did not fit.
-    static func failure(_ code: Int32, _ doing: String, _ url: URL, _ size: Int) -> ArchiveError {
+    static func failure(_ code: Int32, _ url: URL, _ size: Int) -> ArchiveError {
         if code == ENOSPC || code == EDQUOT {
             let what = code == ENOSPC ? "no space left on device" : "disk quota exceeded"
             return ArchiveError("\(what) while writing \(url.path) (\(byteCount(size))); the previous file is unchanged")
         }
-        return ArchiveError("\(url.path): \(doing) failed (\(String(cString: strerror(code))))")
+        return ArchiveError("cannot write \(url.path): \(FileErrors.reason(code))")
     }
 
     /// `812 bytes`, `1.4 MB`.

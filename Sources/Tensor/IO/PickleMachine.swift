@@ -197,7 +197,7 @@ private struct RunState {
             case 0x80: // PROTO
                 proto = Int(try uint(1, "PROTO"))
                 guard proto <= 5 else { throw fail("unsupported pickle protocol \(proto)", at: at) }
-            case 0x95: _ = try uint(8, "FRAME") // framing is only a read-ahead hint
+            case 0x95: _ = try length(8, "FRAME") // a read-ahead hint, but it may not claim more than is there
             case 0x2E: // STOP
                 guard marks.isEmpty else { throw fail("STOP with an open MARK", at: at) }
                 return try pop("STOP")

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A sentencepiece unigram model: loads a `.model` file and encodes text exactly as
 /// sentencepiece's `EncodeAsPieces` / `EncodeAsIds` do.
@@ -37,8 +38,8 @@ public struct SentencePieceModel: Sendable {
     public init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SentencePieceError("cannot read file (\(error.localizedDescription))", source: url.path)
+        do { data = try FileErrors.contents(of: url) } catch {
+            throw SentencePieceError("\(error)")   // already "cannot read PATH: REASON"
         }
         try self.init(serialized: [UInt8](data), source: name)
     }

@@ -96,6 +96,24 @@ public enum JSONLinesTokenization {
         flush()
     }
 
+    /// The deepest nesting of `[` and `{` outside strings (to tell "too deep" from "malformed").
+    static func nesting(_ line: UnsafeRawBufferPointer) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for b in line {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
     /// The `text` field of one JSON line.
     public static func text(ofLine line: UnsafeRawBufferPointer, _ lineNumber: Int) throws -> String {
         guard String(validating: line.bindMemory(to: UInt8.self), as: UTF8.self) != nil else {
@@ -105,7 +123,8 @@ public enum JSONLinesTokenization {
         do {
             object = try JSONSerialization.jsonObject(with: Data(line))
         } catch {
-            throw JSONLinesError(line: lineNumber, message: "malformed JSON")
+            let depth = nesting(line)
+            throw JSONLinesError(line: lineNumber, message: depth > 500 ? "JSON nested too deeply (\(depth) levels; the reader takes up to 500)" : "malformed JSON")
         }
         guard let dict = object as? [String: Any] else {
             throw JSONLinesError(line: lineNumber, message: "expected a JSON object with a \"text\" field")

@@ -1,9 +1,13 @@
 import Synchronization
 
-/// The "stop what you are doing" flag. The REPL's Ctrl-C handler sets it; long jobs
-/// (training, generation) poll `requested` or call `check()` between steps.
+/// The "stop what you are doing" flag, the one cancellation primitive of LMLab: front ends
+/// (the REPL's Ctrl-C, `play`, the `-c`/FILE/stdin runs, a notebook kernel's interrupt) raise
+/// it; long jobs poll it between steps: the learner's `fit` at each batch boundary, the
+/// language's loops through `check()`.
 ///
 ///     for batch in batches { try Cancellation.shared.check(); … }
+///
+/// It lives in Tensor, the lowest module below both that poll it (Learn and the Lab language).
 ///
 /// A termination signal (SIGTERM) also raises it through `requestTermination(signal:)`, which
 /// additionally remembers the signal: that part is never consumed, so after the running job has
@@ -56,11 +60,23 @@ public final class Cancellation: Sendable {
     /// Clears the flag and tells whether it was set.
     public func consume() -> Bool { flag.exchange(false, ordering: .relaxed) }
 
-    /// Throws (and clears the flag) when cancellation was requested: `interrupted`, or
-    /// `stopped on SIGTERM` once a termination signal arrived (that one keeps throwing, so no
-    /// further statement starts).
+    /// Throws `Interruption` (and clears the flag) when cancellation was requested:
+    /// `interrupted`, or `stopped on SIGTERM` once a termination signal arrived (that one keeps
+    /// throwing, so no further statement starts).
     public func check() throws {
-        if let name = terminationSignalName { _ = consume(); throw LabError("stopped on \(name)") }
-        if consume() { throw LabError("interrupted") }
+        if let signal = terminationSignal { _ = consume(); throw Interruption(signal: signal) }
+        if consume() { throw Interruption(signal: nil) }
+    }
+}
+
+/// What `Cancellation.check()` throws: `interrupted` (Ctrl-C, SIGINT), or `stopped on SIGTERM`.
+public struct Interruption: Error, CustomStringConvertible, Sendable {
+    /// The termination signal that caused it (2 for SIGINT, 15 for SIGTERM), nil for Ctrl-C at
+    /// the REPL.
+    public var signal: Int32?
+    public init(signal: Int32?) { self.signal = signal }
+    public var description: String {
+        guard let signal, signal != 2 else { return "interrupted" }
+        return "stopped on \(Cancellation.signalName(signal))"
     }
 }
