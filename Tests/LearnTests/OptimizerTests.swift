@@ -49,6 +49,9 @@ import TestSupport
                     // itself within 1e-3 of fastai's plus 2 ulp of the parameter (float32 rounding
                     // of p + Δ); PyTorch fuses some operations, so bit equality is not expected.
                     let d = maxRelDiff(p.value.data, want.data, floor: 1e-3)
+                    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+                        print("optimizer \(run) step \(s + 1) \(p.name): max rel diff \(d)")
+                    }
                     #expect(d < 1e-5, "\(run) step \(s + 1) \(p.name): max rel diff \(d)")
                     for i in 0..<want.count {
                         let delta = abs(want.data[i] - prev.data[i])

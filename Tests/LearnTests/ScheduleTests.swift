@@ -38,6 +38,7 @@ import TestSupport
                 #expect(abs(pct - want) <= 4 * want.ulp, "\(name) row \(row["train_iter"]!): \(pct) vs \(want)")
                 let lrs = sched.lr(at: pct), mom = sched.mom(at: pct)
                 for (a, b) in zip(lrs, row["lr"] as! [Double]) {
+                    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil { print("schedule lr rel diff \(abs(a - b) / b)") }
                     #expect(abs(a - b) / b <= 1e-6, "\(name) iter \(row["train_iter"]!): lr \(a) vs \(b)")
                 }
                 for b in row["mom"] as! [Double] { #expect(abs(mom - b) / b <= 1e-6) }

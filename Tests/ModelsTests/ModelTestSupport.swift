@@ -8,6 +8,8 @@ import TestSupport
 struct Closeness {
     var maxAbsDiff: Float = 0
     var worstExcess: Float = -.infinity
+    /// The largest `|a − e| / (atol + rtol·|e|)`: the share of the allowance the worst entry uses.
+    var worstShare: Float = 0
     var ok: Bool { worstExcess <= 0 }
 }
 
@@ -17,6 +19,7 @@ func closeness(_ actual: [Float], _ expected: [Float], rtol: Float, atol: Float)
         let d = abs(a - e)
         c.maxAbsDiff = max(c.maxAbsDiff, d.isNaN ? .infinity : d)
         c.worstExcess = max(c.worstExcess, d.isNaN ? .infinity : d - (atol + rtol * abs(e)))
+        c.worstShare = max(c.worstShare, d.isNaN ? .infinity : d / (atol + rtol * abs(e)))
     }
     return c
 }
@@ -27,6 +30,10 @@ func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Float, atol: Float,
     #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let c = closeness(actual.data, expected.data, rtol: rtol, atol: atol)
+    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+        // How much of the allowance atol + rtol·|e| the worst entry uses (1 = all of it).
+        print("forward \(what): max |diff| \(c.maxAbsDiff), worst share of the allowance \(c.worstShare)")
+    }
     #expect(c.ok, "\(what): max |diff| \(c.maxAbsDiff)", sourceLocation: sourceLocation)
 }
 
