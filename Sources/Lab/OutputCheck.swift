@@ -18,6 +18,9 @@ public enum OutputCheck {
     }
 
     static let number = #"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)"#
+    /// What `{{float}}` accepts: a finite number. A loss or metric that became `nan` or `inf`
+    /// means training broke, so it must not pass as "some number".
+    static let finiteNumber = #"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"#
 
     /// The first difference, or nil when `actual` satisfies `expected`.
     public static func compare(expected: [String], actual: [String]) -> Mismatch? {
@@ -115,7 +118,7 @@ public enum OutputCheck {
             let marker = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             let parts = marker.split(separator: " ", maxSplits: 1).map(String.init)
             switch parts.first ?? "" {
-            case "float": pattern += "(\(number))"; checks.append(("float", ""))
+            case "float": pattern += "(\(finiteNumber))"; checks.append(("float", ""))
             case "int": pattern += #"([-+]?\d+)"#; checks.append(("int", ""))
             case "any", "...": pattern += "(.*?)"; checks.append(("any", ""))
             case "approx", "range":

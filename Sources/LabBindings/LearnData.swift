@@ -36,6 +36,11 @@ enum LearnData {
                 let (x, y) = e[i]
                 return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)), .tensor(idTensor(y.ids, y.rows, y.columns))])
             }
+            .method("unigram_baseline", "(valid loss, accuracy) of a model that knows only word frequencies: what training must beat",
+                    [], example: "dls_lm.unigram_baseline()") { d, _ in
+                let b = UnigramBaseline(d.data)
+                return .tuple([.float(b.loss), .float(b.accuracy)])
+            }
             .display { d in
                 "LMLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches of \(d.data.train.bs) × \(d.data.train.seqLen), vocab \(d.data.vocab.count)"
             }

@@ -24,27 +24,38 @@ struct Play: ParsableCommand {
     @Option(help: ArgumentHelp("Write a Markdown transcript of the session to this file.", valueName: "out.md"))
     var transcript: String?
 
+    @Option(help: ArgumentHelp("Folder the lessons write their files into (models/, plots); default: a new temporary folder, removed when play ends.",
+                               valueName: "dir"))
+    var files: String?
+
     @Argument(help: ArgumentHelp("The lessons to play, in order (each in a fresh session).", valueName: "lesson.md"))
-    var files: [String]
+    var lessonFiles: [String]
 
     mutating func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one lesson file") }
+        guard !lessonFiles.isEmpty else { throw ValidationError("give at least one lesson file") }
     }
 
     mutating func run() throws {
         // With --step the line editor owns Ctrl-C (it interrupts the command typed at the pause).
         TerminationSignal.install(interrupt: !step)
         var lessons: [Lesson] = []
-        for file in files {
+        for file in lessonFiles {
             do { lessons.append(try Lesson.load(file)) } catch {
                 Runner.report(String(describing: error))
                 throw ExitCode(1)
             }
         }
+        // Lessons save models and plots: into a scratch folder, never the current directory.
+        let folder: URL
+        do { folder = try scratchFolder() } catch {
+            Runner.report("lmlab: cannot create the folder for the lessons' files: \(error)")
+            throw ExitCode(1)
+        }
+        defer { if files == nil { try? FileManager.default.removeItem(at: folder) } }
         var transcripts: [String] = []
         var failed = 0
         for (k, lesson) in lessons.enumerated() {
-            guard let run = play(lesson) else { return }
+            guard let run = play(lesson, in: folder) else { return }
             if let transcript {
                 // With several lessons, pictures of lesson k are named OUT-k-N.svg.
                 let picturesPath = lessons.count == 1 ? transcript
@@ -80,8 +91,9 @@ struct Play: ParsableCommand {
     }
 
     /// Plays one lesson in a fresh session; nil when the user ended input during --step.
-    private func play(_ lesson: Lesson) -> LessonRun? {
+    private func play(_ lesson: Lesson, in folder: URL) -> LessonRun? {
         let session = Session()
+        session.directory = folder.path
         var run = LessonRun(lesson: lesson)
         let show = !check
         let editor = step ? LineEditor(session: session) : nil
@@ -108,6 +120,14 @@ struct Play: ParsableCommand {
             }
         }
         return run
+    }
+
+    /// `--files DIR` (created if missing), else a new folder under the temporary directory.
+    private func scratchFolder() throws -> URL {
+        let url = files.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lmlab-play-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
     }
 
     /// Waits for Enter; other lines run in the session. False when the user ends input (Ctrl-D).

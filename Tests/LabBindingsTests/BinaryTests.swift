@@ -71,6 +71,51 @@ import TestSupport
         #expect(r.stdout == "\(lesson.path): 1 cells, 1 differ\n")
     }
 
+    /// Files a lesson writes go to a scratch folder (removed afterwards), or to `--files DIR`;
+    /// never into the current directory.
+    @Test func playWritesLessonFilesIntoAScratchFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-scratch-\(getpid())")
+        let cwd = dir.appendingPathComponent("cwd"), kept = dir.appendingPathComponent("kept")
+        try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lesson = dir.appendingPathComponent("l.md")
+        try "# L\n\n```lmlab\nsavefig(plot([1, 2, 4]), 'p.svg')\n```\n\n```output\nwrote p.svg\n```\n"
+            .write(to: lesson, atomically: true, encoding: .utf8)
+        let r = try LMLabBinary.run(["play", "--check", lesson.path], directory: cwd.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cwd.path).isEmpty)
+        let k = try LMLabBinary.run(["play", "--check", "--files", kept.path, lesson.path], directory: cwd.path)
+        #expect(k.status == 0, "\(k.stderr)")
+        #expect(FileManager.default.fileExists(atPath: kept.appendingPathComponent("p.svg").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cwd.path).isEmpty)
+    }
+
+    /// Plain `lmlab tokenize` is the DataBlock path: for every record of tokenize.jsonl, its tokens
+    /// are fastai's `tokens_postproc` (rules, spaCy, replace_space), in input order.
+    @Test func tokenizeGivesTokensPostproc() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-tok-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let records = try Fixtures.jsonLines("text/tokenize.jsonl")
+        let input = dir.appendingPathComponent("in.jsonl")
+        let lines = try records.map { r in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["text": try Fixtures.field(r, "text", as: String.self)]), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: false, encoding: .utf8)
+        let r = try LMLabBinary.run(["tokenize", input.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Split on \n bytes only: tokens may hold U+2028 and other line separators.
+        let out = r.stdout.utf8.split(separator: UInt8(ascii: "\n")).map { Data($0) }
+        try #require(out.count == records.count, "\(out.count) output lines for \(records.count) records")
+        var mismatches: [String] = []
+        for (line, record) in zip(out, records) {
+            let got = try #require(try JSONSerialization.jsonObject(with: line) as? [String: [String]])["tokens"]
+            let want = try Fixtures.field(record, "tokens_postproc", as: [String].self)
+            if got != want { mismatches.append(try Fixtures.field(record, "id", as: String.self)) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) records differ, first \(mismatches.prefix(5))")
+    }
+
     @Test func playWritesATranscriptWithPlots() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lab-tx-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -22,8 +22,12 @@ import TestSupport
         let lesson = try Lesson.load(path)
         #expect(!lesson.title.isEmpty, "\(path) has no '# ' title")
         #expect(!lesson.cells.isEmpty)
+        // Each lesson writes its models and plots into its own scratch folder.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lmlab-lesson-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let session = Session()
-        session.directory = FileManager.default.temporaryDirectory.path
+        session.directory = folder.path
         let run = LessonRun.run(lesson, in: session)
         #expect(run.failures.isEmpty, "\(run.failures.joined(separator: "\n"))")
         #expect(lesson.cells.allSatisfy { $0.expected != nil }, "every cell of \(path) should show its output")
@@ -118,7 +122,10 @@ import TestSupport
         ("~ error", "error: unknown name 'x'", true),
         ("~ error", "3", false),
         ("loss {{float}} acc {{float}}", "loss 4.5e-1 acc 0.25", true),
-        ("loss {{float}}", "loss nan", true),
+        ("loss {{float}}", "loss nan", false),
+        ("loss {{float}}", "loss -inf", false),
+        ("loss {{float}}", "loss inf", false),
+        ("loss {{float}} ok", "loss nanx ok", false),
         ("loss {{float}}", "loss high", false),
         ("n = {{int}}", "n = 42", true),
         ("took {{any}}", "took 3 minutes", true),

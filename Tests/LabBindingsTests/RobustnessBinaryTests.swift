@@ -156,7 +156,7 @@ import Glibc
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         // ~20 MB of real review text on one line.
-        let records = try Fixtures.jsonLines("text/subword/encode.jsonl").compactMap { $0["text"] as? String }
+        let records = try Fixtures.jsonLines("text/subword/encode.jsonl").map { try Fixtures.field($0, "text", as: String.self) }
         let block = records.joined(separator: " ")
         var text = ""
         text.reserveCapacity(21 << 20)
@@ -173,7 +173,13 @@ import Glibc
         let handle = try FileHandle(forReadingFrom: output)
         defer { try? handle.close() }
         let head = String(decoding: try handle.read(upToCount: 60) ?? Data(), as: UTF8.self)
-        #expect(head.hasPrefix(#"{"tokens":["xxbos","xxmaj","my","girlfriend""#), "\(head)")
+        // It starts as the same text given once (its first 60 bytes of output).
+        let once = dir.appendingPathComponent("once.jsonl")
+        try (String(decoding: try JSONSerialization.data(withJSONObject: ["text": block]), as: UTF8.self) + "\n")
+            .write(to: once, atomically: false, encoding: .utf8)
+        let small = try LMLabBinary.run(["tokenize", once.path])
+        #expect(small.status == 0 && small.stdout.utf8.count > 60, "\(small.stderr)")
+        #expect(head == String(decoding: small.stdout.utf8.prefix(60), as: UTF8.self), "\(head)")
         let size = try handle.seekToEnd()
         try handle.seek(toOffset: size - 3)
         #expect(try handle.readToEnd() == Data("\"]}\n".utf8.suffix(3)))
@@ -186,7 +192,7 @@ import Glibc
         let model = Fixtures.url("text/subword/spm.model")
         let records = Array(try Fixtures.jsonLines("text/subword/encode.jsonl").prefix(5))
         let input = dir.appendingPathComponent("in.jsonl")
-        let lines = try records.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": $0["text"] as! String]), as: UTF8.self) }
+        let lines = try records.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": try Fixtures.field($0, "text", as: String.self)]), as: UTF8.self) }
         try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: false, encoding: .utf8)
         let r = try LMLabBinary.run(["tokenize", "--subword", model.path, input.path])
         #expect(r.status == 0, "\(r.stderr)")
@@ -194,7 +200,7 @@ import Glibc
         try #require(out.count == records.count)
         for (line, record) in zip(out, records) {
             let got = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String]])["tokens"]
-            #expect(got == record["pieces_after_rules"] as? [String], "\(record["id"] ?? "")")
+            #expect(got == (try Fixtures.field(record, "pieces_after_rules", as: [String].self)), "\(record["id"] ?? "")")
         }
         // A truncated model: one line, exit 1, nothing on stdout.
         let bytes = try Data(contentsOf: model)

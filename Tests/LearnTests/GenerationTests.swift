@@ -61,6 +61,53 @@ final class ReplayPredictor: NextTokenPredictor {
         #expect(model.resets == 2)
     }
 
+    /// The distribution predict samples from, numerically, on every recorded step's logits, at
+    /// T = 0.1, 0.75 and 1.5, with and without `min_p` (spec training.md 7): after normalising,
+    /// `p^(1/T)` is `softmax(logits/T)` over the words that survive unk removal and the min_p filter.
+    /// Reference in double. Tolerance 1e-4 relative with a floor of 1e-6 of the largest
+    /// probability: float32 `pow(p, 1/T)` of a float32 softmax is within a few ulp of p^(1/T)
+    /// relatively (measured worst: see the README's testing section), except where p^(1/T)
+    /// underflows float32, i.e. far below that floor.
+    @Test(arguments: [0.1, 0.75, 1.5])
+    func temperatureAndMinPMatchTheSpec(temperature: Double) throws {
+        let (meta, steps, _) = try load()
+        let unk = try Fixtures.field(meta, "unk_idx", as: Int.self, in: "predict.json")
+        var worst = 0.0
+        for (s, step) in steps.enumerated() {
+            let m = Double(step.logits.max()!)
+            let z = step.logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) }
+            let p = step.logits.map { Foundation.exp(Double($0) - m) / z }
+            // min_p: none; halfway between the two middle probabilities (filters half, and no
+            // probability sits on the threshold); above the largest (would zero everything, so
+            // nothing is filtered).
+            let sorted = p.enumerated().filter { $0.offset != unk }.map(\.element).sorted()
+            let half = sorted.count / 2
+            for minP in [nil, (sorted[half - 1] + sorted[half]) / 2, sorted.last! * 1.5] as [Double?] {
+                var keep = p.indices.map { $0 != unk }
+                if let minP, p.enumerated().contains(where: { $0.offset != unk && $0.element >= Double(Float(minP)) }) {
+                    for i in p.indices where p[i] < Double(Float(minP)) { keep[i] = false }
+                }
+                // softmax(logits / T) over the kept words.
+                let scaled = step.logits.map { (Double($0) - m) / temperature }
+                let zk = p.indices.filter { keep[$0] }.reduce(0.0) { $0 + Foundation.exp(scaled[$1]) }
+                let want = p.indices.map { keep[$0] ? Foundation.exp(scaled[$0]) / zk : 0 }
+                let got = nextTokenProbabilities(logits: step.logits, unkIndex: unk, minP: minP.map(Float.init),
+                                                 temperature: temperature)
+                let sum = got.reduce(0.0) { $0 + Double($1) }
+                let floor = 1e-6 * want.max()!
+                for i in want.indices {
+                    if !keep[i] { #expect(got[i] == 0, "step \(s) T \(temperature) min_p \(String(describing: minP)): [\(i)] kept"); continue }
+                    let r = abs(Double(got[i]) / sum - want[i]) / max(want[i], floor)
+                    worst = max(worst, r)
+                    #expect(r <= 1e-4, "step \(s) T \(temperature) min_p \(String(describing: minP)) [\(i)]: \(Double(got[i]) / sum) vs \(want[i])")
+                }
+            }
+        }
+        if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+            print("sampling T=\(temperature): worst relative error \(worst)")
+        }
+    }
+
     /// fastai fails with "invalid multinomial distribution" at a tiny temperature (float32
     /// underflow of p^(1/T)); so do we, with a clear error.
     @Test func tinyTemperatureUnderflowIsAnError() throws {

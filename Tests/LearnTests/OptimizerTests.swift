@@ -5,29 +5,38 @@ import TestSupport
 @testable import Learn
 
 @Suite struct OptimizerTests {
-    /// Every run of optimizer.json: five steps with the recorded per-step lr/mom, two groups.
+    /// Every run of optimizer.json: the recorded number of steps with the per-step lr of each
+    /// group (`lr_group<k>`) and momentum, as many groups as the fixture lists.
     @Test func stepsMatchFixture() throws {
-        let meta = try Fixtures.json("model/optimizer.json") as! [String: Any]
+        let meta = try #require(try Fixtures.json("model/optimizer.json") as? [String: Any])
+        func field<T>(_ k: String, _ t: T.Type) throws -> T { try Fixtures.field(meta, k, as: t, in: "optimizer.json") }
         let st = try TestSafeTensors("model/optimizer.safetensors")
-        let steps = meta["steps"] as! Int
-        let lr0 = meta["lr_group0"] as! [Double], lr1 = meta["lr_group1"] as! [Double]
-        let schedMom = meta["mom"] as! [Double]
-        let groupNames = meta["groups"] as! [[String]]
-        let doWD = meta["do_wd"] as! [String: Bool]
-        let runs = meta["runs"] as! [String: Any]
+        let steps = try field("steps", Int.self)
+        let groupNames = try field("groups", [[String]].self)
+        let groupLR = try groupNames.indices.map { try field("lr_group\($0)", [Double].self) }
+        let schedMom = try field("mom", [Double].self)
+        let doWD = try field("do_wd", [String: Bool].self)
+        let runs = try field("runs", [String: Any].self)
         #expect(!runs.isEmpty)
         for (run, info) in runs.sorted(by: { $0.key < $1.key }) {
-            let hypers = (info as! [String: Any])["hypers"] as! [[String: Double]]
+            let hypers = try Fixtures.field(try #require(info as? [String: Any]), "hypers", as: [[String: Double]].self, in: run)
+            try #require(hypers.count == groupNames.count, "\(run): \(hypers.count) hyper dicts for \(groupNames.count) groups")
+            // Run names as the README defines them: sgd_* is fastai's SGD, *_l2 Adam with L2 decay.
             let kind: OptimizerKind = run.hasPrefix("sgd") ? .sgd : run.hasSuffix("l2") ? .adamL2 : .adam
             let params = try groupNames.map { try $0.map { Parameter($0, try st.tensor("init.\($0)")) } }
-            let gh = hypers.map { GroupHypers(lr: $0["lr"]!, mom: $0["mom"]!, sqrMom: $0["sqr_mom"] ?? 0.99,
-                                              eps: $0["eps"] ?? 1e-5, wd: $0["wd"]!) }
-            let opt = Optimizer(groups: params, hypers: gh, kind: kind, doWD: { doWD[$0.name] ?? true })
+            let gh = try hypers.map { h in
+                func v(_ k: String) throws -> Double { try Fixtures.field(h, k, as: Double.self, in: "\(run).hypers") }
+                // SGD has no second moment: its hyper dicts have no sqr_mom/eps, which it never reads.
+                return GroupHypers(lr: try v("lr"), mom: try v("mom"), sqrMom: kind == .sgd ? 0 : try v("sqr_mom"),
+                                   eps: kind == .sgd ? 0 : try v("eps"), wd: try v("wd"))
+            }
+            for p in params.joined() { try #require(doWD[p.name] != nil, "do_wd lacks \(p.name)") }
+            let opt = Optimizer(groups: params, hypers: gh, kind: kind, doWD: { doWD[$0.name]! })
             // Only the "adam" run schedules momentum; the others keep their constant hyper.
             let scheduled = run == "adam"
             for s in 0..<steps {
-                opt.setLR([lr0[s], lr1[s]])
-                if scheduled { opt.setMom([schedMom[s], schedMom[s]]) }
+                opt.setLR(groupLR.map { $0[s] })
+                if scheduled { opt.setMom(groupLR.map { _ in schedMom[s] }) }
                 for p in params.joined() {
                     p.grad = try st.tensor("grad.\(p.name)").row(s)
                     p.hasGrad = true
@@ -40,6 +49,9 @@ import TestSupport
                     // itself within 1e-3 of fastai's plus 2 ulp of the parameter (float32 rounding
                     // of p + Δ); PyTorch fuses some operations, so bit equality is not expected.
                     let d = maxRelDiff(p.value.data, want.data, floor: 1e-3)
+                    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+                        print("optimizer \(run) step \(s + 1) \(p.name): max rel diff \(d)")
+                    }
                     #expect(d < 1e-5, "\(run) step \(s + 1) \(p.name): max rel diff \(d)")
                     for i in 0..<want.count {
                         let delta = abs(want.data[i] - prev.data[i])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 @testable import Learn
 
 @Suite struct OutputTests {
@@ -72,6 +73,33 @@ import Tensor
 }
 
 @Suite struct LRFinderTests {
+    /// Tests/Fixtures/lmlab/lr_find.json (Scripts/make-lr-find-fixture): curves recorded by our
+    /// lr_find on lesson 06's model (plus edge cases), with the suggestions fastai 2.8's own rules
+    /// give for them (window `[num_it//10 : -5]`, NaN cut, valley, minimum, steep; float32 as
+    /// fastai's tensors). Same window length and the same suggestions: the float32 learning rate
+    /// itself (relative 1e-7; minimum is that lr / 10 in double).
+    @Test func suggestionsMatchFastaiRulesOnRecordedCurves() throws {
+        let url = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/lmlab/lr_find.json")
+        let fx = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let curves = try Fixtures.field(fx, "curves", as: [[String: Any]].self, in: "lr_find.json")
+        #expect(curves.count >= 3)
+        for c in curves {
+            let name = try Fixtures.field(c, "name", as: String.self, in: "lr_find.json")
+            func number(_ k: String) throws -> Double { try Fixtures.field(c, k, as: Double.self, in: name) }
+            let lrs = try Fixtures.field(c, "lrs", as: [Double].self, in: name)
+            let losses = try Fixtures.field(c, "losses", as: [Any].self, in: name).map { ($0 as? NSNumber)?.floatValue ?? .nan }
+            let w = suggestionWindow(lrs: lrs, losses: losses, numIt: try Fixtures.field(c, "num_it", as: Int.self, in: name))
+            #expect(w.lrs.count == (try Fixtures.field(c, "window", as: Int.self, in: name)), "\(name): window")
+            for (got, key) in [(valleySuggestion(lrs: w.lrs, losses: w.losses), "valley"),
+                               (minimumSuggestion(lrs: w.lrs, losses: w.losses), "minimum"),
+                               (steepSuggestion(lrs: w.lrs, losses: w.losses), "steep")] {
+                let want = try number(key)
+                let value = try #require(got, "\(name): no \(key)")
+                #expect(abs(value - want) <= 1e-7 * want, "\(name) \(key): \(value) vs fastai's \(want)")
+            }
+        }
+    }
+
     @Test func valleyEdgeCases() {
         let lrs: [Float] = [1, 2, 3, 4, 5, 6, 7]
         // Never decreasing: index 0.

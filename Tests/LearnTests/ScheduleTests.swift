@@ -15,10 +15,15 @@ import TestSupport
         for (name, run) in runs.sorted(by: { $0.key < $1.key }) {
             let n = run["n_groups"] as! Int
             let moms = run["moms"] as! [Double]
-            let lrMax: [Double]
-            if let g = run["group_lr_max"] as? [Double] { lrMax = g }
-            else if let v = run["lr_max"] as? Double { lrMax = [Double](repeating: v, count: n) }
-            else { lrMax = try parseSlice(run["lr_max"] as! String).perGroup(n) }
+            // lr_max is a number or a slice description; group_lr_max, when recorded, is fastai's
+            // own per-group expansion of it, which ours must equal.
+            let given = try #require(run["lr_max"], "\(name): no lr_max")
+            let lrMax = try (given as? Double).map { [Double](repeating: $0, count: n) }
+                ?? parseSlice(try #require(given as? String, "\(name): lr_max \(given)")).perGroup(n)
+            if let fastai = run["group_lr_max"] {
+                let g = try #require(fastai as? [Double], "\(name): group_lr_max \(fastai)")
+                #expect(g.count == n && zip(lrMax, g).allSatisfy { abs($0 - $1) <= 1e-9 * $1 }, "\(name): \(lrMax) vs \(g)")
+            }
             let sched = try OneCycle(lrMax: lrMax, div: meta["div"] as! Double, divFinal: meta["div_final"] as! Double,
                                      pctStart: meta["pct_start"] as! Double, moms: (moms[0], moms[1], moms[2]))
             let rows = run["rows"] as! [[String: Any]]
@@ -33,6 +38,7 @@ import TestSupport
                 #expect(abs(pct - want) <= 4 * want.ulp, "\(name) row \(row["train_iter"]!): \(pct) vs \(want)")
                 let lrs = sched.lr(at: pct), mom = sched.mom(at: pct)
                 for (a, b) in zip(lrs, row["lr"] as! [Double]) {
+                    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil { print("schedule lr rel diff \(abs(a - b) / b)") }
                     #expect(abs(a - b) / b <= 1e-6, "\(name) iter \(row["train_iter"]!): lr \(a) vs \(b)")
                 }
                 for b in row["mom"] as! [Double] { #expect(abs(mom - b) / b <= 1e-6) }

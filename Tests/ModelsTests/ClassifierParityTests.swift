@@ -7,8 +7,8 @@ import Tensor
 // Full classifier (SentenceEncoder + head) parity with fastai (fixture README section 3), driven by
 // clas.json: every batch listed there, eval mode (logits, pooled, encoder outputs, mask, loss, every
 // gradient) and train mode on the batch named by `train_mode` / `train_mode_artar`.
-// Tolerances (README): forward rtol 1e-4 / atol 1e-5; gradients atol 1e-6 + rtol 1e-3 (float32
-// port of PyTorch's fused kernels; the LSTM recurrences accumulate rounding differently).
+// Tolerances: forward rtol 1e-4 / atol 1e-5; eval-mode gradients the spec's 1e-4 relative with a
+// floor near zero (`expectGradientClose`); train-mode gradients as measured below.
 
 private func check(_ got: Tensor, _ want: Tensor, atol: Float, rtol: Float, _ what: String) {
     #expect(got.shape == want.shape, "\(what): shape \(got.shape) vs \(want.shape)")
@@ -20,20 +20,6 @@ private func check(_ got: Tensor, _ want: Tensor, atol: Float, rtol: Float, _ wh
         if !(d <= atol + rtol * abs(y)) { bad += 1 }
     }
     #expect(bad == 0, "\(what): \(bad) values out of tolerance (worst |diff| \(worst))")
-}
-
-/// Relative error in L2 norm, for train mode: BatchNorm over a 4-row batch divides by the batch
-/// standard deviation of nearly equal rows, which amplifies float32 differences of ~1e-7 in the
-/// encoder outputs to ~1e-4 in single entries (the head alone, fed the fixture's own encoder
-/// outputs, matches elementwise in PoolingLinearClassifierTests). 1e-2 still catches any missing
-/// or misrouted term (AR/TAR or a chunk's gradient change these tensors by far more).
-private func checkNorm(_ got: Tensor, _ want: Tensor, rel: Double, _ what: String) {
-    #expect(got.shape == want.shape, "\(what): shape \(got.shape) vs \(want.shape)")
-    guard got.shape == want.shape else { return }
-    var d = 0.0, w = 0.0
-    for (x, y) in zip(got.data, want.data) { d += Double(x - y) * Double(x - y); w += Double(y) * Double(y) }
-    let r = d.squareRoot() / max(w.squareRoot(), 1e-12)
-    #expect(r <= rel, "\(what): relative L2 error \(r)")
 }
 
 private struct ClasModelFixture {
@@ -52,7 +38,9 @@ private struct ClasModelFixture {
 
     func int(_ k: String) throws -> Int { try #require(meta[k] as? Int, "clas.json lacks \(k)") }
 
-    func model() throws -> TextClassifierModel {
+    func model() throws -> TextClassifierModel { try model(weights: weights) }
+
+    func model(weights: [String: Tensor]) throws -> TextClassifierModel {
         let emb = try int("emb_sz"), hid = try int("n_hid"), layers = try int("n_layers")
         let dm = Float(try #require(meta["drop_mult"] as? Double))
         let cfg = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers, padToken: try int("pad_idx"),
@@ -94,7 +82,8 @@ private struct ClasModelFixture {
         check(try #require(m.lastPooled), try f.data.float("\(b).eval.pooled"), atol: 1e-5, rtol: 1e-4, "\(b) pooled")
         check(try #require(m.lastEncoderOutputs), try f.data.float("\(b).eval.encoder_out"), atol: 1e-5, rtol: 1e-4, "\(b) outs")
         // Chunk plan as listed in clas.json.
-        if let chunks = (info as? [String: Any])?["chunks"] as? [[String: Any]] {
+        do {
+            let chunks = try Fixtures.field(try #require(info as? [String: Any]), "chunks", as: [[String: Any]].self, in: "clas.json batch \(b)")
             let got = m.encoder.lastChunks
             #expect(got.count == chunks.count, "\(b): chunk count")
             for (g, w) in zip(got, chunks) {
@@ -106,25 +95,68 @@ private struct ClasModelFixture {
         let want = try #require((info as? [String: Any])?["eval_loss"] as? Double)
         #expect(abs(Double(loss) - want) <= 1e-5 + 1e-4 * abs(want), "\(b) loss \(loss) vs \(want)")
         for p in m.parameters {
-            check(p.grad, try f.data.float("\(b).eval.grad.\(p.name)"), atol: 1e-6, rtol: 1e-3, "\(b) grad \(p.name)")
+            expectGradientClose(p.grad, try f.data.float("\(b).eval.grad.\(p.name)"), "\(b) grad \(p.name)")
         }
     }
 }
 
+/// Train mode, BatchNorm on batch statistics: the fixture's 4-row batch makes these gradients
+/// ill-conditioned in float32, and the test measures by how much: every encoder weight moved by one
+/// float32 ulp (three random draws) changes our own train-mode gradients by up to 7.4e-3 relative
+/// (fixture A, `0.module.rnns.1.weight_hh_l0_raw`, floor 1e-2 of the largest entry; in eval mode
+/// the same jitter moves them by 3.4e-5). So 1e-4 against PyTorch is out of reach for any float32
+/// implementation here. Measured against fastai: worst 7.7e-3 on that same tensor, and at most
+/// 2.3× a tensor's own one-ulp sensitivity (`1.layers.0.0.bias`: 7.2e-4 against 3.1e-4). Rule: each
+/// gradient within 1e-4, or within 5× its measured one-ulp sensitivity where that is larger. A
+/// missing or misrouted term (AR/TAR, a chunk's gradient) is orders of magnitude beyond either.
 @Test func classifierTrainModeParityWithAndWithoutARTAR() throws {
     let f = try ClasModelFixture()
-    let train = try #require(f.meta["train_mode"] as? [String: Any])
-    let b = try #require(train["batch"] as? String)
+    // Plain loss on the batch named by train_mode; CE + AR + TAR with the fixture's alpha and beta on
+    // the batch named by train_mode_artar (the two may differ in another fixture set).
+    let train = try Fixtures.field(f.meta, "train_mode", as: [String: Any].self, in: "clas.json")
+    let artarInfo = try Fixtures.field(f.meta, "train_mode_artar", as: [String: Any].self, in: "clas.json")
+    func number(_ d: [String: Any], _ k: String) throws -> Double { try Fixtures.field(d, k, as: Double.self, in: "clas.json") }
     for artar in [false, true] {
-        let m = try f.model()
-        m.isTraining = true
-        for blk in m.head.blocks { blk.p = 0 }   // fixture: head Dropout forced to p = 0
-        let alpha: Float = artar ? 2 : 0, beta: Float = artar ? 1 : 0
-        let loss = try m.lossAndBackward(x: try f.x(b), y: try f.y(b), arAlpha: alpha, tarBeta: beta)
-        let wantLoss = try #require(train["loss"] as? Double)
-        #expect(abs(Double(loss) - wantLoss) <= 1e-4 * abs(wantLoss) + 1e-5)
+        let info = artar ? artarInfo : train
+        let b = try Fixtures.field(info, "batch", as: String.self, in: "clas.json")
+        let alpha = artar ? Float(try number(info, "alpha")) : 0, beta = artar ? Float(try number(info, "beta")) : 0
+        func run(_ weights: [String: Tensor]) throws -> (TextClassifierModel, Float) {
+            let m = try f.model(weights: weights)
+            m.isTraining = true
+            for blk in m.head.blocks { blk.p = 0 }   // fixture: head Dropout forced to p = 0
+            return (m, try m.lossAndBackward(x: try f.x(b), y: try f.y(b), arAlpha: alpha, tarBeta: beta))
+        }
+        let (m, loss) = try run(f.weights)
+        var rng = SeededGenerator(seed: 9)
+        let jittered = try (0..<3).map { _ in
+            var w = f.weights
+            for (k, t) in f.weights where k.hasPrefix("0.module.") && k != "0.module.encoder_dp.emb.weight" {
+                w[k] = ulpJittered(t, using: &rng)
+            }
+            w["0.module.encoder_dp.emb.weight"] = w["0.module.encoder.weight"]   // the same (tied) tensor
+            return Dictionary(uniqueKeysWithValues: try run(w).0.parameters.map { ($0.name, $0.grad) })
+        }
+        let sensitivity = gradientSensitivity(base: Dictionary(uniqueKeysWithValues: m.parameters.map { ($0.name, $0.grad) }),
+                                              perturbed: jittered)
+        let wantLoss = try number(info, artar ? "cross_entropy" : "loss")
+        #expect(abs(Double(loss) - wantLoss) <= 1e-4 * abs(wantLoss) + 1e-5, "\(b) loss \(loss) vs \(wantLoss)")
         let prefix = artar ? "\(b).train_artar" : "\(b).train"
-        if !artar {
+        if artar {
+            // The AR and TAR terms, from the encoder outputs the regularizers act on.
+            let outs = try #require(m.lastEncoderOutputs)
+            let (bs, T, E) = (outs.shape[0], outs.shape[1], outs.shape[2])
+            var ar = 0.0, tar = 0.0
+            for i in 0..<outs.count { ar += Double(outs.data[i]) * Double(outs.data[i]) }
+            for r in 0..<bs { for t in 1..<T { for e in 0..<E {
+                let d = Double(outs.data[(r * T + t) * E + e]) - Double(outs.data[(r * T + t - 1) * E + e])
+                tar += d * d
+            } } }
+            let arTerm = Double(alpha) * ar / Double(outs.count), tarTerm = Double(beta) * tar / Double(bs * (T - 1) * E)
+            for (got, key) in [(arTerm, "ar_term"), (tarTerm, "tar_term"), (Double(loss) + arTerm + tarTerm, "total")] {
+                let want = try number(info, key)
+                #expect(abs(Double(got) - want) <= 1e-4 * abs(want) + 1e-7, "\(key) \(got) vs \(want)")
+            }
+        } else {
             check(try #require(m.lastPooled), try f.data.float("\(b).train.pooled"), atol: 1e-5, rtol: 1e-4, "train pooled")
             for blk in m.head.blocks {
                 let bn = blk.batchNorm
@@ -133,7 +165,9 @@ private struct ClasModelFixture {
             }
         }
         for p in m.parameters {
-            checkNorm(p.grad, try f.data.float("\(prefix).grad.\(p.name)"), rel: 1e-2, "\(prefix) grad \(p.name)")
+            let s = try #require(sensitivity[p.name])
+            expectGradientClose(p.grad, try f.data.float("\(prefix).grad.\(p.name)"), rtol: max(1e-4, 5 * s),
+                                "\(prefix) grad \(p.name) (one-ulp sensitivity \(s))")
         }
     }
 }

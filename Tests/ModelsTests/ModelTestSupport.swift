@@ -8,6 +8,8 @@ import TestSupport
 struct Closeness {
     var maxAbsDiff: Float = 0
     var worstExcess: Float = -.infinity
+    /// The largest `|a − e| / (atol + rtol·|e|)`: the share of the allowance the worst entry uses.
+    var worstShare: Float = 0
     var ok: Bool { worstExcess <= 0 }
 }
 
@@ -17,6 +19,7 @@ func closeness(_ actual: [Float], _ expected: [Float], rtol: Float, atol: Float)
         let d = abs(a - e)
         c.maxAbsDiff = max(c.maxAbsDiff, d.isNaN ? .infinity : d)
         c.worstExcess = max(c.worstExcess, d.isNaN ? .infinity : d - (atol + rtol * abs(e)))
+        c.worstShare = max(c.worstShare, d.isNaN ? .infinity : d / (atol + rtol * abs(e)))
     }
     return c
 }
@@ -27,6 +30,10 @@ func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Float, atol: Float,
     #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let c = closeness(actual.data, expected.data, rtol: rtol, atol: atol)
+    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+        // How much of the allowance atol + rtol·|e| the worst entry uses (1 = all of it).
+        print("forward \(what): max |diff| \(c.maxAbsDiff), worst share of the allowance \(c.worstShare)")
+    }
     #expect(c.ok, "\(what): max |diff| \(c.maxAbsDiff)", sourceLocation: sourceLocation)
 }
 
@@ -47,8 +54,8 @@ struct LMFixture {
         // The fixtures were made with drop_mult = 0 (every dropout off, also in training mode).
         config = AWDLSTMConfig(embSize: try int("emb_sz"), hiddenSize: try int("n_hid"), layers: try int("n_layers"),
                                padToken: try int("pad_token"),
-                               tieWeights: (f["tie_weights"] as? Bool) ?? true,
-                               outBias: (f["out_bias"] as? Bool) ?? true).scaled(dropMult: 0)
+                               tieWeights: try Fixtures.field(f, "tie_weights", as: Bool.self, in: "lm.json forward"),
+                               outBias: try Fixtures.field(f, "out_bias", as: Bool.self, in: "lm.json forward")).scaled(dropMult: 0)
         weights = try SafeTensors(contentsOf: Fixtures.url("model/lm_weights.safetensors"))
         forward = try SafeTensors(contentsOf: Fixtures.url("model/lm_forward.safetensors"))
         backward = try SafeTensors(contentsOf: Fixtures.url("model/lm_backward.safetensors"))
@@ -67,4 +74,61 @@ struct LMFixture {
 
 func tokenIDs(_ t: IntTensor) throws -> TokenIDs {
     try TokenIDs(batchSize: t.shape[0], seqLen: t.shape[1], ids: t.data)
+}
+
+/// Gradient parity at the spec's tolerance: elementwise `|a − e| ≤ rtol · max(|e|, floor)` with
+/// rtol 1e-4 and an absolute floor of `floorFraction` (1e-2) × the largest |e| of the tensor. The
+/// floor is there because a float32 gradient entry is a sum of products whose rounding error is
+/// about √n·ε·(size of the terms), i.e. ~1e-6 of the tensor's largest entry for the few hundred
+/// terms of these models, not a fraction of the entry itself: an entry that cancels to nearly zero
+/// cannot be compared relatively. Prints the worst figures when `LMLAB_TEST_REPORT` is set (the
+/// README's measured errors come from that).
+func expectGradientClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, floorFraction: Float = 1e-2,
+                         _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
+    guard actual.shape == expected.shape else { return }
+    let scale = expected.data.reduce(0) { max($0, abs($1)) }
+    let floor = floorFraction * scale
+    var worst: Float = 0, worstAt = 0, bad = 0
+    for (i, (a, e)) in zip(actual.data, expected.data).enumerated() {
+        let r = abs(a - e) / max(abs(e), floor, .leastNormalMagnitude)
+        if !(r <= rtol) { bad += 1 }
+        if !(r <= worst) { worst = r; worstAt = i }
+    }
+    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+        print("gradient \(what): worst relative error \(worst) at \(worstAt) (floor \(floor), max |e| \(scale))")
+    }
+    #expect(bad == 0, "\(what): \(bad) of \(expected.count) entries beyond \(rtol) relative (floor \(floor)); worst \(worst) at \(worstAt): \(actual.data[worstAt]) vs \(expected.data[worstAt])",
+            sourceLocation: sourceLocation)
+}
+
+/// The worst relative change (same floor as `expectGradientClose`) of each named gradient between
+/// `base` and each of `perturbed`: with inputs or weights moved by one float32 ulp, how much float32
+/// rounding alone moves these gradients. Where that exceeds the spec's 1e-4, no float32
+/// implementation (PyTorch's included) can match another to 1e-4.
+func gradientSensitivity(base: [String: Tensor], perturbed: [[String: Tensor]], floorFraction: Float = 1e-2) -> [String: Float] {
+    var worst: [String: Float] = [:]
+    for p in perturbed {
+        for (name, a) in base {
+            guard let b = p[name] else { continue }
+            let floor = floorFraction * a.data.reduce(0) { max($0, abs($1)) }
+            var w: Float = 0
+            for (x, y) in zip(a.data, b.data) { w = max(w, abs(x - y) / max(abs(x), floor, .leastNormalMagnitude)) }
+            worst[name] = max(worst[name] ?? 0, w)
+        }
+    }
+    return worst
+}
+
+/// `t` with every entry moved up, down or not at all by one float32 ulp, at random.
+func ulpJittered(_ t: Tensor, using rng: inout SeededGenerator) -> Tensor {
+    var out = t
+    for i in 0..<out.count {
+        switch rng.next() % 3 {
+        case 0: out.data[i] = out.data[i].nextUp
+        case 1: out.data[i] = out.data[i].nextDown
+        default: break
+        }
+    }
+    return out
 }

@@ -5,8 +5,8 @@ import TestSupport
 import Tensor
 
 // Classifier head parity with fastai (README section 3) on the fixture's encoder outputs.
-// Tolerances from the fixture README for a float32 port: forward rtol 1e-4 / atol 1e-5
-// (BN and two small matmuls), gradients atol 1e-6 + rtol 1e-3.
+// Tolerances: forward rtol 1e-4 / atol 1e-5 (BN and two small matmuls); gradients the spec's 1e-4
+// relative with a floor near zero (`expectGradientClose`), train mode as measured below.
 
 private func close(_ a: [Float], _ b: [Float], atol: Float, rtol: Float) -> (Bool, Float) {
     guard a.count == b.count else { return (false, .infinity) }
@@ -39,7 +39,9 @@ private struct ClasFixture {
         bptt = try #require(meta["seq_len"] as? Int)
     }
 
-    var batches: [String] { ((meta["batches"] as? [String: Any])?.keys.sorted()) ?? [] }
+    func batches() throws -> [String] {
+        try Fixtures.field(meta, "batches", as: [String: Any].self, in: "clas.json").keys.sorted()
+    }
 
     func tensor(_ key: String) throws -> Tensor {
         let e = try #require(data.entries[key], "fixture lacks \(key)")
@@ -51,7 +53,14 @@ private struct ClasFixture {
         let lin0 = try #require(weights["1.layers.0.1.weight"] ?? weights["1.layers.0.2.weight"])
         // Dropout of the last block exists iff its Linear sits at index 2 (README: p = 0 blocks omit it).
         let blocks = weights.keys.filter { $0.hasPrefix("1.layers.") && $0.hasSuffix(".0.running_mean") }.count
-        let ps: [Float] = (0..<blocks).map { j in weights["1.layers.\(j).2.weight"] != nil ? 0.1 : 0 }
+        // Each block's Dropout p as clas.json's head_layers prints it ("Dropout(p=0.1, ...)"; none: 0).
+        let layers = try Fixtures.field(meta, "head_layers", as: [String].self, in: "clas.json")
+        try #require(layers.count == blocks, "head_layers lists \(layers.count) blocks, the weights \(blocks)")
+        let ps: [Float] = try layers.map { layer in
+            guard let r = layer.range(of: "Dropout(p=") else { return 0 }
+            let digits = layer[r.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }
+            return try #require(Float(digits), "head_layers: \(layer)")
+        }
         let hidden = blocks == 1 ? [] : [lin0.shape[0]]
         let h = PoolingLinearClassifier(embeddingSize: emb, hidden: hidden, classes: classes, dropouts: ps,
                                         bptt: bptt, rng: &rng)
@@ -85,8 +94,9 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
 
 @Test func headEvalForwardAndGradientsMatchFastai() throws {
     let fx = try ClasFixture()
-    #expect(!fx.batches.isEmpty)
-    for b in fx.batches {
+    let batches = try fx.batches()
+    #expect(!batches.isEmpty)
+    for b in batches {
         var rng = SeededGenerator(seed: 1)
         let head = try fx.head(rng: &rng)
         let outs = try fx.tensor("\(b).eval.encoder_out")
@@ -104,9 +114,7 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
         #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)), "\(b) loss \(loss) vs \(want)")
         _ = head.backward(dLogits, cache)
         for p in head.parameters {
-            let ref = try fx.tensor("\(b).eval.grad.\(p.name)")
-            let r = close(p.grad.data, ref.data, atol: 1e-6, rtol: 1e-3)
-            #expect(r.0, "\(b) grad \(p.name), max diff \(r.1)")
+            expectGradientClose(p.grad, try fx.tensor("\(b).eval.grad.\(p.name)"), "\(b) head grad \(p.name)")
         }
     }
 }
@@ -116,29 +124,50 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
     var rng = SeededGenerator(seed: 2)
     let head = try fx.head(rng: &rng)
     for block in head.blocks { block.p = 0 }   // the fixture forces the head Dropout to p = 0
-    let outs = try fx.tensor("A.eval.encoder_out")   // drop_mult 0: train-mode encoder output is the same
-    let mask = try #require(fx.data.entries["A.eval.mask"]).ints.map { $0 != 0 }
+    // The batch train_mode names; drop_mult 0, so its train-mode encoder output is the eval one.
+    let b = try Fixtures.field(try Fixtures.field(fx.meta, "train_mode", as: [String: Any].self, in: "clas.json"),
+                               "batch", as: String.self, in: "clas.json train_mode")
+    let outs = try fx.tensor("\(b).eval.encoder_out")
+    let mask = try #require(fx.data.entries["\(b).eval.mask"]).ints.map { $0 != 0 }
     let tracked = head.blocks.map { $0.batchNorm.numBatchesTracked }
     let (logits, cache) = try head.forward(outs, padMask: mask, training: true, rng: &rng)
-    let lg = close(logits.data, try fx.tensor("A.train.logits").data, atol: 1e-5, rtol: 1e-4)
+    let lg = close(logits.data, try fx.tensor("\(b).train.logits").data, atol: 1e-5, rtol: 1e-4)
     #expect(lg.0, "train logits, max diff \(lg.1)")
-    let y = try #require(fx.data.entries["A.y"]).ints.map { Int($0) }
+    let y = try #require(fx.data.entries["\(b).y"]).ints.map { Int($0) }
     let (loss, dLogits) = crossEntropy(logits, y)
     let want = try #require((fx.meta["train_mode"] as? [String: Any])?["loss"] as? Double)
     #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)))
     _ = head.backward(dLogits, cache)
+    // BatchNorm on a 4-row batch is ill-conditioned in float32: encoder outputs moved by one ulp
+    // change these gradients by up to 1.7e-4 relative (fixture A, `1.layers.1.2.weight`, floor 1e-2
+    // of the largest entry), more than the spec's 1e-4. Measured against fastai: worst 1.4e-4
+    // (`1.layers.0.0.bias`, 2.3× its one-ulp sensitivity of 5.8e-5). Each gradient must be within
+    // 1e-4, or 5× its own measured one-ulp sensitivity where that is larger (ClassifierParityTests
+    // explains the rule).
+    var jitter = SeededGenerator(seed: 9)
+    let jittered = try (0..<3).map { _ in
+        var r = SeededGenerator(seed: 2)
+        let h = try fx.head(rng: &r)
+        for block in h.blocks { block.p = 0 }
+        let (l, c) = try h.forward(ulpJittered(outs, using: &jitter), padMask: mask, training: true, rng: &r)
+        _ = h.backward(crossEntropy(l, y).1, c)
+        return Dictionary(uniqueKeysWithValues: h.parameters.map { ($0.name, $0.grad) })
+    }
+    let sensitivity = gradientSensitivity(base: Dictionary(uniqueKeysWithValues: head.parameters.map { ($0.name, $0.grad) }),
+                                          perturbed: jittered)
     for p in head.parameters {
-        let r = close(p.grad.data, try fx.tensor("A.train.grad.\(p.name)").data, atol: 1e-6, rtol: 1e-3)
-        #expect(r.0, "train grad \(p.name), max diff \(r.1)")
+        let s = try #require(sensitivity[p.name])
+        expectGradientClose(p.grad, try fx.tensor("\(b).train.grad.\(p.name)"), rtol: max(1e-4, 5 * s),
+                            "\(b) head train grad \(p.name) (one-ulp sensitivity \(s))")
     }
     for (j, block) in head.blocks.enumerated() {
         let bn = block.batchNorm
         // Running statistics: one momentum-0.1 update; rtol 1e-5 for float32 blends of O(1) values.
         for (name, value) in [("running_mean", bn.runningMean), ("running_var", bn.runningVar)] {
-            let r = close(value.data, try fx.tensor("A.train.after.\(bn.prefix).\(name)").data, atol: 1e-6, rtol: 1e-5)
+            let r = close(value.data, try fx.tensor("\(b).train.after.\(bn.prefix).\(name)").data, atol: 1e-6, rtol: 1e-5)
             #expect(r.0, "\(bn.prefix).\(name), max diff \(r.1)")
         }
-        let after = try #require(fx.data.entries["A.train.after.\(bn.prefix).num_batches_tracked"]).ints[0]
+        let after = try #require(fx.data.entries["\(b).train.after.\(bn.prefix).num_batches_tracked"]).ints[0]
         #expect(bn.numBatchesTracked == Int(after) && Int(after) == tracked[j] + 1)
     }
 }

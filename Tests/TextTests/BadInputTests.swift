@@ -17,7 +17,7 @@ import TestSupport
     /// concatenated: nothing is dropped or merged at scale, and the scanners stay linear.
     @Test func longSingleLineText() throws {
         let records = try Fixtures.jsonLines("text/tokenize.jsonl")
-        let texts = records.compactMap { $0["text"] as? String }.filter { t in
+        let texts = try records.map { try Fixtures.field($0, "text", as: String.self) }.filter { t in
             // Only texts whose first and last characters cannot interact with a neighbour.
             !t.contains("\n") && !t.isEmpty && t.first!.isLetter && t.last! == "."
         }
@@ -54,7 +54,7 @@ import TestSupport
     }
 
     @Test func parallelDatasetMatchesSequential() throws {
-        let texts = try Fixtures.jsonLines("text/tokenize.jsonl").compactMap { $0["text"] as? String }
+        let texts = try Fixtures.jsonLines("text/tokenize.jsonl").map { try Fixtures.field($0, "text", as: String.self) }
         try #require(texts.count > 2)
         let tkn = try FastaiTokenizer()
         let sequential = texts.map { tkn.tokenizeForDataset($0) }

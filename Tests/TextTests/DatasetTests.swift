@@ -30,11 +30,26 @@ private var sampleURL: URL {
     })
 }
 
-/// The sample's first review is imdb row 0, identical to the fixture's text for imdb-0.
+/// Every fixture review that the sample's selection rule includes (Scripts/make-imdb-sample:
+/// i % 10 == 0 and among the first 1,000 of its label) is in the sample, under its label, with the
+/// fixture's text exactly; reviews the rule leaves out are not there.
 @Test func sampleTextIsTheCSVText() throws {
-    let record = try #require(try Fixtures.jsonLines("text/tokenize.jsonl").first { ($0["id"] as? String) == "imdb-0" })
-    let text = try String(contentsOf: sampleURL.appendingPathComponent("train/neg/0.txt"), encoding: .utf8)
-    #expect(text == record["text"] as? String)
+    let records = try Fixtures.jsonLines("text/tokenize.jsonl")
+    for record in records {
+        let id = try Fixtures.field(record, "id", as: String.self)
+        // Hand-made strings have i = null.
+        guard !(try #require(record["i"], "\(id): no field 'i'") is NSNull) else { continue }
+        let i = try Fixtures.field(record, "i", as: Int.self, in: id)
+        let label = try Fixtures.field(record, "label", as: String.self, in: id)
+        let firstOfLabel = label == "neg" ? 0 : 12_500
+        let inSample = i % 10 == 0 && i - firstOfLabel < 10_000
+        let files = ["train", "valid"].map { sampleURL.appendingPathComponent("\($0)/\(label)/\(i).txt") }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        #expect(files.count == (inSample ? 1 : 0), "\(id): \(files.count) sample files")
+        for file in files {
+            #expect(try String(contentsOf: file, encoding: .utf8) == (try Fixtures.field(record, "text", as: String.self)), "\(id)")
+        }
+    }
 }
 
 @Test func missingDatasetGivesOneLineError() throws {

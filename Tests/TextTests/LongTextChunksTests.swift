@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct LongTextChunksTests {
     @Test func piecesGiveTheTokensOfTheWholeText() throws {
         let tkn = try FastaiTokenizer()
-        let records = try Fixtures.jsonLines("text/subword/encode.jsonl").compactMap { $0["text"] as? String }
+        let records = try Fixtures.jsonLines("text/subword/encode.jsonl").map { try Fixtures.field($0, "text", as: String.self) }
         // ~150 kB of reviews, plus the patterns that look across spaces, many times over.
         var text = records.joined(separator: " ")
         let tricky = ["the the the end", "so so good", "HELLO WORLD It", " @.@ and @-@ or", "word  spaced   out",

@@ -17,7 +17,7 @@ import TestSupport
     @Test func scannersMatchRegexReference() throws {
         var texts = Self.tricky
         for record in try Fixtures.jsonLines("text/tokenize.jsonl") {
-            if let t = record["text"] as? String { texts.append(t) }
+            texts.append(try Fixtures.field(record, "text", as: String.self))
         }
         #expect(texts.count > Self.tricky.count)
         var failures: [String] = []

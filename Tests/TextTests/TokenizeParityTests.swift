@@ -15,29 +15,36 @@ import TestSupport
         #expect(!records.isEmpty, "text/tokenize.jsonl is empty")
         var failures: [String] = []
         for record in records {
-            let id = record["id"] as? String ?? "?"
-            guard let text = record["text"] as? String else { failures.append("\(id): no text"); continue }
+            // Every field the README lists is required; a record without one fails the test.
+            let id = try Fixtures.field(record, "id", as: String.self)
+            func field<T>(_ k: String, _ t: T.Type) throws -> T { try Fixtures.field(record, k, as: t, in: id) }
+            let text = try field("text", String.self)
             let st = tkn.stages(text)
-            if let want = record["pre_rules_text"] as? String, let d = firstTextMismatch(st.preRulesText, want) {
+            if let d = firstTextMismatch(st.preRulesText, try field("pre_rules_text", String.self)) {
                 failures.append("\(id) pre_rules_text: \(d)")
             }
-            if let want = record["rules_text"] as? String, let d = firstTextMismatch(st.rulesText, want) {
+            if let d = firstTextMismatch(st.rulesText, try field("rules_text", String.self)) {
                 failures.append("\(id) rules_text: \(d)")
             }
-            if let want = record["word_tokens"] as? [String], let d = firstTokenMismatch(st.wordTokens, want) {
+            if let d = firstTokenMismatch(st.wordTokens, try field("word_tokens", [String].self)) {
                 failures.append("\(id) word_tokens: \(d)")
             }
-            if let want = record["tokens"] as? [String], let d = firstTokenMismatch(st.tokens, want) {
+            if let d = firstTokenMismatch(st.tokens, try field("tokens", [String].self)) {
                 failures.append("\(id) tokens: \(d)")
             }
-            if let want = record["tokens_postproc"] as? [String], let d = firstTokenMismatch(st.tokensPostproc, want) {
+            if let d = firstTokenMismatch(st.tokensPostproc, try field("tokens_postproc", [String].self)) {
                 failures.append("\(id) tokens_postproc: \(d)")
             }
-            if let steps = record["rule_steps"] as? [[String]] {
+            // rule_steps: present exactly for the hand-made strings (i = null), all 8 rules in order.
+            let handMade = try #require(record["i"], "\(id): no field 'i'") is NSNull
+            #expect((record["rule_steps"] != nil) == handMade, "\(id): rule_steps present \(record["rule_steps"] != nil)")
+            if handMade {
+                let steps = try field("rule_steps", [[String]].self)
                 if steps.count != st.ruleSteps.count {
                     failures.append("\(id) rule_steps: \(st.ruleSteps.count) steps, want \(steps.count)")
                 }
-                for (got, want) in zip(st.ruleSteps, steps) where want.count == 2 {
+                for (got, want) in zip(st.ruleSteps, steps) {
+                    try #require(want.count == 2, "\(id): rule step \(want)")
                     if got.name != want[0] { failures.append("\(id) rule name \(got.name), want \(want[0])") }
                     if let d = firstTextMismatch(got.text, want[1]) { failures.append("\(id) after \(want[0]): \(d)") }
                 }
@@ -58,13 +65,12 @@ import TestSupport
         #expect(!cases.isEmpty)
         var failures: [String] = []
         for c in cases {
-            guard let input = c["input"] as? String, let stages = c["stages"] as? [String: String] else {
-                failures.append("malformed case"); continue
-            }
+            let input = try Fixtures.field(c, "input", as: String.self, in: "rules golden")
+            let stages = try Fixtures.field(c, "stages", as: [String: String].self, in: debugRepr(input))
             var text = input
             for rule in TextRule.defaults {
                 text = rule.apply(text)
-                guard let want = stages[rule.name] else { failures.append("\(debugRepr(input)): no stage \(rule.name)"); continue }
+                let want = try #require(stages[rule.name], "\(debugRepr(input)): no stage \(rule.name)")
                 if let d = firstTextMismatch(text, want) {
                     failures.append("\(debugRepr(input)) after \(rule.name): \(d)")
                     break
@@ -80,7 +86,8 @@ import TestSupport
         let tkn = try FastaiTokenizer()
         var failures: [String] = []
         for c in cases {
-            guard let input = c["input"] as? String, let want = c["tokens"] as? [String] else { continue }
+            let input = try Fixtures.field(c, "input", as: String.self, in: "golden case")
+            let want = try Fixtures.field(c, "tokens", as: [String].self, in: debugRepr(input))
             if let d = firstTokenMismatch(tkn.tokenizeForDataset(input), want) { failures.append("\(debugRepr(input)): \(d)") }
         }
         #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
@@ -92,7 +99,8 @@ import TestSupport
         let words = try WordTokenizer()
         var failures: [String] = []
         for c in cases {
-            guard let input = c["input"] as? String, let want = c["tokens"] as? [String] else { continue }
+            let input = try Fixtures.field(c, "input", as: String.self, in: "golden case")
+            let want = try Fixtures.field(c, "tokens", as: [String].self, in: debugRepr(input))
             if let d = firstTokenMismatch(words.tokenize(input), want) { failures.append("\(debugRepr(input)): \(d)") }
         }
         #expect(failures.isEmpty, "\(failures.count) mismatches; first: \(failures.first ?? "")")
@@ -108,8 +116,9 @@ import TestSupport
         let rules = which == "fast" ? try SpacyRules.english().affixes : try SpacyRules.englishRegexReference().affixes
         var failures: [String] = []
         for c in affix {
-            guard let s = c["s"] as? String, let p = c["prefix_len"] as? Int, let q = c["suffix_len"] as? Int,
-                  let inf = c["infixes"] as? [[Int]] else { failures.append("malformed"); continue }
+            let s = try Fixtures.field(c, "s", as: String.self, in: "affix case")
+            let p = try Fixtures.field(c, "prefix_len", as: Int.self, in: s), q = try Fixtures.field(c, "suffix_len", as: Int.self, in: s)
+            let inf = try Fixtures.field(c, "infixes", as: [[Int]].self, in: s)
             let scalars = Array(s.unicodeScalars)
             scalars.withUnsafeBufferPointer { buf in
                 if rules.prefixLength(buf) != p { failures.append("\(debugRepr(s)) prefix \(rules.prefixLength(buf)), want \(p)") }
@@ -119,7 +128,7 @@ import TestSupport
             }
         }
         for c in urls {
-            guard let s = c["s"] as? String, let m = c["match"] as? Bool else { continue }
+            let s = try Fixtures.field(c, "s", as: String.self, in: "url case"), m = try Fixtures.field(c, "match", as: Bool.self, in: s)
             let got = Array(s.unicodeScalars).withUnsafeBufferPointer { rules.isURL($0) }
             if got != m { failures.append("\(debugRepr(s)) url \(got), want \(m)") }
         }
@@ -140,7 +149,7 @@ import TestSupport
         let slow = try SpacyRules.englishRegexReference().affixes
         var spans = Set<String>()
         for record in try Fixtures.jsonLines("text/tokenize.jsonl") {
-            guard let text = record["text"] as? String else { continue }
+            let text = try Fixtures.field(record, "text", as: String.self)
             for t in [text, TextRule.apply(TextRule.defaults, to: text)] {
                 for w in t.unicodeScalars.split(whereSeparator: { PythonUnicode.isSpace($0) }) {
                     spans.insert(String(String.UnicodeScalarView(w)))
