@@ -74,6 +74,28 @@ private let sampleURL = Fixtures.packageRoot.appendingPathComponent("Datasets/im
     #expect(dls.valid.labels[0] == dls.labelVocab.firstIndex(of: dataset.items[firstValid].label))
 }
 
+/// `backwards: true` feeds both loaders the same documents reversed, one by one, in the same order
+/// (so the classifier's length-sorted batches hold the same texts in both directions).
+@Test func backwardsDataLoadersReverseEachDocument() throws {
+    let dataset = try TextFolderDataset(path: sampleURL)
+    let corpus = try TokenizedFolder(dataset, tokenizer: whitespaceTokenizer, cacheDirectory: nil)
+    let vocab = Vocab(counter: corpus.counter)
+    let fwd = try LMDataLoaders(corpus: corpus, vocab: vocab, validPct: 0.1, seed: 3, bs: 8, seqLen: 10)
+    let bwd = try LMDataLoaders(corpus: corpus, vocab: vocab, validPct: 0.1, seed: 3, bs: 8, seqLen: 10, backwards: true)
+    #expect(!fwd.backwards && bwd.backwards)
+    #expect(bwd.trainItems == fwd.trainItems && bwd.validItems == fwd.validItems)
+    #expect(bwd.train.documents == fwd.train.documents.map(reverseText))
+    #expect(bwd.valid.documents == fwd.valid.documents.map(reverseText))
+    #expect(bwd.valid.documents.first?.last == Int32(vocab.encode(["xxbos"])[0]))
+    #expect(bwd.train.epoch(2).documentOrder == fwd.train.epoch(2).documentOrder)
+
+    let cf = try ClassifierDataLoaders(corpus: corpus, vocab: vocab, bs: 16, seqLen: 72)
+    let cb = try ClassifierDataLoaders(corpus: corpus, vocab: vocab, bs: 16, seqLen: 72, backwards: true)
+    #expect(cb.backwards && cb.valid.documents == cf.valid.documents.map(reverseText))
+    #expect(cb.train.documents == cf.train.documents.map(reverseText) && cb.train.labels == cf.train.labels)
+    #expect(cb.valid.epoch(0).batches == cf.valid.epoch(0).batches)
+}
+
 /// A tiny dataset whose show_batch output is checked exactly (snapshot).
 @Test func showBatchSnapshots() throws {
     let root = tempDir("tiny")

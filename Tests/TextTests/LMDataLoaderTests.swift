@@ -39,6 +39,17 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
     _ = try checkRun(try FX.get(fx, "main"), docs: docs, label: "main")
 }
 
+/// fastai's `backwards=True` (lm_batches_backwards.json): every document reversed on its own
+/// by `reverseText`, documents in their order, then the usual LMDataLoader.
+@Test func lmBatchesBackwards() throws {
+    let fx = try FX.object("text/lm_batches_backwards.json")
+    #expect(try FX.get(fx, "backwards", as: Bool.self))
+    let docs = try FX.intRows(fx, "docs_ids")
+    let run: [String: Any] = try FX.get(fx, "main")
+    #expect(docs.count == (try FX.get(run, "n_docs", as: Int.self)))
+    _ = try checkRun(run, docs: docs.map(reverseText), label: "backwards")
+}
+
 @Test func lmBatchesToyCases() throws {
     let fx = try FX.object("text/lm_batches.json")
     let cases: [[String: Any]] = try FX.get(fx, "toy_cases")

@@ -109,6 +109,10 @@ public final class TextClassifierModel {
         let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
         guard let cache = headCache, let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
         var dOuts = head.backward(dLogits, cache)
+        // A frozen encoder (the head-only stage of gradual unfreezing) takes no gradient, and AR
+        // and TAR act only through it: its backward, with the recomputation of every earlier
+        // kept chunk, would change nothing (it leaves the state and the generator as it found them).
+        guard encoder.module.parameters.contains(where: \.requiresGrad) else { return loss }
         let bs = outs.shape[0], T = outs.shape[1], E = outs.shape[2], n = bs * T * E
         if arAlpha != 0 && n > 0 {
             let k = 2 * arAlpha / Float(n)

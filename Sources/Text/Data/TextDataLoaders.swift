@@ -1,5 +1,11 @@
 import Foundation
 
+/// fastai's `reverse_text`: one numericalized document read from its last token to its first.
+/// `TextBlock(..., backwards=True)` applies it to every document on its own (documents keep
+/// their order), before the LM loader cuts its stream or the classifier loader pads; a
+/// backward model is trained on that and reads prompts the same way.
+public func reverseText<T>(_ ids: [T]) -> [T] { ids.reversed() }
+
 /// Shared settings for tokenizing a folder dataset.
 public struct TokenizeOptions: Sendable {
     /// Where the token cache lives; nil disables caching. Default: `cache/` beside the dataset.
@@ -52,6 +58,9 @@ public struct TokenizedFolder: Sendable {
 ///                                        validPct: 0.1, seed: 42, bs: 128, seqLen: 80)
 /// print(dls.showBatch(maxN: 2))
 /// ```
+///
+/// With `backwards: true` (fastai's `TextBlock.from_folder(path, is_lm=True, backwards=True)`)
+/// every document is reversed (`reverseText`) before the loaders see it.
 public struct LMDataLoaders: Sendable {
     public let corpus: TokenizedFolder
     /// Positions in `corpus.dataset.items` of the items (`get_text_files(folders:)`).
@@ -60,6 +69,8 @@ public struct LMDataLoaders: Sendable {
     public let trainItems: [Int]
     public let validItems: [Int]
     public let vocab: Vocab
+    /// Documents reversed (fastai's `backwards=True`).
+    public let backwards: Bool
     /// Shuffled every epoch.
     public let train: LMDataLoader
     /// Dataset order, not shuffled.
@@ -67,7 +78,7 @@ public struct LMDataLoaders: Sendable {
 
     public static func fromFolder(_ path: URL, tokenizer: DocumentTokenizer, folders: [String]? = nil,
                                   validPct: Double = 0.1, seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72,
-                                  minFreq: Int = 3, maxVocab: Int = 60000,
+                                  minFreq: Int = 3, maxVocab: Int = 60000, backwards: Bool = false,
                                   options: TokenizeOptions? = nil,
                                   progress: ((TokenizeProgress) -> Void)? = nil) throws -> LMDataLoaders {
         let dataset = try TextFolderDataset(path: path)
@@ -76,12 +87,12 @@ public struct LMDataLoaders: Sendable {
                                          chunkSize: opts.chunkSize, progress: progress)
         let vocab = Vocab(counter: corpus.counter, minFreq: minFreq, maxVocab: maxVocab)
         return try LMDataLoaders(corpus: corpus, vocab: vocab, folders: folders, validPct: validPct, seed: seed,
-                                 bs: bs, seqLen: seqLen)
+                                 bs: bs, seqLen: seqLen, backwards: backwards)
     }
 
     /// Builds the loaders from already tokenized data and a vocabulary.
     public init(corpus: TokenizedFolder, vocab: Vocab, folders: [String]? = nil, validPct: Double = 0.1,
-                seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72) throws {
+                seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72, backwards: Bool = false) throws {
         let all = corpus.dataset.items
         let selected: [Int]
         if let folders {
@@ -102,7 +113,8 @@ public struct LMDataLoaders: Sendable {
         self.trainItems = tr.map { selected[$0] }
         self.validItems = va.map { selected[$0] }
         self.vocab = vocab
-        let ids = corpus.tokens.map { vocab.encodeInt32($0) }
+        self.backwards = backwards
+        let ids = corpus.tokens.map { backwards ? reverseText(vocab.encodeInt32($0)) : vocab.encodeInt32($0) }
         train = try LMDataLoader(documents: trainItems.map { ids[$0] }, bs: bs, seqLen: seqLen, shuffle: true, seed: seed)
         valid = try LMDataLoader(documents: validItems.map { ids[$0] }, bs: bs, seqLen: seqLen, shuffle: false)
     }
@@ -129,6 +141,8 @@ public struct LMDataLoaders: Sendable {
 ///           get_y=parent_label, get_items=partial(get_text_files, folders=['train','test']),
 ///           splitter=GrandparentSplitter(valid_name='test')).dataloaders(path, path=path, bs=128, seq_len=72)
 /// ```
+///
+/// With `backwards: true` every document is reversed (`reverseText`) before it is padded.
 public struct ClassifierDataLoaders: Sendable {
     public let corpus: TokenizedFolder
     public let trainItems: [Int]
@@ -136,6 +150,8 @@ public struct ClassifierDataLoaders: Sendable {
     public let vocab: Vocab
     /// Sorted training labels (`['neg', 'pos']`): label id = position.
     public let labelVocab: [String]
+    /// Documents reversed (fastai's `backwards=True`).
+    public let backwards: Bool
     /// Shuffled SortedDL, incomplete last batch dropped.
     public let train: SortedDataLoader
     /// Sorted by length, not shuffled.
@@ -143,7 +159,7 @@ public struct ClassifierDataLoaders: Sendable {
 
     public static func fromFolder(_ path: URL, tokenizer: DocumentTokenizer, vocab: Vocab,
                                   trainName: String = "train", validName: String = "valid",
-                                  seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72,
+                                  seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72, backwards: Bool = false,
                                   options: TokenizeOptions? = nil,
                                   progress: ((TokenizeProgress) -> Void)? = nil) throws -> ClassifierDataLoaders {
         let dataset = try TextFolderDataset(path: path)
@@ -151,11 +167,11 @@ public struct ClassifierDataLoaders: Sendable {
         let corpus = try TokenizedFolder(dataset, tokenizer: tokenizer, cacheDirectory: opts.cacheDirectory,
                                          chunkSize: opts.chunkSize, progress: progress)
         return try ClassifierDataLoaders(corpus: corpus, vocab: vocab, trainName: trainName, validName: validName,
-                                         seed: seed, bs: bs, seqLen: seqLen)
+                                         seed: seed, bs: bs, seqLen: seqLen, backwards: backwards)
     }
 
     public init(corpus: TokenizedFolder, vocab: Vocab, trainName: String = "train", validName: String = "valid",
-                seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72) throws {
+                seed: UInt64 = 42, bs: Int = 64, seqLen: Int = 72, backwards: Bool = false) throws {
         let items = corpus.dataset.items
         let (tr, va) = GrandparentSplitter(trainName: trainName, validName: validName).split(items)
         guard !tr.isEmpty else {
@@ -171,9 +187,12 @@ public struct ClassifierDataLoaders: Sendable {
         self.validItems = va
         self.vocab = vocab
         self.labelVocab = labels
+        self.backwards = backwards
         // Numericalize with the given vocabulary (a list: duplicates resolve to the last index).
         let given = Vocab(items: vocab.items)
-        func docs(_ idx: [Int]) -> [[Int32]] { idx.map { given.encodeInt32(corpus.tokens[$0]) } }
+        func docs(_ idx: [Int]) -> [[Int32]] {
+            idx.map { backwards ? reverseText(given.encodeInt32(corpus.tokens[$0])) : given.encodeInt32(corpus.tokens[$0]) }
+        }
         func ys(_ idx: [Int]) -> [Int] { idx.map { labelID[items[$0].label] ?? 0 } }
         train = try SortedDataLoader(documents: docs(tr), labels: ys(tr), bs: bs, seqLen: seqLen, shuffle: true,
                                      dropLast: true, seed: seed)
