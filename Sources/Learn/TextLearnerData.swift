@@ -60,13 +60,13 @@ public final class WordDocumentTokenizer: DocumentTokenizer, @unchecked Sendable
 
 /// One language-model batch for the learner.
 public struct LMBatch: Sendable {
-    public var x: TokenIDs
-    public var y: TokenIDs
+    public var x: TokenBatch
+    public var y: TokenBatch
 }
 
 /// One classifier batch for the learner.
 public struct ClassifierBatch: Sendable {
-    public var x: TokenIDs
+    public var x: TokenBatch
     public var y: [Int]
 }
 
@@ -97,11 +97,7 @@ public struct LMLearnerData: LearnerData {
     public func validBatches() -> LazyMapSequence<LMEpoch, LMBatch> { Self.batches(valid.epoch(0)) }
 
     static func batches(_ e: LMEpoch) -> LazyMapSequence<LMEpoch, LMBatch> {
-        e.lazy.map { b in
-            // Loader batches are rectangular by construction, so the conversion cannot fail.
-            LMBatch(x: try! TokenIDs(batchSize: b.x.rows, seqLen: b.x.columns, ids: b.x.ids),
-                    y: try! TokenIDs(batchSize: b.y.rows, seqLen: b.y.columns, ids: b.y.ids))
-        }
+        e.lazy.map { LMBatch(x: $0.x, y: $0.y) }
     }
 }
 
@@ -132,9 +128,7 @@ public struct ClassifierLearnerData: LearnerData {
     public func validBatches() -> LazyMapSequence<ClassifierEpoch, ClassifierBatch> { Self.batches(valid.epoch(0)) }
 
     static func batches(_ e: ClassifierEpoch) -> LazyMapSequence<ClassifierEpoch, ClassifierBatch> {
-        e.lazy.map { b in
-            ClassifierBatch(x: try! TokenIDs(batchSize: b.x.rows, seqLen: b.x.columns, ids: b.x.ids), y: b.y)
-        }
+        e.lazy.map { ClassifierBatch(x: $0.x, y: $0.y) }
     }
 }
 

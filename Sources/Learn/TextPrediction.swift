@@ -70,7 +70,7 @@ public func classify(model: TextClassifierModel, vocab: Vocab, tokenizer: TextTo
     let was = model.isTraining
     model.isTraining = false
     defer { model.isTraining = was }
-    let logits = try model.forward(try TokenIDs(batchSize: 1, seqLen: ids.count, ids: ids))
+    let logits = try model.forward(TokenBatch(batchSize: 1, seqLen: ids.count, ids: ids))
     let m = logits.data.max() ?? 0
     let e = logits.data.map { Foundation.exp(Double($0 - m)) }
     let s = e.reduce(0, +)

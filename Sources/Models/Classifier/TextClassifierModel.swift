@@ -62,7 +62,7 @@ public final class TextClassifierModel {
     // MARK: forward / backward
 
     /// Logits `[bs, classes]` for a padded batch; keeps what `backward` needs.
-    public func forward(_ x: TokenIDs) throws -> Tensor {
+    public func forward(_ x: TokenBatch) throws -> Tensor {
         let (outs, mask) = try encoder.forward(x)
         let (logits, cache) = try head.forward(outs, padMask: mask, training: isTraining, rng: &rng)
         headCache = cache
@@ -104,7 +104,7 @@ public final class TextClassifierModel {
     /// (AR and TAR act on the kept encoder outputs, as fastai's callbacks on the classifier; TAR
     /// is skipped for a single-row batch, fastai's quirk).
     @discardableResult
-    public func lossAndBackward(x: TokenIDs, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+    public func lossAndBackward(x: TokenBatch, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
         let logits = try forward(x)
         let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
         guard let cache = headCache, let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
