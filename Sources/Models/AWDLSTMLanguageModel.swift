@@ -116,8 +116,16 @@ public final class AWDLSTMLanguageModel {
 
     /// Mean cross-entropy of predicting `y` from `x` (no gradient), continuing from the carried state.
     public func loss(x: TokenBatch, y: TokenBatch) throws -> Float {
+        try lossAndAccuracy(x: x, y: y).loss
+    }
+
+    /// Mean cross-entropy and accuracy (fraction of positions whose largest logit is the target,
+    /// first maximal index as torch.argmax) of predicting `y` from `x`, without gradient and
+    /// without materialising the logits: the decoder's blocked, multi-threaded loss.
+    public func lossAndAccuracy(x: TokenBatch, y: TokenBatch) throws -> (loss: Float, accuracy: Float) {
         let targets = try prepare(x: x, y: y)
-        return Float(decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil) / Double(targets.count))
+        let (total, correct) = decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil)
+        return (Float(total / Double(targets.count)), Float(correct) / Float(targets.count))
     }
 
     /// Forward and backward on one batch: returns the mean cross-entropy and **accumulates** the
@@ -141,7 +149,7 @@ public final class AWDLSTMLanguageModel {
         let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
         dBuffer.ensure(n * E)
         let d = dBuffer.pointer
-        let ce = decoder.crossEntropy(targets: targets, gradScale: 1 / Float(n), dDropped: backward ? d : nil) / Double(n)
+        let ce = decoder.crossEntropy(targets: targets, gradScale: 1 / Float(n), dDropped: backward ? d : nil).loss / Double(n)
 
         // AR on the dropped output: α·mean(dropped²) → d dropped += 2α·dropped/(n·E).
         var ar = 0.0

@@ -79,6 +79,11 @@ import Tensor
             }
         }
         ce /= Double(x.batchSize * x.seqLen)
+        var hits = 0
+        for b in 0..<x.batchSize {
+            for t in 0..<x.seqLen where Softmax.Reference.argmax(naive[b][t].map(Float.init)) == y[b, t] { hits += 1 }
+        }
+        let accuracy = Float(hits) / Float(x.batchSize * x.seqLen)
         // Every way of computing the loss without gradient: chunks of 5 rows through sgemm
         // (several chunks and a ragged last one), blocks of 10 rows over the packed weight with
         // the whole vocabulary in one tile, and blocks whose vocabulary comes in tiles of 16
@@ -94,8 +99,11 @@ import Tensor
             #expect((shape != nil) == (blockRows > 0))
             if let shape { #expect(shape.rows == 10 && N % 10 != 0 && shape.columns == min(V, tile)) }
             lm.reset()
-            let fused = try lm.loss(x: x, y: y)
+            let (fused, fusedAccuracy) = try lm.lossAndAccuracy(x: x, y: y)
             #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "\(path): fused \(fused) vs naive \(ce)")
+            // The running argmax across tiles: the same positions as the naive logits' argmax
+            // (random weights leave no near-ties at float32 resolution here).
+            #expect(fusedAccuracy == accuracy, "\(path): accuracy \(fusedAccuracy) vs naive \(accuracy)")
         }
         // The packed weight follows a change of the weight (as a validation pass after a step).
         lm.decoder.weight.value = Tensor.uniform(lm.decoder.weight.shape, low: -0.5, high: 0.5, using: &rng)

@@ -60,18 +60,15 @@ private struct ClasFixture {
     }
 }
 
-/// Mean cross-entropy and its gradient with respect to the logits.
+/// Mean cross-entropy and its gradient with respect to the logits (the family's scalar reference).
 private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor) {
     let (n, c) = (logits.shape[0], logits.shape[1])
     var loss: Double = 0
-    var g = [Float](repeating: 0, count: n * c)
+    var g: [Float] = []
     for i in 0..<n {
         let row = Array(logits.data[i * c ..< (i + 1) * c])
-        let m = row.max()!
-        let z = row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
-        loss += Foundation.log(z) - Double(row[targets[i]] - m)
-        for j in 0..<c { g[i * c + j] = Float(Foundation.exp(Double(row[j] - m)) / z) / Float(n) }
-        g[i * c + targets[i]] -= 1 / Float(n)
+        loss += Softmax.Reference.crossEntropy(row, target: targets[i])
+        g += Softmax.Reference.crossEntropyBackward(row, target: targets[i], scale: 1 / Double(n)).map(Float.init)
     }
     return (Float(loss / Double(n)), Tensor(shape: [n, c], data: g))
 }

@@ -83,20 +83,14 @@ public final class TextClassifierModel {
         if let bad = y.first(where: { $0 < 0 || $0 >= c }) {
             throw ModelError("classifier: target \(bad) outside 0..<\(c)")
         }
-        var g = [Float](repeating: 0, count: bs * c)
+        var g = logits
         var total = 0.0
-        for b in 0..<bs {
-            let row = Array(logits.data[(b * c)..<((b + 1) * c)])
-            let m = row.max() ?? 0
-            var s = 0.0
-            for v in row { s += Foundation.exp(Double(v - m)) }
-            let lse = Double(m) + Foundation.log(s)
-            total += lse - Double(row[y[b]])
-            for k in 0..<c {
-                g[b * c + k] = Float(Foundation.exp(Double(row[k]) - lse) - (k == y[b] ? 1 : 0)) / Float(bs)
+        g.data.withUnsafeMutableBufferPointer { p in
+            for b in 0..<bs {
+                total += Softmax.crossEntropyBackward(p.baseAddress! + b * c, count: c, target: y[b], scale: 1 / Float(bs))
             }
         }
-        return (Float(total / Double(bs)), Tensor(shape: [bs, c], data: g))
+        return (Float(total / Double(bs)), g)
     }
 
     /// Forward + backward on one batch: returns the mean cross-entropy and **accumulates** the
