@@ -28,7 +28,6 @@ struct Lexer {
 
     init(_ source: String) { chars = Array(source) }
 
-    static let operators3: Set<String> = []
     static let operators2: Set<String> = ["**", "//", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/="]
     static let operators1: Set<Character> = ["+", "-", "*", "/", "%", "@", "(", ")", "[", "]", "{", "}",
                                              ",", ":", ".", "=", "<", ">"]

@@ -111,13 +111,8 @@ public final class AWDLSTM {
     /// Zeros every layer's carried state (fastai `reset()`).
     public func reset() { for l in layers { l.reset() } }
 
-    /// Sets the dropout probabilities (e.g. after changing `drop_mult`).
-    public func setDropout(embedP: Float, inputP: Float, hiddenP: Float, weightP: Float) {
-        dropout = (embedP, inputP, hiddenP)
-        for l in layers { l.weightP = weightP }
-    }
-    /// Current embedding, input and hidden dropout probabilities (`weight_p` lives on each layer).
-    public private(set) var dropout: (embed: Float, input: Float, hidden: Float)
+    /// The embedding, input and hidden dropout probabilities (`weight_p` lives on each layer).
+    public let dropout: (embed: Float, input: Float, hidden: Float)
 
     // MARK: forward
 

@@ -19,7 +19,7 @@ import TestSupport
     }
 
     @Test func parameterCountOfTheDefaultModel() throws {
-        // spec/model.md 2.1: 44,336,488 parameters for V = 60,008. Count from shapes (no allocation of the real model).
+        // ../shared/spec/model.md 2.1: 44,336,488 parameters for V = 60,008. Count from shapes (no allocation of the real model).
         let c = AWDLSTMConfig.languageModel
         var n = 60_008 * c.embSize + 60_008
         for l in 0..<c.layers {

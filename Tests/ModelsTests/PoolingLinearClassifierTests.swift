@@ -74,7 +74,7 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
 }
 
 @Test func poolingMatchesSpecExample() {
-    // spec/model.md 3.2: T' = 6, bptt 3, values 6…11, mask T T T F F T (T = pad) → last 10, max 10, mean 9.5.
+    // ../shared/spec/model.md 3.2: T' = 6, bptt 3, values 6…11, mask T T T F F T (T = pad) → last 10, max 10, mean 9.5.
     let out = Tensor(shape: [1, 6, 1], data: [6, 7, 8, 9, 10, 11])
     let (p, _) = MaskedConcatPool.forward(out, padMask: [true, true, true, false, false, true], bptt: 3)
     #expect(p.data == [10, 10, 9.5])

@@ -2,7 +2,7 @@ import Tensor
 
 /// fastai's `SentenceEncoder`: runs an `AWDLSTM` over a padded classifier batch `[bs, T]` in
 /// chunks of `bptt` columns and keeps the outputs of the chunks that start within the last
-/// `maxLen` columns (spec/model.md 3.1).
+/// `maxLen` columns (../shared/spec/model.md 3.1).
 ///
 /// Each chunk runs on the **first** `k` rows, `k` = number of rows whose token at the chunk's
 /// first column is not padding (fastai's rule, reproduced literally). The state is carried from
