@@ -116,7 +116,8 @@ public final class AWDLSTMLanguageModel {
 
     /// Mean cross-entropy of predicting `y` from `x` (no gradient), continuing from the carried state.
     public func loss(x: TokenBatch, y: TokenBatch) throws -> Float {
-        try lossAndAccuracy(x: x, y: y).loss
+        let targets = try prepare(x: x, y: y)
+        return Float(decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil).loss / Double(targets.count))
     }
 
     /// Mean cross-entropy and accuracy (fraction of positions whose largest logit is the target,
@@ -124,7 +125,7 @@ public final class AWDLSTMLanguageModel {
     /// without materialising the logits: the decoder's blocked, multi-threaded loss.
     public func lossAndAccuracy(x: TokenBatch, y: TokenBatch) throws -> (loss: Float, accuracy: Float) {
         let targets = try prepare(x: x, y: y)
-        let (total, correct) = decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil)
+        let (total, correct) = decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil, countCorrect: true)
         return (Float(total / Double(targets.count)), Float(correct) / Float(targets.count))
     }
 

@@ -116,24 +116,28 @@ public final class LinearDecoder {
         }
     }
 
-    /// Sum over rows of `−log_softmax(logits)[target]`, fused and chunked, and the number of rows
-    /// whose largest logit is the target's (first maximal index, as torch.argmax).
+    /// Sum over rows of `−log_softmax(logits)[target]`, fused and chunked, and with `countCorrect`
+    /// the number of rows whose largest logit is the target's (first maximal index, as torch.argmax).
     /// - Parameters:
     ///   - targets: one target id per row of `dropped`, in the same (time-major) row order.
     ///   - gradScale: factor on the gradient (1/N for a mean loss).
     ///   - dDropped: when not nil, receives `dL/d dropped [N, E]` (overwritten); the weight and
     ///     bias gradients are accumulated at the same time. Rows are then not counted (`correct` 0).
-    func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?) -> (loss: Double, correct: Int) {
+    ///   - countCorrect: count the rows predicted right (an argmax search per row; off for the loss alone).
+    func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
+                      countCorrect: Bool = false) -> (loss: Double, correct: Int) {
         WorkSplit.run { width in
-            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped, width: width)
+            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped,
+                         countCorrect: countCorrect && dDropped == nil, width: width)
         }
     }
 
     private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
-                              width: Int) -> (loss: Double, correct: Int) {
+                              countCorrect: Bool, width: Int) -> (loss: Double, correct: Int) {
         let V = vocabSize, E = embSize, N = targets.count
         if dDropped == nil, let block = blockShape(rows: N, width: width) {
-            return lossInBlocks(targets: targets, rows: block.rows, columns: block.columns, width: width)
+            return lossInBlocks(targets: targets, rows: block.rows, columns: block.columns, countCorrect: countCorrect,
+                                width: width)
         }
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
@@ -176,7 +180,7 @@ public final class LinearDecoder {
                         } else {
                             let (m, s) = SoftmaxKernels.best.maxAndExpSum(row, V, biasPointer)
                             sum += Double(m) + Foundation.log(Double(s)) - Double(row[target])
-                            if Softmax.firstIndex(of: m, in: row, count: V) == target { right += 1 }
+                            if countCorrect && Softmax.firstIndex(of: m, in: row, count: V) == target { right += 1 }
                         }
                     }
                     totals[part] = sum
@@ -235,7 +239,8 @@ public final class LinearDecoder {
     /// `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's max and sum of exponentials,
     /// merged into the row's running log-sum-exp (`Softmax.merge`), and the row's running argmax
     /// (a tile's first maximal index, taken when its max beats the running one).
-    private func lossInBlocks(targets: [Int], rows R: Int, columns C: Int, width: Int) -> (loss: Double, correct: Int) {
+    private func lossInBlocks(targets: [Int], rows R: Int, columns C: Int, countCorrect: Bool,
+                              width: Int) -> (loss: Double, correct: Int) {
         let V = vocabSize, E = embSize, N = targets.count
         packedWT.update(from: weight, mask: nil, n: V, k: E)
         chunk.ensure(width * R * C)
@@ -287,7 +292,9 @@ public final class LinearDecoder {
                             // After this the row holds its logits with the bias.
                             let tile = SoftmaxKernels.best.maxAndExpSum(row, w, tileBias)
                             if target >= 0 && target < w { targetLogit[r] = row[target] }
-                            if tile.max > runMax[r] { best[r] = v0 + Softmax.firstIndex(of: tile.max, in: row, count: w) }
+                            if countCorrect && tile.max > runMax[r] {
+                                best[r] = v0 + Softmax.firstIndex(of: tile.max, in: row, count: w)
+                            }
                             (runMax[r], runSum[r]) = Softmax.merge((runMax[r], runSum[r]), tile)
                         }
                         v0 += w

@@ -147,36 +147,32 @@ public func addBiasAndMax(_ p: UnsafeMutablePointer<Float>, _ bias: UnsafePointe
 /// `expShifted` and `sumElements` in one pass (same lane order, so the same sum).
 @inlinable @inline(__always)
 public func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-    var acc = Float8()
-    var i = 0
-    while i + 8 <= n {
-        let e = fastExp(load8(p + i) - shift)
-        store8(e, p + i)
-        acc += e
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n {
-        p[i] = fastExp(p[i] - shift)
-        s += p[i]
-        i += 1
-    }
-    return s
+    shiftedExpSum(p, n, shift: shift, storing: true)
 }
 
 /// `Σ e^(p[i] − shift)` without writing the exponentials (same lane order as `expShiftedSum`,
 /// so the same sum).
 @inlinable @inline(__always)
 public func shiftedExpSum(_ p: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
+    shiftedExpSum(UnsafeMutablePointer(mutating: p), n, shift: shift, storing: false)
+}
+
+/// The loop of both: `storing` is a constant at each call, so the branch folds away.
+@inlinable @inline(__always)
+func shiftedExpSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float, storing: Bool) -> Float {
     var acc = Float8()
     var i = 0
     while i + 8 <= n {
-        acc += fastExp(load8(p + i) - shift)
+        let e = fastExp(load8(p + i) - shift)
+        if storing { store8(e, p + i) }
+        acc += e
         i += 8
     }
     var s = acc.sum()
     while i < n {
-        s += fastExp(p[i] - shift)
+        let e = fastExp(p[i] - shift)
+        if storing { p[i] = e }
+        s += e
         i += 1
     }
     return s
