@@ -67,7 +67,7 @@ enum TensorBuiltins {
             let t = try a.tensor("x")
             let dim = try a.int("dim")
             guard t.rank >= 1, dim == -1 || dim == t.rank - 1 else { throw a.error("only the last dimension is supported") }
-            return .tensor(softmaxLast(t))
+            return .tensor(Softmax.softmax(t))
         }
         installAttributes(s.tensorType)
     }
@@ -90,19 +90,6 @@ enum TensorBuiltins {
             return draw(&g)
         }
         return draw(&a.session.rng)
-    }
-
-    static func softmaxLast(_ t: Tensor) -> Tensor {
-        let n = t.shape.last ?? 1
-        guard n > 0 else { return t }
-        var out = t.data
-        for start in Swift.stride(from: 0, to: out.count, by: n) {
-            let m = out[start ..< start + n].max() ?? 0
-            var total: Float = 0
-            for i in start ..< start + n { out[i] = Foundation.exp(out[i] - m); total += out[i] }
-            for i in start ..< start + n { out[i] /= total }
-        }
-        return Tensor(shape: t.shape, data: out)
     }
 
     private static func installAttributes(_ type: ObjectType<Tensor>) {

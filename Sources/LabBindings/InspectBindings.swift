@@ -190,7 +190,7 @@ enum InspectBindings {
     }
 
     /// Token ids from a float tensor `[bs, seq_len]` (checked against the vocabulary).
-    static func ids(_ t: Tensor, _ a: Arguments, vocab: Int) throws -> TokenIDs {
+    static func ids(_ t: Tensor, _ a: Arguments, vocab: Int) throws -> TokenBatch {
         guard t.rank == 2, t.shape[0] > 0, t.shape[1] > 0 else { throw a.error("x must be a [bs, seq_len] tensor of token ids, got shape \(t.shape)") }
         var out: [Int] = []
         out.reserveCapacity(t.count)
@@ -198,7 +198,7 @@ enum InspectBindings {
             guard v == v.rounded(), v >= 0, Int(v) < vocab else { throw a.error("x holds \(Tensor.format(v)), not a token id below \(vocab)") }
             out.append(Int(v))
         }
-        return try TokenIDs(batchSize: t.shape[0], seqLen: t.shape[1], ids: out)
+        return TokenBatch(batchSize: t.shape[0], seqLen: t.shape[1], ids: out)
     }
 
     static func norm(_ t: Tensor) -> Double { t.data.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }

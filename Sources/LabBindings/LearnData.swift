@@ -34,7 +34,7 @@ enum LearnData {
                 let i = try a.int("i")
                 guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
                 let (x, y) = e[i]
-                return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)), .tensor(idTensor(y.ids, y.rows, y.columns))])
+                return .tuple([.tensor(idTensor(x)), .tensor(idTensor(y))])
             }
             .method("unigram_baseline", "(valid loss, accuracy) of a model that knows only word frequencies: what training must beat",
                     [], example: "dls_lm.unigram_baseline()") { d, _ in
@@ -57,7 +57,7 @@ enum LearnData {
                 let i = try a.int("i")
                 guard i >= 0, i < e.count else { throw a.error("batch \(i) out of range (0..<\(e.count))") }
                 let (x, y) = e[i]
-                return .tuple([.tensor(idTensor(x.ids, x.rows, x.columns)),
+                return .tuple([.tensor(idTensor(x)),
                                .tensor(Tensor(shape: [y.count], data: y.map { Float($0) }))])
             }
             .display { d in
@@ -178,8 +178,8 @@ enum LearnData {
         throw a.error("'dls' must be classifier data (sample_clas_data or clas_dataloaders), got \(v.typeName)")
     }
 
-    static func idTensor(_ ids: [Int32], _ rows: Int, _ cols: Int) -> Tensor {
-        Tensor(shape: [rows, cols], data: ids.map { Float($0) })
+    static func idTensor(_ batch: TokenBatch) -> Tensor {
+        Tensor(shape: batch.shape, data: batch.ids.map { Float($0) })
     }
 
     /// `Datasets/imdb_sample`: `$LMLAB_DATASETS`, else found going up from the current folder,

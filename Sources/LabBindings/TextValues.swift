@@ -1,5 +1,6 @@
 import Lab
 import Foundation
+import Tensor
 import Text
 
 /// fastcore's `L`: a list that shows itself as `coll_repr` does in the book
@@ -18,7 +19,7 @@ struct TensorText {
 
     init(_ ids: [Int]) { shape = [ids.count]; data = ids }
     init(rows: Int, columns: Int, data: [Int]) { shape = [rows, columns]; self.data = data }
-    init(_ batch: TokenBatch) { self.init(rows: batch.rows, columns: batch.columns, data: batch.ids.map { Int($0) }) }
+    init(_ batch: TokenBatch) { self.init(rows: batch.batchSize, columns: batch.seqLen, data: batch.ids) }
 
     var count: Int { shape[0] }
 

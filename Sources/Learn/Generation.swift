@@ -3,7 +3,7 @@ import Tensor
 
 /// A language model seen from text generation: stateful, fed ids, returns the logits for the next
 /// token. In eval mode; fastai re-feeds the whole sequence after a reset at each step, which gives
-/// the same distribution as feeding only the new ids (spec/training.md 7).
+/// the same distribution as feeding only the new ids (../shared/spec/training.md 7).
 public protocol NextTokenPredictor: AnyObject {
     /// Clears the hidden state.
     func reset()
@@ -43,10 +43,7 @@ public struct Generation: Sendable, Equatable {
 /// 0, `min_p` filter, then `p^(1/T)` when T ≠ 1. Not renormalised (sampling does that).
 public func nextTokenProbabilities(logits: [Float], unkIndex: Int?, minP: Float? = nil,
                                    temperature: Double = 1) -> [Float] {
-    guard let m = logits.max() else { return [] }
-    var probs = logits.map { Foundation.exp($0 - m) }
-    let s = probs.reduce(0, +)
-    for i in probs.indices { probs[i] /= s }
+    var probs = Softmax.softmax(logits)
     if let u = unkIndex, probs.indices.contains(u) { probs[u] = 0 }
     if let minP, probs.contains(where: { $0 >= minP }) {
         for i in probs.indices where probs[i] < minP { probs[i] = 0 }

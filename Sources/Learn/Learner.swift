@@ -170,7 +170,7 @@ public final class Learner<Model: TrainableModel, Data: LearnerData> where Data.
         guard n > 0 else { throw LearnError.invalidHyperParameter("n_epoch", "\(n) must be at least 1") }
     }
 
-    /// The training loop shared by `fit`, `fitOneCycle` and its resume (spec/training.md 1).
+    /// The training loop shared by `fit`, `fitOneCycle` and its resume (../shared/spec/training.md 1).
     private func run(nEpochs: Int, from start: SchedulePosition, wd: Double?,
                      hypers: (Double) -> ([Double], Double), resetSmoothing: Bool) throws -> FitResult {
         let nb = data.trainBatchCount

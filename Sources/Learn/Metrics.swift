@@ -23,12 +23,8 @@ public func accuracy(logits: Tensor, targets: [Int]) throws -> Float {
     guard !targets.isEmpty else { throw LearnError.invalidArgument("accuracy: empty batch") }
     var correct = 0
     logits.data.withUnsafeBufferPointer { x in
-        for (r, t) in targets.enumerated() {
-            let base = r * classes
-            var best = 0
-            // torch.argmax returns the first maximal index.
-            for c in 1..<classes where x[base + c] > x[base + best] { best = c }
-            if best == t { correct += 1 }
+        for (r, t) in targets.enumerated() where Softmax.argmax(x.baseAddress! + r * classes, count: classes) == t {
+            correct += 1
         }
     }
     return Float(correct) / Float(targets.count)
@@ -46,11 +42,7 @@ public func crossEntropy(logits: Tensor, targets: [Int]) throws -> Float {
             guard t >= 0 && t < classes else {
                 throw LearnError.invalidArgument("cross_entropy: target \(t) out of range 0..<\(classes)")
             }
-            let row = UnsafeBufferPointer(rebasing: x[r * classes ..< (r + 1) * classes])
-            let m = row.max()!
-            var s = 0.0
-            for v in row { s += Foundation.exp(Double(v - m)) }
-            total += Double(m) + Foundation.log(s) - Double(row[t])
+            total += Softmax.crossEntropy(x.baseAddress! + r * classes, count: classes, target: t)
         }
     }
     return Float(total / Double(targets.count))

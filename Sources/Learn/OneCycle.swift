@@ -42,7 +42,7 @@ public struct OneCycle: Sendable, Equatable, Codable {
 
     /// Phase index and position inside the phase, as fastai's `combine_scheds` computes them:
     /// the phase boundaries live in a float32 tensor, so pct is rounded to float32 and the
-    /// position is computed in float32 (spec/training.md 3).
+    /// position is computed in float32 (../shared/spec/training.md 3).
     func phase(_ pct: Double) -> (Int, Double) {
         let b1 = Float(pctStart)
         let b2 = b1 + Float(1 - pctStart)   // cumsum in float32

@@ -60,13 +60,13 @@ public final class WordDocumentTokenizer: DocumentTokenizer, @unchecked Sendable
 
 /// One language-model batch for the learner.
 public struct LMBatch: Sendable {
-    public var x: TokenIDs
-    public var y: TokenIDs
+    public var x: TokenBatch
+    public var y: TokenBatch
 }
 
 /// One classifier batch for the learner.
 public struct ClassifierBatch: Sendable {
-    public var x: TokenIDs
+    public var x: TokenBatch
     public var y: [Int]
 }
 
@@ -97,11 +97,7 @@ public struct LMLearnerData: LearnerData {
     public func validBatches() -> LazyMapSequence<LMEpoch, LMBatch> { Self.batches(valid.epoch(0)) }
 
     static func batches(_ e: LMEpoch) -> LazyMapSequence<LMEpoch, LMBatch> {
-        e.lazy.map { b in
-            // Loader batches are rectangular by construction, so the conversion cannot fail.
-            LMBatch(x: try! TokenIDs(batchSize: b.x.rows, seqLen: b.x.columns, ids: b.x.ids),
-                    y: try! TokenIDs(batchSize: b.y.rows, seqLen: b.y.columns, ids: b.y.ids))
-        }
+        e.lazy.map { LMBatch(x: $0.x, y: $0.y) }
     }
 }
 
@@ -132,9 +128,7 @@ public struct ClassifierLearnerData: LearnerData {
     public func validBatches() -> LazyMapSequence<ClassifierEpoch, ClassifierBatch> { Self.batches(valid.epoch(0)) }
 
     static func batches(_ e: ClassifierEpoch) -> LazyMapSequence<ClassifierEpoch, ClassifierBatch> {
-        e.lazy.map { b in
-            ClassifierBatch(x: try! TokenIDs(batchSize: b.x.rows, seqLen: b.x.columns, ids: b.x.ids), y: b.y)
-        }
+        e.lazy.map { ClassifierBatch(x: $0.x, y: $0.y) }
     }
 }
 
@@ -154,24 +148,11 @@ extension AWDLSTMLanguageModel: TrainableModel {
         try lossAndBackward(x: batch.x, y: batch.y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
     }
 
-    /// Loss and accuracy over all positions, without keeping `[bs, sl, V]` logits around.
+    /// Loss and accuracy over all positions through the model's blocked loss (the one
+    /// `lmlab bench lm` times), which never materialises the `[bs, sl, V]` logits.
     public func evaluate(_ batch: LMBatch) throws -> BatchEvaluation {
-        let out = try forward(batch.x)
-        let V = vocabSize, n = batch.y.ids.count
-        var total = 0.0, correct = 0
-        out.logits.data.withUnsafeBufferPointer { z in
-            for r in 0..<n {
-                let row = UnsafeBufferPointer(rebasing: z[(r * V)..<((r + 1) * V)])
-                var best = 0, m = row[0]
-                for c in 1..<V where row[c] > m { m = row[c]; best = c }
-                var s = 0.0
-                for v in row { s += Foundation.exp(Double(v - m)) }
-                total += Double(m) + Foundation.log(s) - Double(row[batch.y.ids[r]])
-                if best == batch.y.ids[r] { correct += 1 }
-            }
-        }
-        return BatchEvaluation(loss: Float(total / Double(n)), rows: batch.x.batchSize,
-                               accuracy: Float(correct) / Float(n))
+        let (loss, accuracy) = try lossAndAccuracy(x: batch.x, y: batch.y)
+        return BatchEvaluation(loss: loss, rows: batch.x.batchSize, accuracy: accuracy)
     }
 }
 

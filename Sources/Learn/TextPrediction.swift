@@ -70,13 +70,9 @@ public func classify(model: TextClassifierModel, vocab: Vocab, tokenizer: TextTo
     let was = model.isTraining
     model.isTraining = false
     defer { model.isTraining = was }
-    let logits = try model.forward(try TokenIDs(batchSize: 1, seqLen: ids.count, ids: ids))
-    let m = logits.data.max() ?? 0
-    let e = logits.data.map { Foundation.exp(Double($0 - m)) }
-    let s = e.reduce(0, +)
-    let probs = e.map { Float($0 / s) }
-    let best = probs.indices.max { probs[$0] < probs[$1] } ?? 0
-    return (labels[best], probs)
+    let logits = try model.forward(TokenBatch(batchSize: 1, seqLen: ids.count, ids: ids))
+    let probs = Softmax.softmax(logits.data)
+    return (labels[probs.withUnsafeBufferPointer { Softmax.argmax($0.baseAddress!, count: $0.count) }], probs)
 }
 
 extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {

@@ -8,7 +8,7 @@ import Tensor
 /// so `0.encoder.weight`, `0.rnns.1.weight_hh_l0_raw`, …).
 ///
 ///     let enc = try AWDLSTM(config: cfg, vocabSize: 100, namePrefix: "", seed: 1)
-///     let out = try enc.forward(try TokenIDs(rows: [[2, 5, 7]]))   // [1, 3, E]
+///     let out = try enc.forward(try TokenBatch(rows: [[2, 5, 7]]))   // [1, 3, E]
 public final class AWDLSTM {
     public let config: AWDLSTMConfig
     public let vocabSize: Int
@@ -111,26 +111,21 @@ public final class AWDLSTM {
     /// Zeros every layer's carried state (fastai `reset()`).
     public func reset() { for l in layers { l.reset() } }
 
-    /// Sets the dropout probabilities (e.g. after changing `drop_mult`).
-    public func setDropout(embedP: Float, inputP: Float, hiddenP: Float, weightP: Float) {
-        dropout = (embedP, inputP, hiddenP)
-        for l in layers { l.weightP = weightP }
-    }
-    /// Current embedding, input and hidden dropout probabilities (`weight_p` lives on each layer).
-    public private(set) var dropout: (embed: Float, input: Float, hidden: Float)
+    /// The embedding, input and hidden dropout probabilities (`weight_p` lives on each layer).
+    public let dropout: (embed: Float, input: Float, hidden: Float)
 
     // MARK: forward
 
     /// Runs the encoder on `x [bs, T]` from the carried state.
     /// - Returns: the last layer's output `[bs, T, E]` (before any output dropout).
     @discardableResult
-    public func forward(_ x: TokenIDs) throws -> Tensor {
+    public func forward(_ x: TokenBatch) throws -> Tensor {
         try run(x)
         return batchFirstTensor(output, T: steps, bs: batch, features: config.embSize)
     }
 
     /// The forward pass proper; leaves the output time-major in `output`.
-    func run(_ x: TokenIDs) throws {
+    func run(_ x: TokenBatch) throws {
         try x.validate(vocabSize: vocabSize)
         let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
         steps = T

@@ -51,11 +51,6 @@ public struct AWDLSTMConfig: Equatable, Sendable {
     public static let classifier = AWDLSTMConfig(outputP: 0.4, hiddenP: 0.3, inputP: 0.4,
                                                  embedP: 0.05, weightP: 0.5)
 
-    /// `drop_mult` default of `language_model_learner`.
-    public static let languageModelDropMult: Float = 1.0
-    /// `drop_mult` default of `text_classifier_learner`.
-    public static let classifierDropMult: Float = 0.5
-
     /// The config with every `_p` entry multiplied by `dropMult`, as fastai does before building the model.
     public func scaled(dropMult: Float) -> AWDLSTMConfig {
         var c = self

@@ -103,7 +103,7 @@ public final class AWDLSTMLanguageModel {
     /// Logits, raw and dropped outputs for `x [bs, T]`, continuing from the carried state.
     /// This materialises the full `[bs, T, V]` logits (1.1 GB for 64×72 at V = 60k): training and
     /// validation should use `lossAndBackward` / `loss`, which never do.
-    public func forward(_ x: TokenIDs) throws -> LMOutput {
+    public func forward(_ x: TokenBatch) throws -> LMOutput {
         try encoder.run(x)
         let T = x.seqLen, bs = x.batchSize, V = vocabSize, E = config.embSize
         decoder.applyDropout(raw: encoder.output, T: T, bs: bs)
@@ -115,9 +115,18 @@ public final class AWDLSTMLanguageModel {
     }
 
     /// Mean cross-entropy of predicting `y` from `x` (no gradient), continuing from the carried state.
-    public func loss(x: TokenIDs, y: TokenIDs) throws -> Float {
+    public func loss(x: TokenBatch, y: TokenBatch) throws -> Float {
         let targets = try prepare(x: x, y: y)
-        return Float(decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil) / Double(targets.count))
+        return Float(decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil).loss / Double(targets.count))
+    }
+
+    /// Mean cross-entropy and accuracy (fraction of positions whose largest logit is the target,
+    /// first maximal index as torch.argmax) of predicting `y` from `x`, without gradient and
+    /// without materialising the logits: the decoder's blocked, multi-threaded loss.
+    public func lossAndAccuracy(x: TokenBatch, y: TokenBatch) throws -> (loss: Float, accuracy: Float) {
+        let targets = try prepare(x: x, y: y)
+        let (total, correct) = decoder.crossEntropy(targets: targets, gradScale: 0, dDropped: nil, countCorrect: true)
+        return (Float(total / Double(targets.count)), Float(correct) / Float(targets.count))
     }
 
     /// Forward and backward on one batch: returns the mean cross-entropy and **accumulates** the
@@ -125,23 +134,23 @@ public final class AWDLSTMLanguageModel {
     /// `arAlpha`/`tarBeta` are fastai's `alpha`/`beta` (TextLearner uses 2 and 1; 0 turns a term off).
     /// All terms are in `lastLoss`.
     @discardableResult
-    public func lossAndBackward(x: TokenIDs, y: TokenIDs, arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+    public func lossAndBackward(x: TokenBatch, y: TokenBatch, arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
         let terms = try evaluate(x: x, y: y, arAlpha: arAlpha, tarBeta: tarBeta, backward: true)
         lastLoss = terms
         return terms.crossEntropy
     }
 
     /// The loss terms of one batch without any gradient (dropout follows `isTraining`).
-    public func lossTerms(x: TokenIDs, y: TokenIDs, arAlpha: Float = 0, tarBeta: Float = 0) throws -> LMLoss {
+    public func lossTerms(x: TokenBatch, y: TokenBatch, arAlpha: Float = 0, tarBeta: Float = 0) throws -> LMLoss {
         try evaluate(x: x, y: y, arAlpha: arAlpha, tarBeta: tarBeta, backward: false)
     }
 
-    private func evaluate(x: TokenIDs, y: TokenIDs, arAlpha: Float, tarBeta: Float, backward: Bool) throws -> LMLoss {
+    private func evaluate(x: TokenBatch, y: TokenBatch, arAlpha: Float, tarBeta: Float, backward: Bool) throws -> LMLoss {
         let targets = try prepare(x: x, y: y)
         let T = x.seqLen, bs = x.batchSize, E = config.embSize, n = T * bs
         dBuffer.ensure(n * E)
         let d = dBuffer.pointer
-        let ce = decoder.crossEntropy(targets: targets, gradScale: 1 / Float(n), dDropped: backward ? d : nil) / Double(n)
+        let ce = decoder.crossEntropy(targets: targets, gradScale: 1 / Float(n), dDropped: backward ? d : nil).loss / Double(n)
 
         // AR on the dropped output: α·mean(dropped²) → d dropped += 2α·dropped/(n·E).
         var ar = 0.0
@@ -182,7 +191,7 @@ public final class AWDLSTMLanguageModel {
     }
 
     /// Runs encoder and output dropout, validating targets; returns targets in time-major row order.
-    private func prepare(x: TokenIDs, y: TokenIDs) throws -> [Int] {
+    private func prepare(x: TokenBatch, y: TokenBatch) throws -> [Int] {
         guard x.batchSize == y.batchSize && x.seqLen == y.seqLen else {
             throw ModelError("language model: targets shape [\(y.batchSize), \(y.seqLen)] differs from inputs [\(x.batchSize), \(x.seqLen)]")
         }
@@ -202,7 +211,7 @@ public final class AWDLSTMLanguageModel {
     /// at a time afterwards to continue.
     public func nextTokenLogits(for tokens: [Int]) throws -> [Float] {
         guard !tokens.isEmpty else { throw ModelError("language model: no tokens to feed") }
-        let x = try TokenIDs(batchSize: 1, seqLen: tokens.count, ids: tokens)
+        let x = TokenBatch(batchSize: 1, seqLen: tokens.count, ids: tokens)
         try encoder.run(x)
         decoder.applyDropout(raw: encoder.output, T: tokens.count, bs: 1)
         logitBuffer.ensure(vocabSize)

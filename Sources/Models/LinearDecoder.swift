@@ -116,23 +116,28 @@ public final class LinearDecoder {
         }
     }
 
-    /// Sum over rows of `−log_softmax(logits)[target]`, fused and chunked.
+    /// Sum over rows of `−log_softmax(logits)[target]`, fused and chunked, and with `countCorrect`
+    /// the number of rows whose largest logit is the target's (first maximal index, as torch.argmax).
     /// - Parameters:
     ///   - targets: one target id per row of `dropped`, in the same (time-major) row order.
     ///   - gradScale: factor on the gradient (1/N for a mean loss).
     ///   - dDropped: when not nil, receives `dL/d dropped [N, E]` (overwritten); the weight and
-    ///     bias gradients are accumulated at the same time.
-    func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?) -> Double {
+    ///     bias gradients are accumulated at the same time. Rows are then not counted (`correct` 0).
+    ///   - countCorrect: count the rows predicted right (an argmax search per row; off for the loss alone).
+    func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
+                      countCorrect: Bool = false) -> (loss: Double, correct: Int) {
         WorkSplit.run { width in
-            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped, width: width)
+            crossEntropy(targets: targets, gradScale: gradScale, dDropped: dDropped,
+                         countCorrect: countCorrect && dDropped == nil, width: width)
         }
     }
 
     private func crossEntropy(targets: [Int], gradScale: Float, dDropped: UnsafeMutablePointer<Float>?,
-                              width: Int) -> Double {
+                              countCorrect: Bool, width: Int) -> (loss: Double, correct: Int) {
         let V = vocabSize, E = embSize, N = targets.count
         if dDropped == nil, let block = blockShape(rows: N, width: width) {
-            return lossInBlocks(targets: targets, rows: block.rows, columns: block.columns, width: width)
+            return lossInBlocks(targets: targets, rows: block.rows, columns: block.columns, countCorrect: countCorrect,
+                                width: width)
         }
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
@@ -145,11 +150,13 @@ public final class LinearDecoder {
         let z = chunk.pointer, bg = biasGrad.pointer, src = input
         let partials = partialProducts.pointer
         var partTotals = [Double](repeating: 0, count: width)
-        var total = 0.0
+        var partCorrect = [Int](repeating: 0, count: width)
+        var total = 0.0, correct = 0
         var start = 0
         withBiasValue { biasPointer in
         weight.withValue { w in weight.withGradIf(dDropped != nil && weight.requiresGrad) { wg in
         partTotals.withUnsafeMutableBufferPointer { totals in
+        partCorrect.withUnsafeMutableBufferPointer { hits in
         targets.withUnsafeBufferPointer { tg in
             while start < N {
                 let n = min(rowsPerChunk, N - start), first = start
@@ -161,25 +168,25 @@ public final class LinearDecoder {
                                b: w + vs.lowerBound * E, ldb: E, beta: 0, c: z + vs.lowerBound, ldc: V)
                 }
                 WorkSplit.forEach(n, parts: width) { part, rows in
-                    guard !rows.isEmpty else { totals[part] = 0; return }
-                    var sum = 0.0
+                    guard !rows.isEmpty else { totals[part] = 0; hits[part] = 0; return }
+                    var sum = 0.0, right = 0
                     for r in rows {
                         let row = z + r * V
                         let target = tg[first + r]
-                        let m = biasPointer.map { addBiasAndMax(row, $0, V) } ?? maxElement(row, V)
-                        let zt = row[target]
-                        let s = Self.shiftedExpInPlaceSum(row, V, shift: m)
                         if dDropped != nil {
-                            // softmax − one-hot, scaled for the mean.
-                            let k = gradScale / s
-                            for v in 0..<V { row[v] *= k }
-                            row[target] -= gradScale
+                            // The row becomes (softmax − one-hot) / N, the gradient of the mean.
+                            sum += Softmax.crossEntropyBackward(row, count: V, target: target, scale: gradScale,
+                                                                bias: biasPointer, kernels: .best)
+                        } else {
+                            let (m, s) = SoftmaxKernels.best.maxAndExpSum(row, V, biasPointer)
+                            sum += Double(m) + Foundation.log(Double(s)) - Double(row[target])
+                            if countCorrect && Softmax.firstIndex(of: m, in: row, count: V) == target { right += 1 }
                         }
-                        sum += Double(m + Foundation.log(s) - zt)
                     }
                     totals[part] = sum
+                    hits[part] = right
                 }
-                for part in 0..<width { total += totals[part] }
+                for part in 0..<width { total += totals[part]; correct += hits[part] }
                 if let dDropped {
                     let d = src + first * E
                     // d dropped = dz · W, split along the vocabulary (the inner dimension) so each
@@ -210,11 +217,11 @@ public final class LinearDecoder {
                 }
                 start += n
             }
-        } } } } }
+        } } } } } }
         if wantBias, let bias {
             bias.withGrad { g in for v in 0..<V { g[v] += biasGrad.pointer[v] } }
         }
-        return total
+        return (total, correct)
     }
 
     /// The block of `lossInBlocks` for `rows` rows on `width` workers: at most `blockRows` rows, and
@@ -230,8 +237,10 @@ public final class LinearDecoder {
     /// The loss without gradient, each worker a block of rows at a time, so the logits
     /// never leave the cache: for each tile of the vocabulary, the block's logits (bias, then
     /// `+= dropped · Wᵀ` over the packed `Wᵀ`), then each row's max and sum of exponentials,
-    /// merged into the row's running log-sum-exp (`S ← S·e^(M−M′) + s·e^(m−M′)`, `M′ = max(M, m)`).
-    private func lossInBlocks(targets: [Int], rows R: Int, columns C: Int, width: Int) -> Double {
+    /// merged into the row's running log-sum-exp (`Softmax.merge`), and the row's running argmax
+    /// (a tile's first maximal index, taken when its max beats the running one).
+    private func lossInBlocks(targets: [Int], rows R: Int, columns C: Int, countCorrect: Bool,
+                              width: Int) -> (loss: Double, correct: Int) {
         let V = vocabSize, E = embSize, N = targets.count
         packedWT.update(from: weight, mask: nil, n: V, k: E)
         chunk.ensure(width * R * C)
@@ -245,13 +254,18 @@ public final class LinearDecoder {
         // so the loss does not depend on which worker took which block.
         let blockCount = (N + R - 1) / R
         var blockSums = [Double](repeating: 0, count: blockCount)
+        var blockCorrect = [Int](repeating: 0, count: blockCount)
+        var rowArgmax = [Int](repeating: 0, count: width * R)   // [workers, block rows]: running argmax
         let nextBlock = Mutex<Int>(0)
         withBiasValue { biasPointer in
         blockSums.withUnsafeMutableBufferPointer { sums in
+        blockCorrect.withUnsafeMutableBufferPointer { hits in
+        rowArgmax.withUnsafeMutableBufferPointer { argmaxBase in
         targets.withUnsafeBufferPointer { tg in
             WorkSplit.forEach(width, parts: width) { part, _ in
                 let z = blocks + part * R * C
                 let runMax = stats + part * 3 * R, runSum = runMax + R, targetLogit = runSum + R
+                let best = argmaxBase.baseAddress! + part * R
                 while true {
                     let block = nextBlock.withLock { next in
                         defer { next += 1 }
@@ -264,6 +278,7 @@ public final class LinearDecoder {
                                                    into: rowsBase + part * rowsCount)
                     runMax.update(repeating: -.infinity, count: n)
                     runSum.update(repeating: 0, count: n)
+                    best.update(repeating: -1, count: n)
                     var v0 = 0
                     while v0 < V {
                         let w = min(C, V - v0)
@@ -274,44 +289,27 @@ public final class LinearDecoder {
                         let tileBias = biasPointer.map { $0 + v0 }
                         for r in 0..<n {
                             let row = z + r * C, target = tg[first + r] - v0
-                            if target >= 0 && target < w { targetLogit[r] = row[target] + (tileBias?[target] ?? 0) }
-                            let (m, s) = Self.rowMaxAndExpSum(row, w, bias: tileBias)
-                            let top = max(runMax[r], m)
-                            runSum[r] = runSum[r] * Foundation.exp(runMax[r] - top) + s * Foundation.exp(m - top)
-                            runMax[r] = top
+                            // After this the row holds its logits with the bias.
+                            let tile = SoftmaxKernels.best.maxAndExpSum(row, w, tileBias)
+                            if target >= 0 && target < w { targetLogit[r] = row[target] }
+                            if countCorrect && tile.max > runMax[r] {
+                                best[r] = v0 + Softmax.firstIndex(of: tile.max, in: row, count: w)
+                            }
+                            (runMax[r], runSum[r]) = Softmax.merge((runMax[r], runSum[r]), tile)
                         }
                         v0 += w
                     }
-                    var sum = 0.0
+                    var sum = 0.0, right = 0
                     for r in 0..<n {
                         sum += Double(runMax[r]) + Foundation.log(Double(runSum[r])) - Double(targetLogit[r])
+                        if best[r] == tg[first + r] { right += 1 }
                     }
                     sums[block] = sum
+                    hits[block] = right
                 }
             }
-        } } }
-        return blockSums.reduce(0, +)
-    }
-
-    /// A row's max `m` and `Σ e^(x − m)` for `x = row + bias` (the row may be overwritten): 16
-    /// lanes on AVX-512 CPUs.
-    @inline(__always)
-    private static func rowMaxAndExpSum(_ row: UnsafeMutablePointer<Float>, _ n: Int,
-                                        bias: UnsafePointer<Float>?) -> (Float, Float) {
-        #if arch(x86_64)
-        if GEMM.usesAVX512 { return maxAndShiftedExpSum512(row, n, bias: bias) }
-        #endif
-        let m = bias.map { addBiasAndMax(row, $0, n) } ?? maxElement(row, n)
-        return (m, expShiftedSum(row, n, shift: m))
-    }
-
-    /// `row[i] = e^(row[i] − shift)`, returning their sum: 16 lanes on AVX-512 CPUs.
-    @inline(__always)
-    private static func shiftedExpInPlaceSum(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-        #if arch(x86_64)
-        if GEMM.usesAVX512 { return shiftedExpInPlaceSum512(row, n, shift: shift) }
-        #endif
-        return expShiftedSum(row, n, shift: shift)
+        } } } } }
+        return (blockSums.reduce(0, +), blockCorrect.reduce(0, +))
     }
 
     /// `body` with a pointer to the bias values, or nil without a bias.

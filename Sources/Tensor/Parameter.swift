@@ -16,7 +16,7 @@ public final class Parameter: @unchecked Sendable {
     /// False when the parameter is frozen.
     public var requiresGrad: Bool = true
     /// True once a backward pass has written a gradient. fastai's optimizer skips a
-    /// frozen parameter only if it never had one (spec/training.md).
+    /// frozen parameter only if it never had one (../shared/spec/training.md).
     public var hasGrad: Bool = false
 
     public init(_ name: String, _ value: Tensor) {

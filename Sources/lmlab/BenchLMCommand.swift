@@ -77,8 +77,8 @@ struct BenchLM: ParsableCommand {
         let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers).scaled(dropMult: dropMult)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab, seed: 1)
         var rng = SeededGenerator(seed: 2)
-        func batch() throws -> TokenIDs {
-            try TokenIDs(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
+        func batch() throws -> TokenBatch {
+            TokenBatch(batchSize: bs, seqLen: bptt, ids: (0..<(bs * bptt)).map { _ in Int(rng.next() % UInt64(vocab)) })
         }
         let batches = try (0..<4).map { _ in (try batch(), try batch()) }
         // The learner's Adam, set as the reference script's torch.optim.Adam: β 0.9/0.99, eps 1e-5, no decay.

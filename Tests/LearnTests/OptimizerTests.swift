@@ -73,7 +73,7 @@ import TestSupport
         }
     }
 
-    /// The worked example of spec/training.md 5.
+    /// The worked example of ../shared/spec/training.md 5.
     @Test func adamWorkedExample() {
         let p = Parameter("w", Tensor(shape: [1], data: [1]))
         let opt = Optimizer(groups: [[p]], hypers: [GroupHypers(lr: 0.01, mom: 0.9)])

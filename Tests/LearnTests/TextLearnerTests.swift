@@ -71,6 +71,37 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     #expect(learn.optimizer.states.map(\.gradAvg) == moments)
 }
 
+@Test func lmValidationMatchesTheReferenceOverFullLogits() throws {
+    // The learner's validation goes through the model's blocked loss and argmax; the reference
+    // materialises each batch's [bs, sl, V] logits and takes the scalar Double family on them.
+    let data = try tinyLMData(vocab: tinyVocab, docs: tinyDocs, bs: 3, seqLen: 5)
+    defer { try? FileManager.default.removeItem(at: data.path) }
+    let learn = try languageModelLearner(dls: data, config: small, seed: 3)
+    learn.progress = nil; learn.tableOutput = nil
+    try learn.fitOneCycle(1, lrMax: .value(3e-2))
+    let (loss, metrics) = try learn.validate()
+    let lm = learn.model
+    lm.isTraining = false
+    lm.reset()
+    var total = WeightedAverage(), accuracy = WeightedAverage()
+    for batch in data.validBatches() {
+        let logits = try lm.forward(batch.x).logits
+        let V = lm.vocabSize, n = batch.y.ids.count
+        var ce = 0.0, hits = 0
+        for r in 0..<n {
+            let row = Array(logits.data[(r * V)..<((r + 1) * V)])
+            ce += Softmax.Reference.crossEntropy(row, target: batch.y.ids[r])
+            if Softmax.Reference.argmax(row) == batch.y.ids[r] { hits += 1 }
+        }
+        total.add(Float(ce / Double(n)), rows: batch.x.batchSize)
+        accuracy.add(Float(hits) / Float(n), rows: batch.x.batchSize)
+    }
+    // float32 logits from two product kernels, losses near 3: 1e-5 relative.
+    #expect(abs(loss - total.value!) <= 1e-5 * total.value!, "loss \(loss) vs \(total.value!)")
+    #expect(metrics[0] == accuracy.value!, "accuracy \(metrics[0]) vs \(accuracy.value!)")
+    #expect(accuracy.value! > 0, "the trained model gets some positions right")
+}
+
 @Test func loadRejectsOtherVocabularyArchitectureAndTruncation() throws {
     let data = try tinyLMData(vocab: tinyVocab, docs: tinyDocs)
     defer { try? FileManager.default.removeItem(at: data.path) }

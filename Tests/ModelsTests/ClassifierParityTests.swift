@@ -53,9 +53,9 @@ private struct ClasModelFixture {
         return m
     }
 
-    func x(_ b: String) throws -> TokenIDs {
+    func x(_ b: String) throws -> TokenBatch {
         let t = try data.int("\(b).x")
-        return try TokenIDs(batchSize: t.shape[0], seqLen: t.shape[1], ids: t.data)
+        return TokenBatch(batchSize: t.shape[0], seqLen: t.shape[1], ids: t.data)
     }
     func y(_ b: String) throws -> [Int] { try data.int("\(b).y").data }
 }

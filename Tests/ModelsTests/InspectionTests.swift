@@ -12,11 +12,11 @@ import Models
     static let vocab = 30
 
     /// A model after one training-mode forward call on a fixed batch [3, 5].
-    func tracedModel() throws -> (AWDLSTMLanguageModel, TokenIDs) {
+    func tracedModel() throws -> (AWDLSTMLanguageModel, TokenBatch) {
         let lm = try AWDLSTMLanguageModel(config: Self.config, vocabSize: Self.vocab, seed: 7)
         lm.isTraining = true
         lm.reset()
-        let x = try TokenIDs(rows: [[2, 9, 10, 11, 12], [2, 13, 9, 14, 15], [3, 16, 17, 9, 18]])
+        let x = try TokenBatch(rows: [[2, 9, 10, 11, 12], [2, 13, 9, 14, 15], [3, 16, 17, 9, 18]])
         _ = try lm.forward(x)
         return (lm, x)
     }

@@ -16,8 +16,8 @@ import Tensor
         let bs = 3, T = 4
         var ids = (0..<(bs * T)).map { _ in Int(rng.next() % UInt64(vocab)) }
         ids[2] = 1   // a pad token: no lookup gradient for row 1
-        let x = try TokenIDs(batchSize: bs, seqLen: T, ids: ids)
-        let y = try TokenIDs(batchSize: bs, seqLen: T, ids: (0..<(bs * T)).map { _ in Int(rng.next() % UInt64(vocab)) })
+        let x = TokenBatch(batchSize: bs, seqLen: T, ids: ids)
+        let y = TokenBatch(batchSize: bs, seqLen: T, ids: (0..<(bs * T)).map { _ in Int(rng.next() % UInt64(vocab)) })
         let (alpha, beta): (Float, Float) = (2, 1)
         lm.isTraining = true
         let encRng = lm.encoder.rng, decRng = lm.decoder.rng
@@ -69,9 +69,9 @@ import Tensor
         config.tieWeights = false
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 7, seed: 3)
         #expect(lm.parameters.map(\.name).suffix(2) == ["1.decoder.weight", "1.decoder.bias"])
-        let x = try TokenIDs(rows: [[1, 2, 1], [3, 1, 4]])
+        let x = try TokenBatch(rows: [[1, 2, 1], [3, 1, 4]])
         lm.zeroGrad()
-        try lm.lossAndBackward(x: x, y: try TokenIDs(rows: [[2, 3, 4], [5, 6, 0]]))
+        try lm.lossAndBackward(x: x, y: try TokenBatch(rows: [[2, 3, 4], [5, 6, 0]]))
         let emb = lm.encoder.embedding.grad
         #expect(emb.row(1).data.allSatisfy { $0 == 0 })
         #expect(emb.row(2).data.contains { $0 != 0 })
@@ -81,7 +81,7 @@ import Tensor
     @Test func frozenParametersGetNoGradientAndTrainableOnesAreUnchanged() throws {
         let config = AWDLSTMConfig(embSize: 4, hiddenSize: 6, layers: 3, padToken: 1).scaled(dropMult: 0)
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: 9, seed: 5)
-        let x = try TokenIDs(rows: [[2, 3, 4], [5, 6, 7]]), y = try TokenIDs(rows: [[3, 4, 5], [6, 7, 8]])
+        let x = try TokenBatch(rows: [[2, 3, 4], [5, 6, 7]]), y = try TokenBatch(rows: [[3, 4, 5], [6, 7, 8]])
         lm.reset()
         lm.zeroGrad()
         try lm.lossAndBackward(x: x, y: y)

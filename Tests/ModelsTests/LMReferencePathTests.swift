@@ -7,7 +7,7 @@ import Tensor
 /// directly from the equations, on random weights.
 @Suite struct LMReferencePathTests {
     /// Naive forward: batch-first, scalar loops, double accumulation. Returns logits `[bs][T][V]`.
-    func naiveLogits(_ sd: [String: Tensor], config: AWDLSTMConfig, x: TokenIDs,
+    func naiveLogits(_ sd: [String: Tensor], config: AWDLSTMConfig, x: TokenBatch,
                      h0: [[[Double]]]? = nil) -> [[[Double]]] {
         let emb = sd["0.encoder.weight"]!
         let E = config.embSize
@@ -47,14 +47,14 @@ import Tensor
         } }
     }
 
-    func randomModel(seed: UInt64, batchSize: Int = 4, seqLen: Int = 6) throws -> (AWDLSTMLanguageModel, TokenIDs, TokenIDs) {
+    func randomModel(seed: UInt64, batchSize: Int = 4, seqLen: Int = 6) throws -> (AWDLSTMLanguageModel, TokenBatch, TokenBatch) {
         let config = AWDLSTMConfig(embSize: 5, hiddenSize: 7, layers: 3, padToken: 1)
         let V = 23, n = batchSize * seqLen
         let lm = try AWDLSTMLanguageModel(config: config, vocabSize: V, seed: seed)
         var rng = SeededGenerator(seed: seed + 1)
         lm.decoder.bias!.value = Tensor.uniform([V], low: -0.3, high: 0.3, using: &rng)
-        let x = try TokenIDs(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
-        let y = try TokenIDs(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
+        let x = TokenBatch(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
+        let y = TokenBatch(batchSize: batchSize, seqLen: seqLen, ids: (0..<n).map { _ in Int(rng.next() % UInt64(V)) })
         return (lm, x, y)
     }
 
@@ -79,6 +79,11 @@ import Tensor
             }
         }
         ce /= Double(x.batchSize * x.seqLen)
+        var hits = 0
+        for b in 0..<x.batchSize {
+            for t in 0..<x.seqLen where Softmax.Reference.argmax(naive[b][t].map(Float.init)) == y[b, t] { hits += 1 }
+        }
+        let accuracy = Float(hits) / Float(x.batchSize * x.seqLen)
         // Every way of computing the loss without gradient: chunks of 5 rows through sgemm
         // (several chunks and a ragged last one), blocks of 10 rows over the packed weight with
         // the whole vocabulary in one tile, and blocks whose vocabulary comes in tiles of 16
@@ -94,8 +99,11 @@ import Tensor
             #expect((shape != nil) == (blockRows > 0))
             if let shape { #expect(shape.rows == 10 && N % 10 != 0 && shape.columns == min(V, tile)) }
             lm.reset()
-            let fused = try lm.loss(x: x, y: y)
+            let (fused, fusedAccuracy) = try lm.lossAndAccuracy(x: x, y: y)
             #expect(abs(Double(fused) - ce) <= 1e-5 * ce, "\(path): fused \(fused) vs naive \(ce)")
+            // The running argmax across tiles: the same positions as the naive logits' argmax
+            // (random weights leave no near-ties at float32 resolution here).
+            #expect(fusedAccuracy == accuracy, "\(path): accuracy \(fusedAccuracy) vs naive \(accuracy)")
         }
         // The packed weight follows a change of the weight (as a validation pass after a step).
         lm.decoder.weight.value = Tensor.uniform(lm.decoder.weight.shape, low: -0.5, high: 0.5, using: &rng)
@@ -186,11 +194,11 @@ import Tensor
         _ = try lm.forward(x)
         #expect(lm.encoder.hiddenState[0].h.shape == [1, 4, lm.config.hiddenSize])
         // Larger batch without reset: rows 0..<4 continue, rows 4 and 5 start from zero state.
-        let bigger = try TokenIDs(batchSize: 6, seqLen: 2, ids: Array(repeating: 3, count: 12))
+        let bigger = TokenBatch(batchSize: 6, seqLen: 2, ids: Array(repeating: 3, count: 12))
         let big = try lm.forward(bigger).logits
         #expect(lm.encoder.hiddenState[0].h.shape == [1, 6, lm.config.hiddenSize])
         lm.reset()
-        let fromZero = try lm.forward(try TokenIDs(batchSize: 1, seqLen: 2, ids: [3, 3])).logits
+        let fromZero = try lm.forward(TokenBatch(batchSize: 1, seqLen: 2, ids: [3, 3])).logits
         // Same computation from zeros: identical up to GEMM blocking (1e-6 absolute).
         #expect(closeness(big.row(5).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok)
         #expect(!closeness(big.row(0).data, fromZero.row(0).data, rtol: 0, atol: 1e-6).ok, "row 0 carried state")

@@ -19,7 +19,7 @@ import TestSupport
     }
 
     @Test func parameterCountOfTheDefaultModel() throws {
-        // spec/model.md 2.1: 44,336,488 parameters for V = 60,008. Count from shapes (no allocation of the real model).
+        // ../shared/spec/model.md 2.1: 44,336,488 parameters for V = 60,008. Count from shapes (no allocation of the real model).
         let c = AWDLSTMConfig.languageModel
         var n = 60_008 * c.embSize + 60_008
         for l in 0..<c.layers {
@@ -100,11 +100,11 @@ import TestSupport
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }
-        #expect(message { _ = try lm.forward(try TokenIDs(rows: [[1, 2], [3, 10]])) }
+        #expect(message { _ = try lm.forward(try TokenBatch(rows: [[1, 2], [3, 10]])) }
                 == "input token id 10 at [1, 1] is outside the vocabulary 0..<10")
-        #expect(message { _ = try lm.loss(x: try TokenIDs(rows: [[1, 2]]), y: try TokenIDs(rows: [[-1, 2]])) }
+        #expect(message { _ = try lm.loss(x: try TokenBatch(rows: [[1, 2]]), y: try TokenBatch(rows: [[-1, 2]])) }
                 == "target token id -1 at [0, 0] is outside the vocabulary 0..<10")
-        #expect(message { _ = try TokenIDs(rows: [[1, 2], [3]]) } == "token batch: row 1 has 1 ids, row 0 has 2")
+        #expect(message { _ = try TokenBatch(rows: [[1, 2], [3]]) } == "token batch: row 1 has 1 ids, row 0 has 2")
         #expect(message { _ = try lm.nextTokenLogits(for: []) } == "language model: no tokens to feed")
         #expect(message { _ = try AWDLSTMLanguageModel(config: AWDLSTMConfig(weightP: 1), vocabSize: 10) }
                 == "config: weight_p must be in [0, 1), got 1.0")

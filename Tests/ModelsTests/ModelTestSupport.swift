@@ -72,8 +72,8 @@ struct LMFixture {
     }
 }
 
-func tokenIDs(_ t: IntTensor) throws -> TokenIDs {
-    try TokenIDs(batchSize: t.shape[0], seqLen: t.shape[1], ids: t.data)
+func tokenIDs(_ t: IntTensor) throws -> TokenBatch {
+    TokenBatch(batchSize: t.shape[0], seqLen: t.shape[1], ids: t.data)
 }
 
 /// Gradient parity at the spec's tolerance: elementwise `|a − e| ≤ rtol · max(|e|, floor)` with

@@ -69,24 +69,21 @@ private struct ClasFixture {
     }
 }
 
-/// Mean cross-entropy and its gradient with respect to the logits.
+/// Mean cross-entropy and its gradient with respect to the logits (the family's scalar reference).
 private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor) {
     let (n, c) = (logits.shape[0], logits.shape[1])
     var loss: Double = 0
-    var g = [Float](repeating: 0, count: n * c)
+    var g: [Float] = []
     for i in 0..<n {
         let row = Array(logits.data[i * c ..< (i + 1) * c])
-        let m = row.max()!
-        let z = row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
-        loss += Foundation.log(z) - Double(row[targets[i]] - m)
-        for j in 0..<c { g[i * c + j] = Float(Foundation.exp(Double(row[j] - m)) / z) / Float(n) }
-        g[i * c + targets[i]] -= 1 / Float(n)
+        loss += Softmax.Reference.crossEntropy(row, target: targets[i])
+        g += Softmax.Reference.crossEntropyBackward(row, target: targets[i], scale: 1 / Double(n)).map(Float.init)
     }
     return (Float(loss / Double(n)), Tensor(shape: [n, c], data: g))
 }
 
 @Test func poolingMatchesSpecExample() {
-    // spec/model.md 3.2: T' = 6, bptt 3, values 6…11, mask T T T F F T (T = pad) → last 10, max 10, mean 9.5.
+    // ../shared/spec/model.md 3.2: T' = 6, bptt 3, values 6…11, mask T T T F F T (T = pad) → last 10, max 10, mean 9.5.
     let out = Tensor(shape: [1, 6, 1], data: [6, 7, 8, 9, 10, 11])
     let (p, _) = MaskedConcatPool.forward(out, padMask: [true, true, true, false, false, true], bptt: 3)
     #expect(p.data == [10, 10, 9.5])

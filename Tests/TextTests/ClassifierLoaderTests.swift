@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Testing
 import TestSupport
 @testable import Text
@@ -24,13 +25,13 @@ import TestSupport
         #expect(epoch.batches[b] == (try FX.ints(expected, "positions")), "batch \(b) positions")
         let (x, y) = epoch[b]
         let maxLen: Int = try FX.get(expected, "max_len")
-        #expect(x.columns == maxLen, "batch \(b) width")
+        #expect(x.seqLen == maxLen, "batch \(b) width")
         let pads = try FX.intRows(expected, "pad_front_back")
         for (r, i) in epoch.batches[b].enumerated() {
             let (f, k) = padCounts(length: docs[i].count, maxLength: maxLen, seqLen: dl.seqLen)
             #expect([f, k] == pads[r], "batch \(b) row \(r) pads")
         }
-        #expect(x == (try TokenBatch(FX.intRows(expected, "x"))), "batch \(b) x")
+        #expect(x == (try TokenBatch(rows: FX.intRows(expected, "x"))), "batch \(b) x")
         #expect(y == (try FX.ints(expected, "y")), "batch \(b) y")
         #expect(y.map { labelVocab[$0] } == (try FX.strings(expected, "y_labels")), "batch \(b) labels")
     }

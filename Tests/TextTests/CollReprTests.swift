@@ -27,7 +27,7 @@ import TestSupport
     }
 }
 
-/// Python repr rules for single strings (spec data.md §2 examples).
+/// Python repr rules for single strings (../shared/spec/data.md §2 examples).
 @Test func pythonStringRepr() {
     #expect("▁".pythonRepr == "'▁'")
     #expect("é".pythonRepr == "'é'")

@@ -66,7 +66,7 @@ private let sampleURL = Fixtures.packageRoot.appendingPathComponent("Datasets/im
     #expect(dls.train.epoch(0).count == 1600 / 64)
     let longest = dls.train.lengths.max()
     let (x0, _) = dls.train.epoch(0)[0]
-    #expect(x0.columns == longest)
+    #expect(x0.seqLen == longest)
     let validLens = dls.valid.epoch(0).batches.flatMap { $0 }.map { dls.valid.lengths[$0] }
     #expect(validLens == validLens.sorted(by: >))
     let firstValid = dls.validItems[0]

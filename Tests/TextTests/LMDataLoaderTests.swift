@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Testing
 import TestSupport
 @testable import Text
@@ -27,8 +28,8 @@ private func checkRun(_ run: [String: Any], docs: [[Int]], label: String) throws
     #expect(epoch.count == batches.count, "\(label) batch count")
     for (b, expected) in batches.enumerated() where b < epoch.count {
         let (x, y) = epoch[b]
-        #expect(x == (try TokenBatch(FX.intRows(expected, "x"))), "\(label) batch \(b) x")
-        #expect(y == (try TokenBatch(FX.intRows(expected, "y"))), "\(label) batch \(b) y")
+        #expect(x == (try TokenBatch(rows: FX.intRows(expected, "x"))), "\(label) batch \(b) x")
+        #expect(y == (try TokenBatch(rows: FX.intRows(expected, "y"))), "\(label) batch \(b) y")
     }
     return epoch
 }

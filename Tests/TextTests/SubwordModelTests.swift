@@ -112,7 +112,7 @@ enum SubwordFixtures {
     #expect(model.decode(pieces: [model.pieces[model.unkId]]) == model.proto.trainerSpec.unkSurface)
 }
 
-/// Documented behaviour of nmt_nfkc (spec C.3), checked only for models using that rule set.
+/// Documented behaviour of nmt_nfkc (../shared/spec/tokenization.md C.3), checked only for models using that rule set.
 @Test func subwordNormalizerNmtNfkcExamples() throws {
     let model = try SubwordFixtures.model()
     guard model.proto.normalizerSpec.name == "nmt_nfkc" else { return }

@@ -2,7 +2,7 @@ import Tensor
 
 /// fastai's `SentenceEncoder`: runs an `AWDLSTM` over a padded classifier batch `[bs, T]` in
 /// chunks of `bptt` columns and keeps the outputs of the chunks that start within the last
-/// `maxLen` columns (spec/model.md 3.1).
+/// `maxLen` columns (../shared/spec/model.md 3.1).
 ///
 /// Each chunk runs on the **first** `k` rows, `k` = number of rows whose token at the chunk's
 /// first column is not padding (fastai's rule, reproduced literally). The state is carried from
@@ -30,7 +30,7 @@ public final class SentenceEncoder {
         let entry: AWDLSTM.Snapshot?
     }
     private var chunks: [Chunk] = []
-    private var input: TokenIDs?
+    private var input: TokenBatch?
     private var keptLength = 0
 
     public init(module: AWDLSTM, bptt: Int, maxLen: Int, padIndex: Int? = nil) {
@@ -42,7 +42,7 @@ public final class SentenceEncoder {
 
     /// Outputs of the kept chunks `[bs, T', E]` (zero rows where a chunk did not run a row) and
     /// the pad mask of the same columns, row-major `[bs*T']` (true = pad).
-    public func forward(_ x: TokenIDs) throws -> (outputs: Tensor, padMask: [Bool]) {
+    public func forward(_ x: TokenBatch) throws -> (outputs: Tensor, padMask: [Bool]) {
         try x.validate(vocabSize: module.vocabSize)
         let bs = x.batchSize, T = x.seqLen, E = module.config.embSize
         module.reset()
@@ -114,10 +114,10 @@ public final class SentenceEncoder {
         chunks.map { ($0.start, $0.end, $0.rows, $0.keptOffset != nil) }
     }
 
-    private func subBatch(_ x: TokenIDs, rows: Int, start: Int, end: Int) throws -> TokenIDs {
+    private func subBatch(_ x: TokenBatch, rows: Int, start: Int, end: Int) throws -> TokenBatch {
         let T = x.seqLen, w = end - start
         var ids = [Int](repeating: 0, count: rows * w)
         for b in 0..<rows { for t in 0..<w { ids[b * w + t] = x.ids[b * T + start + t] } }
-        return try TokenIDs(batchSize: rows, seqLen: w, ids: ids)
+        return TokenBatch(batchSize: rows, seqLen: w, ids: ids)
     }
 }

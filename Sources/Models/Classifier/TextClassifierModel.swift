@@ -62,7 +62,7 @@ public final class TextClassifierModel {
     // MARK: forward / backward
 
     /// Logits `[bs, classes]` for a padded batch; keeps what `backward` needs.
-    public func forward(_ x: TokenIDs) throws -> Tensor {
+    public func forward(_ x: TokenBatch) throws -> Tensor {
         let (outs, mask) = try encoder.forward(x)
         let (logits, cache) = try head.forward(outs, padMask: mask, training: isTraining, rng: &rng)
         headCache = cache
@@ -83,20 +83,14 @@ public final class TextClassifierModel {
         if let bad = y.first(where: { $0 < 0 || $0 >= c }) {
             throw ModelError("classifier: target \(bad) outside 0..<\(c)")
         }
-        var g = [Float](repeating: 0, count: bs * c)
+        var g = logits
         var total = 0.0
-        for b in 0..<bs {
-            let row = Array(logits.data[(b * c)..<((b + 1) * c)])
-            let m = row.max() ?? 0
-            var s = 0.0
-            for v in row { s += Foundation.exp(Double(v - m)) }
-            let lse = Double(m) + Foundation.log(s)
-            total += lse - Double(row[y[b]])
-            for k in 0..<c {
-                g[b * c + k] = Float(Foundation.exp(Double(row[k]) - lse) - (k == y[b] ? 1 : 0)) / Float(bs)
+        g.data.withUnsafeMutableBufferPointer { p in
+            for b in 0..<bs {
+                total += Softmax.crossEntropyBackward(p.baseAddress! + b * c, count: c, target: y[b], scale: 1 / Float(bs))
             }
         }
-        return (Float(total / Double(bs)), Tensor(shape: [bs, c], data: g))
+        return (Float(total / Double(bs)), g)
     }
 
     /// Forward + backward on one batch: returns the mean cross-entropy and **accumulates** the
@@ -104,7 +98,7 @@ public final class TextClassifierModel {
     /// (AR and TAR act on the kept encoder outputs, as fastai's callbacks on the classifier; TAR
     /// is skipped for a single-row batch, fastai's quirk).
     @discardableResult
-    public func lossAndBackward(x: TokenIDs, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+    public func lossAndBackward(x: TokenBatch, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
         let logits = try forward(x)
         let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
         guard let cache = headCache, let outs = lastOutputs else { throw ModelError("classifier: no forward state") }

@@ -133,22 +133,22 @@ public struct LMEpoch: RandomAccessCollection, Sendable {
     public subscript(b: Int) -> (x: TokenBatch, y: TokenBatch) {
         let g = geometry
         let w = g.width(ofBatch: b)
-        var x = [Int32](repeating: 0, count: g.bs * w)
-        var y = [Int32](repeating: 0, count: g.bs * w)
+        var x = [Int](repeating: 0, count: g.bs * w)
+        var y = [Int](repeating: 0, count: g.bs * w)
         stream.withUnsafeBufferPointer { s in
             x.withUnsafeMutableBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
                     for r in 0..<g.bs {
                         let start = g.rowStart(r) + b * g.seqLen
                         for c in 0..<w {
-                            xp[r * w + c] = s[start + c]
-                            yp[r * w + c] = s[start + c + 1]
+                            xp[r * w + c] = Int(s[start + c])
+                            yp[r * w + c] = Int(s[start + c + 1])
                         }
                     }
                 }
             }
         }
-        return (TokenBatch(rows: g.bs, columns: w, ids: x), TokenBatch(rows: g.bs, columns: w, ids: y))
+        return (TokenBatch(batchSize: g.bs, seqLen: w, ids: x), TokenBatch(batchSize: g.bs, seqLen: w, ids: y))
     }
 }
 

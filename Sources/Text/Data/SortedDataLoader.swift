@@ -117,15 +117,15 @@ public struct SortedDataLoader: Sendable {
     /// One padded batch from dataset indices: `x` is `[k, maxLen]`, `y` the labels.
     public func batch(_ indices: [Int]) -> (x: TokenBatch, y: [Int]) {
         let maxLen = indices.map { documents[$0].count }.max() ?? 0
-        var ids = [Int32](repeating: padIndex, count: indices.count * maxLen)
+        var ids = [Int](repeating: Int(padIndex), count: indices.count * maxLen)
         for (r, i) in indices.enumerated() {
             let doc = documents[i]
             let (front, _) = padCounts(length: doc.count, maxLength: maxLen, seqLen: seqLen)
             // pad-first: [front pads] doc [back pads]; otherwise doc first, all pads after.
             let offset = r * maxLen + (padFirst ? front : 0)
-            for (c, t) in doc.enumerated() { ids[offset + c] = t }
+            for (c, t) in doc.enumerated() { ids[offset + c] = Int(t) }
         }
-        return (TokenBatch(rows: indices.count, columns: maxLen, ids: ids), indices.map { labels[$0] })
+        return (TokenBatch(batchSize: indices.count, seqLen: maxLen, ids: ids), indices.map { labels[$0] })
     }
 }
 

@@ -125,7 +125,7 @@ public struct LMDataLoaders: Sendable {
     public func showBatch(maxN: Int = 2, epoch: Int = 0, width: Int = 100, truncAt: Int = 150) -> String {
         let e = train.epoch(epoch)
         guard let (x, y) = e.first else { return "(no batches)" }
-        let rows = (0..<min(maxN, x.rows)).map { r in
+        let rows = (0..<min(maxN, x.batchSize)).map { r in
             [BatchDisplay.text(vocab.decode(x.row(r)), truncAt: truncAt),
              BatchDisplay.text(vocab.decode(y.row(r)), truncAt: truncAt)]
         }
@@ -204,8 +204,8 @@ public struct ClassifierDataLoaders: Sendable {
     public func showBatch(maxN: Int = 3, epoch: Int = 0, width: Int = 100, truncAt: Int = 150) -> String {
         let e = train.epoch(epoch)
         guard let (x, y) = e.first else { return "(no batches)" }
-        let pad = Int32(train.padIndex)
-        let rows = (0..<min(maxN, x.rows)).map { r in
+        let pad = Int(train.padIndex)
+        let rows = (0..<min(maxN, x.batchSize)).map { r in
             [BatchDisplay.text(vocab.decode(x.row(r).filter { $0 != pad }), truncAt: truncAt), labelVocab[y[r]]]
         }
         return TextTable.render(header: ["text", "category"], rows: rows, width: width)

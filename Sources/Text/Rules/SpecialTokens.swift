@@ -18,8 +18,4 @@ public enum SpecialTokens {
 
     /// Id of `xxunk` in every vocabulary built by `Vocab(counter:…)`.
     public static let unkID = 0
-    /// Id of `xxpad`.
-    public static let padID = 1
-    /// Id of `xxbos`.
-    public static let bosID = 2
 }

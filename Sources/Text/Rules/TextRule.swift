@@ -41,10 +41,6 @@ public struct TextRule: Sendable {
         fixHTML, replaceRep, replaceWrep, specAddSpaces, rmUselessSpaces, replaceAllCaps, replaceMaj, lowercase,
     ]
 
-    /// The first five rules (the clean-up rules, before any case handling): the fixture's
-    /// `pre_rules_text` stage.
-    public static let cleanup: [TextRule] = Array(defaults.prefix(5))
-
     /// Applies `rules` in order.
     public static func apply(_ rules: [TextRule], to text: String) -> String {
         String(scalars: apply(rules, scalars: text.scalarArray))

@@ -1,4 +1,4 @@
-/// spaCy's tokenizer algorithm (spec tokenization.md B.1–B.2) on code points, without a cache
+/// spaCy's tokenizer algorithm (../shared/spec/tokenization.md B.1–B.2) on code points, without a cache
 /// and without the final matcher pass. `WordTokenizer` adds both.
 struct SpanTokenizer: Sendable {
     let specialCases: [String: [String]]

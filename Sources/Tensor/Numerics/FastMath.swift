@@ -1,5 +1,6 @@
 /// Branch-free float32 `exp`, `sigmoid` and `tanh` for the hot loops, written so LLVM can
-/// vectorise the loops that call them (libm's `expf` is an opaque call per element).
+/// vectorise the loops that call them (libm's `expf` is an opaque call per element). Public and
+/// `@inlinable` so the LSTM cell in Models and the softmax family here inline them as before.
 ///
 /// `fastExp` is Cephes' `expf`: `x = n·ln2 + r`, `e^r ≈ 1 + r + r²·P(r)` with P of degree 5 on
 /// |r| ≤ ln2/2, and `2^n` built in the exponent bits, every step a fused multiply-add (Swift
@@ -7,8 +8,8 @@
 /// the LSTM cell's critical path). Relative error ≈ 2 ulp over the clamped range [−87.3, 88]
 /// (below it the result is ≈ 1e-38 instead of a denormal or 0, which is harmless in a softmax
 /// or a sigmoid). The tests compare against the libm results.
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastExp(_ x: Float) -> Float {
     let lo: Float = -87.33654, hi: Float = 88
     let xc = x < lo ? lo : (x > hi ? hi : x)
     // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (no float→int conversion traps).
@@ -28,17 +29,17 @@ func fastExp(_ x: Float) -> Float {
 }
 
 /// `1 / (1 + e^−x)`.
-@inline(__always)
-func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
+@inlinable @inline(__always)
+public func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
 
 /// `tanh x = 1 − 2 / (e^{2x} + 1)`; absolute error ≈ 1e-7 (relative error grows only for |x| < 1e-3,
 /// where the value itself is tiny).
-@inline(__always)
-func fastTanh(_ x: Float) -> Float { 1 - 2 / (fastExp(2 * x) + 1) }
+@inlinable @inline(__always)
+public func fastTanh(_ x: Float) -> Float { 1 - 2 / (fastExp(2 * x) + 1) }
 
 /// Largest element of `p[0..<n]` (n ≥ 1), eight lanes at a time.
-@inline(__always)
-func maxElement(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+@inlinable @inline(__always)
+public func maxElement(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     var i = 0
     var m = p[0]
     if n >= 8 {
@@ -57,8 +58,8 @@ func maxElement(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 }
 
 /// Sum of `p[0..<n]`, eight lanes at a time.
-@inline(__always)
-func sumElements(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+@inlinable @inline(__always)
+public func sumElements(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = SIMD8<Float>()
     var i = 0
     while i + 8 <= n {
@@ -72,17 +73,17 @@ func sumElements(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 
 // MARK: - Eight lanes at a time
 
-typealias Float8 = SIMD8<Float>
+public typealias Float8 = SIMD8<Float>
 
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnaligned(as: Float8.self) }
+@inlinable @inline(__always)
+public func load8(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnaligned(as: Float8.self) }
 
-@inline(__always)
-func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self) }
+@inlinable @inline(__always)
+public func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self) }
 
 /// `fastExp` on eight lanes (same algorithm and constants).
-@inline(__always)
-func fastExp(_ x: Float8) -> Float8 {
+@inlinable @inline(__always)
+public func fastExp(_ x: Float8) -> Float8 {
     // Clamp with lane selects (the generic pointwiseMin/Max are not reliably inlined).
     let lo = Float8(repeating: -87.33654), hi = Float8(repeating: 88)
     let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
@@ -100,15 +101,15 @@ func fastExp(_ x: Float8) -> Float8 {
     return er * unsafeBitCast(bits, to: Float8.self)
 }
 
-@inline(__always)
-func fastSigmoid(_ x: Float8) -> Float8 { 1 / (1 + fastExp(-x)) }
+@inlinable @inline(__always)
+public func fastSigmoid(_ x: Float8) -> Float8 { 1 / (1 + fastExp(-x)) }
 
-@inline(__always)
-func fastTanh(_ x: Float8) -> Float8 { 1 - 2 / (fastExp(2 * x) + 1) }
+@inlinable @inline(__always)
+public func fastTanh(_ x: Float8) -> Float8 { 1 - 2 / (fastExp(2 * x) + 1) }
 
 /// `p[i] = e^(p[i] − shift)` in place.
-@inline(__always)
-func expShifted(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) {
+@inlinable @inline(__always)
+public func expShifted(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) {
     var i = 0
     while i + 8 <= n {
         store8(fastExp(load8(p + i) - shift), p + i)
@@ -119,8 +120,8 @@ func expShifted(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) {
 
 /// `p[i] += bias[i]` and returns the largest result (n ≥ 1): the decoder's bias add fused into
 /// the log-softmax max pass, so the logits GEMM needs no pre-filled output.
-@inline(__always)
-func addBiasAndMax(_ p: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ n: Int) -> Float {
+@inlinable @inline(__always)
+public func addBiasAndMax(_ p: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ n: Int) -> Float {
     var i = 0
     var m = -Float.infinity
     if n >= 8 {
@@ -144,20 +145,34 @@ func addBiasAndMax(_ p: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float
 }
 
 /// `expShifted` and `sumElements` in one pass (same lane order, so the same sum).
-@inline(__always)
-func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+@inlinable @inline(__always)
+public func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    shiftedExpSum(p, n, shift: shift, storing: true)
+}
+
+/// `Σ e^(p[i] − shift)` without writing the exponentials (same lane order as `expShiftedSum`,
+/// so the same sum).
+@inlinable @inline(__always)
+public func shiftedExpSum(_ p: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
+    shiftedExpSum(UnsafeMutablePointer(mutating: p), n, shift: shift, storing: false)
+}
+
+/// The loop of both: `storing` is a constant at each call, so the branch folds away.
+@inlinable @inline(__always)
+func shiftedExpSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float, storing: Bool) -> Float {
     var acc = Float8()
     var i = 0
     while i + 8 <= n {
         let e = fastExp(load8(p + i) - shift)
-        store8(e, p + i)
+        if storing { store8(e, p + i) }
         acc += e
         i += 8
     }
     var s = acc.sum()
     while i < n {
-        p[i] = fastExp(p[i] - shift)
-        s += p[i]
+        let e = fastExp(p[i] - shift)
+        if storing { p[i] = e }
+        s += e
         i += 1
     }
     return s

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Models
+import Tensor
 
 /// The branch-free exp/sigmoid/tanh used in the hot loops against libm.
 @Suite struct FastMathTests {
@@ -53,7 +53,10 @@ import Testing
             #expect(row == added)
             #expect(m == added.max()!)
             var separate = added
+            let sumOnly = row.withUnsafeBufferPointer { shiftedExpSum($0.baseAddress!, n, shift: m) }
+            #expect(row == added, "shiftedExpSum leaves the row alone")
             let s = row.withUnsafeMutableBufferPointer { expShiftedSum($0.baseAddress!, n, shift: m) }
+            #expect(s == sumOnly)
             separate.withUnsafeMutableBufferPointer { expShifted($0.baseAddress!, n, shift: m) }
             // Same per-element exp and the same lane order of the sum: bit-identical.
             #expect(row == separate)
