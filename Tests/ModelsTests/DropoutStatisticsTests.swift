@@ -50,7 +50,7 @@ import Models
         var emb: [[Float]] = [], inp: [[Float]] = [], hid: [[Float]] = [], out: [[Float]] = []
         var weight: [[[Float]]] = [[], []]
         for _ in 0..<Self.calls {
-            let x = try TokenIDs(rows: (0..<bs).map { _ in (0..<T).map { _ in Int(rng.next() % UInt64(Self.vocab)) } })
+            let x = try TokenBatch(rows: (0..<bs).map { _ in (0..<T).map { _ in Int(rng.next() % UInt64(Self.vocab)) } })
             lm.reset()
             _ = try lm.forward(x)
             let m = lm.lastDropoutMasks

@@ -12,8 +12,8 @@ import Tensor
     }
     // Three chunks of 4 columns; the second row is padded in front (pad_first), so the first
     // chunk runs on one row only.
-    let x1 = try TokenIDs(rows: [[2, 5, 6, 7, 8, 9, 10, 11, 12, 13], [1, 1, 1, 1, 2, 5, 9, 4, 3, 7]])
-    let x2 = try TokenIDs(rows: [[2, 9, 8, 7, 6, 5], [2, 4, 4, 3, 1, 1]])
+    let x1 = try TokenBatch(rows: [[2, 5, 6, 7, 8, 9, 10, 11, 12, 13], [1, 1, 1, 1, 2, 5, 9, 4, 3, 7]])
+    let x2 = try TokenBatch(rows: [[2, 9, 8, 7, 6, 5], [2, 4, 4, 3, 1, 1]])
     let trainable = try model(), frozen = try model()
     for p in frozen.encoder.module.parameters { p.requiresGrad = false }
     for (x, y) in [(x1, [1, 0]), (x2, [0, 1])] {
