@@ -231,6 +231,18 @@ enum LearnBindings {
         return .name(name)
     }
 
+    /// The checked generation arguments of both `predict`s (a learner's and a loaded one's):
+    /// n_words in 0...10000, a positive finite temperature, and the seed or the session's next.
+    static func generation(_ a: Arguments) throws -> (n: Int, temperature: Double, seed: UInt64) {
+        let n = try a.int("n_words")
+        guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
+        let temp = try a.double("temperature")
+        guard temp > 0 else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
+        guard temp.isFinite else { throw a.error("temperature must be finite, got \(Value.formatFloat(temp))") }
+        let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
+        return (n, temp, seed)
+    }
+
     /// The chapter passes `AWD_LSTM`; it is the one architecture LMLab builds, so anything else
     /// (`'GPT'`, `5`, `None`) is an error rather than silently ignored.
     static func checkArch(_ a: Arguments) throws {
@@ -436,13 +448,8 @@ enum LearnBindings {
             .method("predict", "continue a text with n_words sampled words (seeded: same seed, same words)", predictLM,
                     example: "learn.predict('I liked this movie because', 40, temperature=0.75, seed=0)") { l, a in
                 let text = try a.string("text")
-                let n = try a.int("n_words")
-                guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
-                let temp = try a.double("temperature")
-                guard temp > 0 else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
-                guard temp.isFinite else { throw a.error("temperature must be finite, got \(Value.formatFloat(temp))") }
-                let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
-                return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)
+                let g = try generation(a)
+                return .string(try l.predict(text: text, nWords: g.n, temperature: g.temperature, seed: g.seed).text)
             }
             .method("save_encoder", "write the encoder only (no decoder, no optimizer) for a classifier",
                     [Param("name", "a name inside models/ (str, may hold '/'), or a Path anywhere"),
@@ -496,13 +503,8 @@ enum LearnBindings {
                 let text = try a.string("text")
                 switch l {
                 case .languageModel:
-                    let n = try a.int("n_words")
-                    guard n >= 0, n <= 10_000 else { throw a.error("n_words must be between 0 and 10000, got \(n)") }
-                    let temp = try a.double("temperature")
-                    guard temp > 0 else { throw a.error("temperature must be positive, got \(Value.formatFloat(temp))") }
-                    guard temp.isFinite else { throw a.error("temperature must be finite, got \(Value.formatFloat(temp))") }
-                    let seed = try a.optionalInt("seed").map { UInt64(bitPattern: Int64($0)) } ?? a.session.rng.next()
-                    return .string(try l.predict(text: text, nWords: n, temperature: temp, seed: seed).text)
+                    let g = try generation(a)
+                    return .string(try l.predict(text: text, nWords: g.n, temperature: g.temperature, seed: g.seed).text)
                 case .classifier(_, _, _, let labels):
                     let (label, probs) = try l.predict(text: text)
                     return .tuple([.string(label), .int(labels.firstIndex(of: label) ?? 0), .tensor(Tensor(shape: [probs.count], data: probs))])
