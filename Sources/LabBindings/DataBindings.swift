@@ -31,6 +31,7 @@ enum DataBindings {
         let bs = Param("bs", .int, default: 64, "rows per batch")
         let seqLen = Param("seq_len", .int, default: 72, "tokens per row of a batch")
         let seed = Param("seed", .int, default: 42, "the random split and shuffling")
+        let backwards = Param("backwards", .bool, default: false, "reverse every numericalized text (fastai's reverse_text), for a backward model")
         let maxN = { (n: Int) in Param("max_n", .int, default: .int(n), "how many rows to show") }
         let width = Param("width", .int, default: 100, "characters per text (20 to 10000)")
         func path(_ v: Value, _ what: String) throws -> PathValue {
@@ -182,7 +183,7 @@ enum DataBindings {
             .attribute("n_valid", "number of validation texts") { .int($0.validItems.count) }
             .display { d in
                 "LMDataLoaders: \(plural(d.trainItems.count, "train text")) (\(plural(d.train.count, "batch"))), \(plural(d.validItems.count, "valid text")) (\(plural(d.valid.count, "batch"))), "
-                    + "bs \(d.train.bs), seq_len \(d.train.seqLen), vocab \(d.vocab.count)"
+                    + "bs \(d.train.bs), seq_len \(d.train.seqLen), vocab \(d.vocab.count)" + (d.backwards ? ", backwards" : "")
             }
         s.register(type: lmDlsType)
         clasDlsType
@@ -200,17 +201,17 @@ enum DataBindings {
             .attribute("n_valid", "number of validation texts") { .int($0.validItems.count) }
             .display { d in
                 "ClassifierDataLoaders: \(plural(d.trainItems.count, "train text")) (\(plural(d.train.count, "batch"))), \(plural(d.validItems.count, "valid text")) (\(plural(d.valid.count, "batch"))), "
-                    + "bs \(d.train.bs), labels \(d.labelVocab.pythonReprList)"
+                    + "bs \(d.train.bs), labels \(d.labelVocab.pythonReprList)" + (d.backwards ? ", backwards" : "")
             }
         s.register(type: clasDlsType)
 
         add("lm_dataloaders",
-            "language-model DataLoaders from a folder: fastai's DataBlock(TextBlock.from_folder(path, is_lm=True), RandomSplitter(valid_pct)); tokens cached in Datasets/cache",
+            "language-model DataLoaders from a folder: fastai's DataBlock(TextBlock.from_folder(path, is_lm=True), RandomSplitter(valid_pct)); backwards=True reverses every text (fastai's reverse_text); tokens cached in Datasets/cache",
             [Param("path", "the dataset folder (a Path or a str)"), bs, seqLen,
              Param("valid_pct", .float, default: 0.1, "the share of texts held out for validation"), seed,
              Param("folders", default: nil, "top-level folders to read; None: all"),
              Param("min_freq", .int, default: 3, "tokens seen fewer times become xxunk"),
-             Param("max_vocab", .int, default: 60000, "largest vocab size")],
+             Param("max_vocab", .int, default: 60000, "largest vocab size"), backwards],
             example: "dls_lm = lm_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72, valid_pct=0.1, seed=42)") { a in
             let p = try path(try a.value("path"), "lm_dataloaders: 'path'")
             let folders = try TextArgs.optionalStrings(try a.value("folders"), "lm_dataloaders: 'folders'", session: a.session)
@@ -221,13 +222,14 @@ enum DataBindings {
             let vocab = Vocab(counter: corpus.counter, minFreq: try a.int("min_freq"), maxVocab: try a.int("max_vocab"))
             return lmDlsType.wrap(try LMDataLoaders(corpus: corpus, vocab: vocab, folders: folders, validPct: validPct,
                                                     seed: UInt64(bitPattern: Int64(seed)),
-                                                    bs: try a.int("bs"), seqLen: try a.int("seq_len")))
+                                                    bs: try a.int("bs"), seqLen: try a.int("seq_len"),
+                                                    backwards: try a.bool("backwards")))
         }
         add("clas_dataloaders",
-            "classifier DataLoaders from a folder: fastai's DataBlock((TextBlock.from_folder(path, vocab=), CategoryBlock), get_y=parent_label, GrandparentSplitter)",
+            "classifier DataLoaders from a folder: fastai's DataBlock((TextBlock.from_folder(path, vocab=), CategoryBlock), get_y=parent_label, GrandparentSplitter); backwards=True reverses every text",
             [Param("path", "the dataset folder (a Path or a str)"),
              Param("vocab", default: nil, "the language model's vocab (a list or L); None: built from the texts"), bs, seqLen, seed,
-             Param("valid_name", .str, default: .string("valid"), "the validation folder")],
+             Param("valid_name", .str, default: .string("valid"), "the validation folder"), backwards],
             example: "dls_clas = clas_dataloaders(untar_data(URLs.IMDB_SAMPLE), bs=64, seq_len=72); dls_clas.vocab[1]") { a in
             let p = try path(try a.value("path"), "clas_dataloaders: 'path'")
             let corpus = try tokenizedFolder(p, a)
@@ -240,7 +242,8 @@ enum DataBindings {
             return clasDlsType.wrap(try ClassifierDataLoaders(corpus: corpus, vocab: vocab, trainName: "train",
                                                               validName: try a.string("valid_name"),
                                                               seed: UInt64(bitPattern: Int64(try a.int("seed"))),
-                                                              bs: try a.int("bs"), seqLen: try a.int("seq_len")))
+                                                              bs: try a.int("bs"), seqLen: try a.int("seq_len"),
+                                                              backwards: try a.bool("backwards")))
         }
     }
 

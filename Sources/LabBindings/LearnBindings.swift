@@ -61,6 +61,7 @@ enum LearnBindings {
         s.register(type: types.clas)
         s.register(type: types.loaded)
         InspectBindings.install(in: s, types)
+        EnsembleBindings.install(in: s, types)
 
         add("language_model_learner",
             "fastai's language_model_learner: an AWD-LSTM language model; pretrained= a folder with fastai's WT103 lstm_fwd.pth + itos_wt103.pkl (then frozen); sizes can be made small",
@@ -466,6 +467,7 @@ enum LearnBindings {
             .attribute("dls", "the data") { l in .string("LMLearnerData(vocab \(l.data.vocab.count))") }
             .display { l in
                 "LMLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, vocab \(l.model.vocabSize); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen; metrics \(pyList(l.metrics.map(\.name)))"
+                    + (l.data.backwards ? "; backwards" : "")
             }
     }
 
@@ -492,6 +494,7 @@ enum LearnBindings {
             }
             .display { l in
                 "TextLearner: AWD-LSTM emb \(l.model.config.embSize), hidden \(l.model.config.hiddenSize), \(l.model.config.layers) layers, \(l.model.classes) classes \(pyList(l.data.labels)); \(l.optimizer.groups.count) parameter groups, \(l.optimizer.frozenIndex) frozen"
+                    + (l.data.backwards ? "; backwards" : "")
             }
     }
 
@@ -505,15 +508,15 @@ enum LearnBindings {
                 case .languageModel:
                     let g = try generation(a)
                     return .string(try l.predict(text: text, nWords: g.n, temperature: g.temperature, seed: g.seed).text)
-                case .classifier(_, _, _, let labels):
+                case .classifier(_, _, _, let labels, _):
                     let (label, probs) = try l.predict(text: text)
                     return .tuple([.string(label), .int(labels.firstIndex(of: label) ?? 0), .tensor(Tensor(shape: [probs.count], data: probs))])
                 }
             }
             .display { l in
                 switch l {
-                case .languageModel(let m, let v, _): "LoadedLearner: language model, vocab \(v.count), emb \(m.config.embSize)"
-                case .classifier(let m, _, _, let labels): "LoadedLearner: classifier, \(m.classes) classes \(pyList(labels))"
+                case .languageModel(let m, let v, _, let bwd): "LoadedLearner: language model, vocab \(v.count), emb \(m.config.embSize)" + (bwd ? ", backwards" : "")
+                case .classifier(let m, _, _, let labels, let bwd): "LoadedLearner: classifier, \(m.classes) classes \(pyList(labels))" + (bwd ? ", backwards" : "")
                 }
             }
     }

@@ -43,6 +43,7 @@ enum LearnData {
             }
             .display { d in
                 "LMLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches of \(d.data.train.bs) × \(d.data.train.seqLen), vocab \(d.data.vocab.count)"
+                    + (d.data.backwards ? ", backwards" : "")
             }
         clasType
             .sample("dls_clas = sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4)")
@@ -62,6 +63,7 @@ enum LearnData {
             }
             .display { d in
                 "ClassifierLearnerData: \(d.data.train.count) train batches, \(d.data.valid.count) valid batches, bs \(d.data.train.bs), labels \(pyList(d.data.labels))"
+                    + (d.data.backwards ? ", backwards" : "")
             }
     }
 
@@ -77,14 +79,16 @@ enum LearnData {
                             Param("min_freq", .int, default: 3, "tokens seen fewer times become xxunk"),
                             Param("valid_pct", .float, default: 0.1, "the share of texts held out for validation"),
                             Param("seed", .int, default: 42, "the random split and shuffling"),
-                            Param("dataset", .str, default: .string("imdb_sample"), "'imdb_sample' or 'imdb' (after Scripts/fetch-imdb)")],
-                           summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text",
+                            Param("dataset", .str, default: .string("imdb_sample"), "'imdb_sample' or 'imdb' (after Scripts/fetch-imdb)"),
+                            Param("backwards", .bool, default: false, "reverse every text (fastai's reverse_text) for a backward model")],
+                           summary: "language-model data from the embedded IMDb sample (all 2,000 texts, or the first n_texts of a random split), vocabulary from every text; backwards=True reverses every text",
                            example: "dls_lm = sample_lm_data(n_texts=200, bs=16, seq_len=36)", topic: "learn") { a in
             let nTexts = try a.optionalInt("n_texts")
             let bs = try a.int("bs"), seqLen = try a.int("seq_len")
             let maxVocab = try a.int("max_vocab"), minFreq = try a.int("min_freq")
             let validPct = try a.double("valid_pct")
             let seed = UInt64(bitPattern: Int64(try a.int("seed")))
+            let backwards = try a.bool("backwards")
             guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
             guard maxVocab > 8 else { throw a.error("max_vocab must be more than 8, got \(maxVocab)") }
             guard validPct > 0, validPct < 1 else { throw a.error("valid_pct must be in (0, 1), got \(Value.formatFloat(validPct))") }
@@ -92,17 +96,18 @@ enum LearnData {
             let folder = try datasetFolder(a)
             let tokenizer = try DataBindings.sharedTokenizer()
             let dls = try LMDataLoaders.fromFolder(folder, tokenizer: tokenizer, validPct: validPct, seed: seed, bs: bs,
-                                                   seqLen: seqLen, minFreq: minFreq, maxVocab: maxVocab,
+                                                   seqLen: seqLen, minFreq: minFreq, maxVocab: maxVocab, backwards: backwards,
                                                    options: TokenizeOptions(cacheDirectory: cacheDirectory(folder)))
             var data = LMLearnerData(dls, tokenizer: tokenizer.settings)
             data.path = URL(fileURLWithPath: a.session.directory, isDirectory: true)
             if let n = nTexts {
                 let nValid = max(1, Int((Double(n) * validPct).rounded()))
-                let train = dls.trainItems.prefix(n).map { dls.vocab.encode(dls.corpus.tokens[$0]) }
-                let valid = dls.validItems.prefix(nValid).map { dls.vocab.encode(dls.corpus.tokens[$0]) }
+                func ids(_ i: Int) -> [Int] { dls.vocab.encode(dls.corpus.tokens[i]) }
+                let train = dls.trainItems.prefix(n).map { backwards ? reverseText(ids($0)) : ids($0) }
+                let valid = dls.validItems.prefix(nValid).map { backwards ? reverseText(ids($0)) : ids($0) }
                 data = LMLearnerData(train: try LMDataLoader(documents: train, bs: bs, seqLen: seqLen, shuffle: true, seed: seed),
                                      valid: try LMDataLoader(documents: Array(valid), bs: bs, seqLen: seqLen, shuffle: false, seed: seed),
-                                     vocab: dls.vocab, tokenizer: tokenizer.settings, path: data.path)
+                                     vocab: dls.vocab, tokenizer: tokenizer.settings, path: data.path, backwards: backwards)
             }
             guard data.train.count > 0, data.valid.count > 0 else {
                 throw a.error("too few tokens for one batch of \(bs) × \(seqLen) (use more texts or smaller batches)")
@@ -114,7 +119,7 @@ enum LearnData {
                             Param("n_texts", .int, default: nil, "a balanced subset of n_texts training texts (at least 2); None: all"),
                             Param("bs", .int, default: 16, "texts per batch"), Param("seq_len", .int, default: 72, "the chunk length the encoder reads"),
                             Param("seed", .int, default: 42, "the shuffling")],
-                           summary: "classifier data (train/ and valid/ folders, labels from parent folders) with the language model's vocabulary",
+                           summary: "classifier data (train/ and valid/ folders, labels from parent folders) with the language model's vocabulary, read in its direction (backwards when it is)",
                            example: "dls_clas = sample_clas_data(sample_lm_data(n_texts=20, bs=4, seq_len=8), n_texts=20, bs=4)", topic: "learn") { a in
             let lmValue = try a.value("dls_lm")
             guard let lm = lmType.unwrap(lmValue) else {
@@ -125,7 +130,9 @@ enum LearnData {
             let seed = UInt64(bitPattern: Int64(try a.int("seed")))
             guard bs > 0, seqLen > 0 else { throw a.error("bs and seq_len must be positive") }
             if let n = nTexts, n < 2 { throw a.error("n_texts must be at least 2, got \(n)") }
-            let dls = try ClassifierDataLoaders(corpus: lm.corpus, vocab: lm.data.vocab, seed: seed, bs: bs, seqLen: seqLen)
+            let backwards = lm.data.backwards
+            let dls = try ClassifierDataLoaders(corpus: lm.corpus, vocab: lm.data.vocab, seed: seed, bs: bs, seqLen: seqLen,
+                                                backwards: backwards)
             var data = ClassifierLearnerData(dls, tokenizer: lm.data.tokenizer)
             data.path = lm.data.path
             if let n = nTexts {
@@ -142,13 +149,17 @@ enum LearnData {
                 }
                 let nValid = max(2, n / 4)
                 func loader(_ items: [Int], shuffle: Bool) throws -> SortedDataLoader {
-                    try SortedDataLoader(documents: items.map { lm.data.vocab.encode(lm.corpus.tokens[$0]) },
+                    try SortedDataLoader(documents: items.map { i in
+                                             let ids = lm.data.vocab.encode(lm.corpus.tokens[i])
+                                             return backwards ? reverseText(ids) : ids
+                                         },
                                          labels: items.map { dls.labelVocab.firstIndex(of: dls.corpus.dataset.items[$0].label) ?? 0 },
                                          bs: bs, seqLen: seqLen, shuffle: shuffle, seed: seed)
                 }
                 data = ClassifierLearnerData(train: try loader(pick(dls.trainItems, n), shuffle: true),
                                              valid: try loader(pick(dls.validItems, nValid), shuffle: false),
-                                             vocab: lm.data.vocab, labels: dls.labelVocab, tokenizer: lm.data.tokenizer, path: data.path)
+                                             vocab: lm.data.vocab, labels: dls.labelVocab, tokenizer: lm.data.tokenizer, path: data.path,
+                                             backwards: backwards)
             }
             guard data.train.count > 0, data.valid.count > 0 else { throw a.error("too few texts for one batch of \(bs)") }
             return clasType.wrap(LabClasData(data: data))

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Text
 
 /// A language model seen from text generation: stateful, fed ids, returns the logits for the next
 /// token. In eval mode; fastai re-feeds the whole sequence after a reset at each step, which gives
@@ -23,17 +24,22 @@ public struct GenerationOptions: Sendable {
     public var minP: Float?
     /// How rule tokens are decoded in the text.
     public var decoding: SpecTokenDecoding
+    /// The model was trained on reversed documents (fastai's `backwards=True`): the prompt is fed
+    /// last token first, the model writes what comes *before* it, and the result is turned back
+    /// into reading order.
+    public var backwards: Bool
 
     public init(nWords: Int = 1, noUnk: Bool = true, temperature: Double = 1, minP: Float? = nil,
-                decoding: SpecTokenDecoding = .corrected) {
+                decoding: SpecTokenDecoding = .corrected, backwards: Bool = false) {
         self.nWords = nWords; self.noUnk = noUnk; self.temperature = temperature; self.minP = minP
-        self.decoding = decoding
+        self.decoding = decoding; self.backwards = backwards
     }
 }
 
 /// The outcome of a generation: ids (prompt included) and the decoded text.
 public struct Generation: Sendable, Equatable {
-    /// Prompt ids followed by generated ids.
+    /// Prompt ids followed by generated ids, in reading order (for a backward model the
+    /// generated ids come first, last generated first).
     public var ids: [Int]
     /// Tokens without `xxbos`/`xxpad`, after `decodeSpecTokens`, joined by spaces.
     public var text: String
@@ -77,7 +83,8 @@ public func sampleIndex(_ weights: [Float], using rng: inout SeededGenerator, st
 
 /// fastai's `LMLearner.predict` on ids: resets the model, feeds the prompt, then `nWords` times
 /// picks the next id (greedy when `temperature == 0`, else sampled with `rng`) and feeds it.
-/// `vocab` maps ids to tokens for the text; `unkIndex` is `xxunk`'s id.
+/// `vocab` maps ids to tokens for the text; `unkIndex` is `xxunk`'s id. `prompt` is in reading
+/// order; with `options.backwards` it is fed reversed (as the backward model was trained).
 ///
 ///     var rng = SeededGenerator(seed: 42)
 ///     let g = try generate(model, prompt: ids, vocab: vocab, unkIndex: 0,
@@ -93,8 +100,8 @@ public func generate(_ model: NextTokenPredictor, prompt: [Int], vocab: [String]
         throw LearnError.invalidArgument("predict: prompt id \(id) outside the vocabulary of \(vocab.count)")
     }
     model.reset()
-    var ids = prompt
-    var feed = prompt
+    var ids = options.backwards ? reverseText(prompt) : prompt
+    var feed = ids
     for step in 0..<options.nWords {
         let logits = try model.nextLogits(feeding: feed)
         guard logits.count == vocab.count else {
@@ -116,6 +123,7 @@ public func generate(_ model: NextTokenPredictor, prompt: [Int], vocab: [String]
         ids.append(next)
         feed = [next]
     }
+    if options.backwards { ids = reverseText(ids) }
     return Generation(ids: ids, text: decodeIds(ids, vocab: vocab, decoding: options.decoding))
 }
 

@@ -79,16 +79,19 @@ public struct LMLearnerData: LearnerData {
     public var tokenizer: TextTokenizerSettings
     /// Checkpoints go to `path/models/` (fastai's `learn.path`).
     public var path: URL
+    /// The documents are reversed (fastai's `backwards=True`): prompts are read the same way.
+    public var backwards: Bool
 
     public init(train: LMDataLoader, valid: LMDataLoader, vocab: Vocab,
-                tokenizer: TextTokenizerSettings = TextTokenizerSettings(), path: URL) {
+                tokenizer: TextTokenizerSettings = TextTokenizerSettings(), path: URL, backwards: Bool = false) {
         self.train = train; self.valid = valid; self.vocab = vocab; self.tokenizer = tokenizer; self.path = path
+        self.backwards = backwards
     }
 
     /// From `LMDataLoaders.fromFolder` (path = the dataset folder).
     public init(_ dls: LMDataLoaders, tokenizer: TextTokenizerSettings = TextTokenizerSettings()) {
         self.init(train: dls.train, valid: dls.valid, vocab: dls.vocab, tokenizer: tokenizer,
-                  path: dls.corpus.dataset.path)
+                  path: dls.corpus.dataset.path, backwards: dls.backwards)
     }
 
     public var trainBatchCount: Int { train.count }
@@ -110,16 +113,18 @@ public struct ClassifierLearnerData: LearnerData {
     public let labels: [String]
     public var tokenizer: TextTokenizerSettings
     public var path: URL
+    /// The documents are reversed (fastai's `backwards=True`): texts to classify are read the same way.
+    public var backwards: Bool
 
     public init(train: SortedDataLoader, valid: SortedDataLoader, vocab: Vocab, labels: [String],
-                tokenizer: TextTokenizerSettings = TextTokenizerSettings(), path: URL) {
+                tokenizer: TextTokenizerSettings = TextTokenizerSettings(), path: URL, backwards: Bool = false) {
         self.train = train; self.valid = valid; self.vocab = vocab; self.labels = labels
-        self.tokenizer = tokenizer; self.path = path
+        self.tokenizer = tokenizer; self.path = path; self.backwards = backwards
     }
 
     public init(_ dls: ClassifierDataLoaders, tokenizer: TextTokenizerSettings = TextTokenizerSettings()) {
         self.init(train: dls.train, valid: dls.valid, vocab: dls.vocab, labels: dls.labelVocab,
-                  tokenizer: tokenizer, path: dls.corpus.dataset.path)
+                  tokenizer: tokenizer, path: dls.corpus.dataset.path, backwards: dls.backwards)
     }
 
     public var trainBatchCount: Int { train.count }

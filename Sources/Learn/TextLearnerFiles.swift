@@ -10,6 +10,9 @@ public struct SavedModelDescription: Codable, Sendable, Equatable {
     public var vocabSize: Int
     public var config: ModelConfigRecord
     public var classes: Int?
+    /// True for a model trained on reversed documents (fastai's `backwards=True`); absent
+    /// (nil) for the forward direction, so forward files read as before.
+    public var backwards: Bool?
 
     /// Throws a one-line error naming the first difference from `expected`.
     func check(against expected: SavedModelDescription, file: URL) throws {
@@ -26,7 +29,12 @@ public struct SavedModelDescription: Codable, Sendable, Equatable {
         guard classes == expected.classes else {
             throw LearnError.checkpointMismatch("\(name) has \(classes ?? 0) classes, this learner has \(expected.classes ?? 0)")
         }
+        guard (backwards ?? false) == (expected.backwards ?? false) else {
+            throw LearnError.checkpointMismatch("\(name) reads \(Self.direction(backwards)), this learner reads \(Self.direction(expected.backwards))")
+        }
     }
+
+    static func direction(_ backwards: Bool?) -> String { backwards == true ? "backwards" : "forwards" }
 }
 
 /// The JSON written next to every `.safetensors` file by `save`, `saveEncoder` and `export`.
@@ -170,6 +178,8 @@ public protocol TextLearnerDataProtocol: LearnerData {
     var vocab: Vocab { get }
     var tokenizer: TextTokenizerSettings { get }
     var path: URL { get }
+    /// Documents reversed (fastai's `backwards=True`).
+    var backwards: Bool { get }
 }
 extension LMLearnerData: TextLearnerDataProtocol {}
 extension ClassifierLearnerData: TextLearnerDataProtocol {}
@@ -177,11 +187,12 @@ extension ClassifierLearnerData: TextLearnerDataProtocol {}
 extension Learner where Data: TextLearnerDataProtocol {
     func describeModel() -> SavedModelDescription {
         if let lm = model as? AWDLSTMLanguageModel {
-            return SavedModelDescription(kind: "language_model", vocabSize: lm.vocabSize, config: ModelConfigRecord(lm.config))
+            return SavedModelDescription(kind: "language_model", vocabSize: lm.vocabSize, config: ModelConfigRecord(lm.config),
+                                         backwards: data.backwards ? true : nil)
         }
         if let c = model as? TextClassifierModel {
             return SavedModelDescription(kind: "classifier", vocabSize: c.vocabSize, config: ModelConfigRecord(c.config),
-                                         classes: c.classes)
+                                         classes: c.classes, backwards: data.backwards ? true : nil)
         }
         return SavedModelDescription(kind: String(describing: Model.self), vocabSize: data.vocab.count,
                                      config: ModelConfigRecord(AWDLSTMConfig()))
@@ -201,7 +212,8 @@ extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {
     public func saveEncoder(to base: URL, overwrite: Bool = false) throws -> URL {
         var t: [String: Tensor] = [:]
         for p in model.encoder.parameters { t[p.name] = p.value }
-        let desc = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
+        let desc = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config),
+                                         backwards: data.backwards ? true : nil)
         try SavedFiles.writePair(tensors: t, header: { SavedFileHeader(format: "lmlab-encoder", model: desc, crc32: $0) },
                                  base: base, overwrite: overwrite)
         return base
@@ -216,7 +228,8 @@ extension Learner where Model == TextClassifierModel, Data == ClassifierLearnerD
     /// `loadEncoder` from `base`.safetensors + `base`.json anywhere.
     public func loadEncoder(from base: URL) throws {
         let (header, tensors) = try SavedFiles.readPair(base: base, format: "lmlab-encoder")
-        let mine = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config))
+        let mine = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config),
+                                         backwards: data.backwards ? true : nil)
         try header.model.check(against: mine, file: base.appendingPathExtension("json"))
         try model.loadEncoder(lmStateDict: tensors)
         freeze()

@@ -26,11 +26,13 @@ func promptIDs(_ text: String, vocab: Vocab, tokenizer: TextTokenizerSettings) t
 }
 
 /// fastai's `LMLearner.predict` on a language model: tokenize, then `generate` with the carried
-/// eval-mode state (each step feeds only the new token).
+/// eval-mode state (each step feeds only the new token). A `backwards` model is fed the prompt
+/// reversed (`xxbos` last, as fastai's `reverse_text` leaves it) and the text comes back in
+/// reading order, the generated words before the prompt.
 public func predictText(model: AWDLSTMLanguageModel, vocab: Vocab, tokenizer: TextTokenizerSettings, text: String,
                         nWords: Int, temperature: Double, noUnk: Bool = true, minP: Float? = nil,
                         decoding: SpecTokenDecoding = .corrected, seed: UInt64,
-                        rerunPrefix: Bool = false) throws -> Generation {
+                        rerunPrefix: Bool = false, backwards: Bool = false) throws -> Generation {
     guard vocab.count == model.vocabSize else {
         throw LearnError.invalidArgument("predict: vocabulary of \(vocab.count) tokens for a model of \(model.vocabSize)")
     }
@@ -42,7 +44,7 @@ public func predictText(model: AWDLSTMLanguageModel, vocab: Vocab, tokenizer: Te
     let predictor: NextTokenPredictor = rerunPrefix ? RerunPrefixPredictor(model) : model
     return try generate(predictor, prompt: ids, vocab: vocab.items, unkIndex: SpecialTokens.unkID,
                         options: GenerationOptions(nWords: nWords, noUnk: noUnk, temperature: temperature, minP: minP,
-                                                   decoding: decoding),
+                                                   decoding: decoding, backwards: backwards),
                         using: &rng)
 }
 
@@ -60,13 +62,15 @@ public final class RerunPrefixPredictor: NextTokenPredictor {
     }
 }
 
-/// Class probabilities for one text (softmax of the classifier's logits, eval mode).
+/// Class probabilities for one text (softmax of the classifier's logits, eval mode); a
+/// `backwards` classifier reads the text's ids reversed, as it was trained.
 public func classify(model: TextClassifierModel, vocab: Vocab, tokenizer: TextTokenizerSettings, labels: [String],
-                     text: String) throws -> (label: String, probabilities: [Float]) {
+                     text: String, backwards: Bool = false) throws -> (label: String, probabilities: [Float]) {
     guard labels.count == model.classes else {
         throw LearnError.invalidArgument("predict: \(labels.count) labels for a model of \(model.classes) classes")
     }
-    let ids = try promptIDs(text, vocab: vocab, tokenizer: tokenizer)
+    let forward = try promptIDs(text, vocab: vocab, tokenizer: tokenizer)
+    let ids = backwards ? reverseText(forward) : forward
     let was = model.isTraining
     model.isTraining = false
     defer { model.isTraining = was }
@@ -82,14 +86,15 @@ extension Learner where Model == AWDLSTMLanguageModel, Data == LMLearnerData {
     public func predict(text: String, nWords: Int = 1, temperature: Double = 1, seed: UInt64 = 42,
                         noUnk: Bool = true, minP: Float? = nil) throws -> Generation {
         try predictText(model: model, vocab: data.vocab, tokenizer: data.tokenizer, text: text, nWords: nWords,
-                        temperature: temperature, noUnk: noUnk, minP: minP, seed: seed)
+                        temperature: temperature, noUnk: noUnk, minP: minP, seed: seed, backwards: data.backwards)
     }
 }
 
 extension Learner where Model == TextClassifierModel, Data == ClassifierLearnerData {
     /// fastai `learn.predict(text)` for a classifier: the label and the class probabilities.
     public func predict(text: String) throws -> (label: String, probabilities: [Float]) {
-        try classify(model: model, vocab: data.vocab, tokenizer: data.tokenizer, labels: data.labels, text: text)
+        try classify(model: model, vocab: data.vocab, tokenizer: data.tokenizer, labels: data.labels, text: text,
+                     backwards: data.backwards)
     }
 }
 
@@ -112,24 +117,24 @@ public struct LearnerBundleInfo: Codable, Sendable {
 
 /// A learner loaded from an exported bundle, for predictions (fastai's `load_learner`).
 public enum LoadedLearner {
-    case languageModel(AWDLSTMLanguageModel, vocab: Vocab, tokenizer: TextTokenizerSettings)
-    case classifier(TextClassifierModel, vocab: Vocab, tokenizer: TextTokenizerSettings, labels: [String])
+    case languageModel(AWDLSTMLanguageModel, vocab: Vocab, tokenizer: TextTokenizerSettings, backwards: Bool)
+    case classifier(TextClassifierModel, vocab: Vocab, tokenizer: TextTokenizerSettings, labels: [String], backwards: Bool)
 
     /// Text generation (language models only).
     public func predict(text: String, nWords: Int, temperature: Double = 1, seed: UInt64 = 42) throws -> Generation {
-        guard case let .languageModel(m, vocab, tok) = self else {
+        guard case let .languageModel(m, vocab, tok, backwards) = self else {
             throw LearnError.invalidArgument("predict(text:nWords:): this bundle is a classifier")
         }
         return try predictText(model: m, vocab: vocab, tokenizer: tok, text: text, nWords: nWords,
-                               temperature: temperature, seed: seed)
+                               temperature: temperature, seed: seed, backwards: backwards)
     }
 
     /// Classification (classifiers only).
     public func predict(text: String) throws -> (label: String, probabilities: [Float]) {
-        guard case let .classifier(m, vocab, tok, labels) = self else {
+        guard case let .classifier(m, vocab, tok, labels, backwards) = self else {
             throw LearnError.invalidArgument("predict(text:): this bundle is a language model")
         }
-        return try classify(model: m, vocab: vocab, tokenizer: tok, labels: labels, text: text)
+        return try classify(model: m, vocab: vocab, tokenizer: tok, labels: labels, text: text, backwards: backwards)
     }
 }
 
@@ -186,7 +191,7 @@ public func loadLearner(from directory: URL) throws -> LoadedLearner {
         let m = try AWDLSTMLanguageModel(config: info.model.config.config, vocabSize: info.model.vocabSize)
         try m.load(stateDict: sd)
         m.isTraining = false
-        return .languageModel(m, vocab: vocab, tokenizer: info.tokenizer)
+        return .languageModel(m, vocab: vocab, tokenizer: info.tokenizer, backwards: info.model.backwards ?? false)
     case "classifier":
         guard let labels = info.labels else { throw LearnError.checkpointMismatch("\(json.lastPathComponent): classifier without labels") }
         let m = try TextClassifierModel(config: info.model.config.config, vocabSize: info.model.vocabSize,
@@ -194,7 +199,7 @@ public func loadLearner(from directory: URL) throws -> LoadedLearner {
                                         linFtrs: info.linFtrs ?? [50])
         try m.load(stateDict: sd)
         m.isTraining = false
-        return .classifier(m, vocab: vocab, tokenizer: info.tokenizer, labels: labels)
+        return .classifier(m, vocab: vocab, tokenizer: info.tokenizer, labels: labels, backwards: info.model.backwards ?? false)
     default:
         throw LearnError.checkpointMismatch("\(json.lastPathComponent): unknown model kind '\(info.model.kind)'")
     }

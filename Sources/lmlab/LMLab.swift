@@ -24,7 +24,12 @@ struct LMLabCommand: ParsableCommand {
         With no arguments, opens the interactive REPL (type `help` there for the builtins). \
         When stdin is not a terminal, runs the statements read from stdin. \
         `lmlab -c "a = randn(2, 3); a.shape"` runs statements; `lmlab FILE` runs a script of statements or a lesson (.md). \
-        Any error stops a non-interactive run with exit status 1 and one line on stderr.
+        Any error stops a non-interactive run with exit status 1 and one line on stderr. \
+        The statements' words are fastai's; `help` lists them and `help WORD` explains one. \
+        The bidirectional model (ULMFiT's forward + backward): `backwards=True` in `sample_lm_data`, \
+        `lm_dataloaders` and `clas_dataloaders` reads every text reversed, and \
+        `ensemble([learn_fwd, learn_bwd])` averages two classifiers' probabilities \
+        (`.accuracy(dls)`, `.accuracies(dls)`, `.get_preds(dls)`, `.predict(text)`).
 
         Default command (start): lmlab [-c <statements>] [<file>]
           -c <statements>   run statements separated by ';' or new lines, then exit

@@ -121,6 +121,50 @@ import Learn
         #expect(bad.error != nil)
     }
 
+    /// A backward language model and classifier (fastai's backwards=True), the ensemble of both
+    /// directions, and its one-line errors.
+    @Test func backwardClassifierAndEnsemble() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = s.run("""
+        dls_bwd = sample_lm_data(n_texts=12, bs=4, seq_len=8, max_vocab=200, backwards=True)
+        learn_bwd = language_model_learner(dls_bwd, drop_mult=0.3, emb_sz=8, n_hid=16, n_layers=2)
+        g = learn_bwd.predict('I liked this movie because', 3, seed=1)
+        learn_bwd.save_encoder('bwd')
+        learn.save_encoder('fwd')
+        dls_clas = sample_clas_data(dls_lm, n_texts=8, bs=4, seq_len=8)
+        dls_clas_bwd = sample_clas_data(dls_bwd, n_texts=8, bs=4, seq_len=8)
+        clas = text_classifier_learner(dls_clas, emb_sz=8, n_hid=16, n_layers=2).load_encoder('fwd')
+        clas_bwd = text_classifier_learner(dls_clas_bwd, emb_sz=8, n_hid=16, n_layers=2).load_encoder('bwd')
+        ens = ensemble([clas, clas_bwd])
+        acc = ens.accuracy(dls_clas)
+        accs = ens.accuracies(dls_clas_bwd)
+        p = ens.predict('What a wonderful film')
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        #expect(show("dls_bwd", in: s).hasSuffix(", backwards"))
+        #expect(show("dls_clas_bwd", in: s).hasSuffix(", backwards"))
+        #expect(show("clas_bwd", in: s).hasSuffix("; backwards"))
+        // Reading order: the prompt comes last, after the three generated words.
+        #expect(show("g", in: s).hasSuffix(" this movie because'") && !show("g", in: s).hasPrefix("'i liked"))
+        #expect(show("ens", in: s) == "Ensemble: 2 text classifiers (forwards, backwards), classes ['neg', 'pos']; probabilities averaged")
+        #expect(show("len(accs), accs[2] == acc, 0 <= acc <= 1", in: s) == "(3, True, True)")
+        #expect(show("p[0] == ['neg', 'pos'][p[1]], abs(p[2].sum() - 1) < 1e-5", in: s) == "(True, True)")
+        let cases: [(String, String)] = [
+            ("ensemble([clas])", "ensemble: needs at least two classifiers, got 1"),
+            ("ensemble(clas)", "'learners' must be a list of text classifier learners"),
+            ("ensemble([clas, learn])", "learners[1] is a language-model learner"),
+            ("ensemble([clas, 3])", "learners[1] must be a text classifier learner, got int"),
+            ("ens.accuracy(dls_lm)", "'dls' must be classifier data"),
+            ("text_classifier_learner(dls_clas, emb_sz=8, n_hid=16, n_layers=2).load_encoder('bwd')", "reads backwards, this learner reads forwards"),
+        ]
+        for (source, fragment) in cases {
+            let e = try #require(s.run(source).error, "\(source) should fail")
+            #expect(e.message.contains(fragment), "\(source): \(e.message)")
+            #expect(!e.message.contains("\n"), "\(source): error should be one line")
+        }
+    }
+
     /// Asks the session to stop right after the first batch (what Ctrl-C does, without a timer).
     final class StopAfterFirstBatch: LearnerCallback {
         let session: Session

@@ -158,6 +158,11 @@ import TestSupport
         #expect(run("c = clas_dataloaders('\(dir.path)', vocab=dls.vocab, bs=2, seq_len=5); c.vocab[1], c.n_train, c.n_valid", in: s)
             == "((#2) ['neg','pos'], 4, 2)")
         #expect(run("c.show_batch(max_n=1)", in: s).hasPrefix("   text"))
+        // fastai's backwards=True: the same loaders over reversed texts, and they say so.
+        #expect(run("lm_dataloaders('\(dir.path)', bs=2, seq_len=5, valid_pct=0.2, seed=1, min_freq=1, backwards=True)", in: s)
+            == "LMDataLoaders: 5 train texts (4 batches), 1 valid text (1 batch), bs 2, seq_len 5, vocab 32, backwards")
+        #expect(run("clas_dataloaders('\(dir.path)', vocab=dls.vocab, bs=2, seq_len=5, backwards=True)", in: s)
+            == "ClassifierDataLoaders: 4 train texts (2 batches), 2 valid texts (1 batch), bs 2, labels ['neg', 'pos'], backwards")
     }
 }
 
