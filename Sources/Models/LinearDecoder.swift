@@ -167,8 +167,11 @@ public final class LinearDecoder {
                     GEMM.sgemm(transB: true, m: n, n: vs.count, k: E, a: src + first * E, lda: E,
                                b: w + vs.lowerBound * E, ldb: E, beta: 0, c: z + vs.lowerBound, ldc: V)
                 }
+                // A chunk of fewer rows than workers (a ragged last chunk) runs fewer parts, so
+                // every part's slot starts from zero, not from its sum in the previous chunk.
+                totals.update(repeating: 0)
+                hits.update(repeating: 0)
                 WorkSplit.forEach(n, parts: width) { part, rows in
-                    guard !rows.isEmpty else { totals[part] = 0; hits[part] = 0; return }
                     var sum = 0.0, right = 0
                     for r in rows {
                         let row = z + r * V
