@@ -85,7 +85,7 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
 @Test func poolingMatchesSpecExample() {
     // ../shared/spec/model.md 3.2: T' = 6, bptt 3, values 6…11, mask T T T F F T (T = pad) → last 10, max 10, mean 9.5.
     let out = Tensor(shape: [1, 6, 1], data: [6, 7, 8, 9, 10, 11])
-    let (p, _) = MaskedConcatPool.forward(out, padMask: [true, true, true, false, false, true], bptt: 3)
+    let p = MaskedConcatPool(bptt: 3).forward(out, padMask: [true, true, true, false, false, true])
     #expect(p.data == [10, 10, 9.5])
 }
 
@@ -98,8 +98,9 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
         let head = try fx.head(rng: &rng)
         let outs = try fx.tensor("\(b).eval.encoder_out")
         let mask = try #require(fx.data.entries["\(b).eval.mask"]).ints.map { $0 != 0 }
-        let (logits, cache) = try head.forward(outs, padMask: mask, training: false, rng: &rng)
-        let pooled = close(cache.pooled.data, try fx.tensor("\(b).eval.pooled").data, atol: 1e-5, rtol: 1e-4)
+        head.isTraining = false
+        let logits = try head.forward(outs, padMask: mask)
+        let pooled = close(try #require(head.lastPooled).data, try fx.tensor("\(b).eval.pooled").data, atol: 1e-5, rtol: 1e-4)
         #expect(pooled.0, "\(b) pooled, max diff \(pooled.1)")
         let lg = close(logits.data, try fx.tensor("\(b).eval.logits").data, atol: 1e-5, rtol: 1e-4)
         #expect(lg.0, "\(b) logits, max diff \(lg.1)")
@@ -109,7 +110,7 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
         let info = try #require((fx.meta["batches"] as? [String: Any])?[b] as? [String: Any])
         let want = try #require(info["eval_loss"] as? Double)
         #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)), "\(b) loss \(loss) vs \(want)")
-        _ = head.backward(dLogits, cache)
+        _ = try head.backward(outputGradient: dLogits)
         for p in head.parameters {
             expectGradientClose(p.grad, try fx.tensor("\(b).eval.grad.\(p.name)"), "\(b) head grad \(p.name)")
         }
@@ -127,14 +128,14 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
     let outs = try fx.tensor("\(b).eval.encoder_out")
     let mask = try #require(fx.data.entries["\(b).eval.mask"]).ints.map { $0 != 0 }
     let tracked = head.blocks.map { $0.batchNorm.numBatchesTracked }
-    let (logits, cache) = try head.forward(outs, padMask: mask, training: true, rng: &rng)
+    let logits = try head.forward(outs, padMask: mask)
     let lg = close(logits.data, try fx.tensor("\(b).train.logits").data, atol: 1e-5, rtol: 1e-4)
     #expect(lg.0, "train logits, max diff \(lg.1)")
     let y = try #require(fx.data.entries["\(b).y"]).ints.map { Int($0) }
     let (loss, dLogits) = crossEntropy(logits, y)
     let want = try #require((fx.meta["train_mode"] as? [String: Any])?["loss"] as? Double)
     #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)))
-    _ = head.backward(dLogits, cache)
+    _ = try head.backward(outputGradient: dLogits)
     // BatchNorm on a 4-row batch is ill-conditioned in float32: encoder outputs moved by one ulp
     // change these gradients by up to 1.7e-4 relative (fixture A, `1.layers.1.2.weight`, floor 1e-2
     // of the largest entry), more than the spec's 1e-4. Measured against fastai: worst 1.4e-4
@@ -146,8 +147,8 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
         var r = SeededGenerator(seed: 2)
         let h = try fx.head(rng: &r)
         for block in h.blocks { block.p = 0 }
-        let (l, c) = try h.forward(ulpJittered(outs, using: &jitter), padMask: mask, training: true, rng: &r)
-        _ = h.backward(crossEntropy(l, y).1, c)
+        let l = try h.forward(ulpJittered(outs, using: &jitter), padMask: mask)
+        _ = try h.backward(outputGradient: crossEntropy(l, y).1)
         return Dictionary(uniqueKeysWithValues: h.parameters.map { ($0.name, $0.grad) })
     }
     let sensitivity = gradientSensitivity(base: Dictionary(uniqueKeysWithValues: head.parameters.map { ($0.name, $0.grad) }),
@@ -183,6 +184,7 @@ func headBackwardMatchesFiniteDifferences(training: Bool) throws {
         b.batchNorm.runningMean = .uniform([b.batchNorm.features], low: -0.3, high: 0.3, using: &rng)
         b.batchNorm.runningVar = .uniform([b.batchNorm.features], low: 0.5, high: 2, using: &rng)
     }
+    head.isTraining = training
     let outs = Tensor.normal([bs, t, e], using: &rng)
     // Chunk-style padding: leading pads for short rows, one trailing pad on row 3.
     var mask = [Bool](repeating: false, count: bs * t)
@@ -194,16 +196,14 @@ func headBackwardMatchesFiniteDifferences(training: Bool) throws {
         // Running stats must not drift between evaluations: restore them.
         let saved = head.blocks.map { ($0.batchNorm.runningMean, $0.batchNorm.runningVar) }
         defer { for (b, s) in zip(head.blocks, saved) { b.batchNorm.runningMean = s.0; b.batchNorm.runningVar = s.1 } }
-        var r = SeededGenerator(seed: 0)
-        let (l, _) = try head.forward(currentOuts, padMask: mask, training: training, rng: &r)
+        let l = try head.forward(currentOuts, padMask: mask)
         return zip(l.data, readout.data).reduce(0.0) { $0 + Double($1.0 * $1.1) }
     }
     var currentOuts = outs
     let saved = head.blocks.map { ($0.batchNorm.runningMean, $0.batchNorm.runningVar) }
-    var r = SeededGenerator(seed: 0)
-    let (_, cache) = try head.forward(outs, padMask: mask, training: training, rng: &r)
+    _ = try head.forward(outs, padMask: mask)
     for (b, s) in zip(head.blocks, saved) { b.batchNorm.runningMean = s.0; b.batchNorm.runningVar = s.1 }
-    let dOuts = head.backward(readout, cache)
+    let dOuts = try head.backward(outputGradient: readout)
 
     // h = 1e-3: train-mode BatchNorm over 4 rows is strongly curved, so the O(h²) truncation
     // error needs a small step; float32 rounding of the O(10) loss then gives ~1e-6/h = 1e-3.
@@ -235,11 +235,21 @@ func headBackwardMatchesFiniteDifferences(training: Bool) throws {
     let head = PoolingLinearClassifier(embeddingSize: 4, classes: 2, bptt: 5, rng: &rng)
     #expect(head.parameters.map(\.name) == ["1.layers.0.0.weight", "1.layers.0.0.bias", "1.layers.0.2.weight",
                                              "1.layers.1.0.weight", "1.layers.1.0.bias", "1.layers.1.2.weight"])
-    #expect(throws: ClassifierError.self) {
-        _ = try head.forward(.zeros([2, 3, 5]), padMask: [Bool](repeating: false, count: 6), training: false, rng: &rng)
+    #expect(throws: ClassifierError.self) {   // backward before any forward
+        _ = try head.backward(outputGradient: .zeros([2, 2]))
     }
+    head.isTraining = false
+    #expect(throws: ClassifierError.self) {
+        _ = try head.forward(.zeros([2, 3, 5]), padMask: [Bool](repeating: false, count: 6))
+    }
+    let logits = try head.forward(.zeros([2, 3, 4]), padMask: [Bool](repeating: false, count: 6))
+    #expect(logits.shape == [2, 2])
+    #expect(throws: ClassifierError.self) {   // a gradient of another shape than the last output
+        _ = try head.backward(outputGradient: .zeros([3, 2]))
+    }
+    head.isTraining = true
     #expect(throws: ClassifierError.self) {   // BatchNorm cannot train on one row (as PyTorch)
-        _ = try head.forward(.zeros([1, 3, 4]), padMask: [false, false, false], training: true, rng: &rng)
+        _ = try head.forward(.zeros([1, 3, 4]), padMask: [false, false, false])
     }
     #expect(throws: ClassifierError.self) { try head.load([:]) }
 }

@@ -28,16 +28,18 @@ public final class BatchNorm1d {
 
     public var features: Int { weight.shape[0] }
 
-    /// Saved for backward: normalised input and the 1/σ used.
-    public struct Cache: Sendable {
+    /// What backward needs from the last forward call: normalised input and the 1/σ used.
+    struct Cache {
         let xHat: Tensor
         let invStd: [Float]
         let training: Bool
     }
+    private var last: Cache?
 
+    /// Normalises `x` and keeps what `backward` needs.
     /// - Parameter x: `[N, C]`.
     /// - Returns: `[N, C]`; in training mode also updates the running statistics.
-    public func forward(_ x: Tensor, training: Bool) throws -> (Tensor, Cache) {
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == features, "BatchNorm1d(\(features)) got \(x.shape)")
         let (n, c) = (x.shape[0], x.shape[1])
         var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
@@ -78,13 +80,19 @@ public final class BatchNorm1d {
                 }
             }
         }
-        return (Tensor(shape: [n, c], data: y), Cache(xHat: Tensor(shape: [n, c], data: xHat), invStd: invStd, training: training))
+        last = Cache(xHat: Tensor(shape: [n, c], data: xHat), invStd: invStd, training: training)
+        return Tensor(shape: [n, c], data: y)
     }
 
-    /// Accumulates `weight.grad`, `bias.grad` and returns dL/dx `[N, C]`.
+    /// Backpropagates `dy` (`[N, C]`, the gradient w.r.t. the last forward's output): accumulates
+    /// `weight.grad`, `bias.grad` and returns dL/dx `[N, C]`.
     /// Training: `dx = invStd/N · (N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂))` with `dx̂ = dy·weight` (batch stats depend on x).
     /// Eval: `dx = dy·weight·invStd` (running stats are constants).
-    public func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
+    public func backward(outputGradient dy: Tensor) throws -> Tensor {
+        guard let cache = last else { throw ClassifierError("\(prefix): backward before forward") }
+        guard dy.shape == cache.xHat.shape else {
+            throw ClassifierError("\(prefix): gradient shape \(dy.shape) does not match the last output \(cache.xHat.shape)")
+        }
         let (n, c) = (dy.shape[0], dy.shape[1])
         var dGamma = [Double](repeating: 0, count: c), dBeta = [Double](repeating: 0, count: c)
         var dx = [Float](repeating: 0, count: n * c)

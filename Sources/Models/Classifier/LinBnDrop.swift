@@ -25,9 +25,8 @@ public final class LinBnDrop {
         self.relu = relu
     }
 
-    /// Everything backward needs.
-    public struct Cache: Sendable {
-        let bn: BatchNorm1d.Cache
+    /// What backward needs from the last forward call (the BatchNorm keeps its own).
+    struct Cache {
         /// Dropout multipliers (0 or 1/(1−p)), empty when no dropout was applied.
         let dropMask: [Float]
         /// Linear input (after dropout) `[N, n_in]`.
@@ -35,10 +34,12 @@ public final class LinBnDrop {
         /// Output before ReLU, to gate the gradient.
         let preActivation: Tensor
     }
+    private(set) var last: Cache?
 
+    /// Runs the block and keeps what `backward` needs; draws the dropout mask from `rng` in training.
     /// - Parameter x: `[N, n_in]` → `[N, n_out]`.
-    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) throws -> (Tensor, Cache) {
-        let (h, bnCache) = try batchNorm.forward(x, training: training)
+    public func forward(_ x: Tensor, training: Bool, rng: inout SeededGenerator) throws -> Tensor {
+        let h = try batchNorm.forward(x, training: training)
         var dropped = h
         var mask: [Float] = []
         if training && p > 0 {
@@ -48,18 +49,23 @@ public final class LinBnDrop {
             dropped = Tensor(shape: h.shape, data: zip(h.data, mask).map { $0 * $1 })
         }
         let z = dropped.matmul(linear.value, transposeB: true)
-        let y = relu ? z.relu() : z
-        return (y, Cache(bn: bnCache, dropMask: mask, linearInput: dropped, preActivation: z))
+        last = Cache(dropMask: mask, linearInput: dropped, preActivation: z)
+        return relu ? z.relu() : z
     }
 
-    /// Accumulates the gradients of BN and Linear weights; returns dL/dx `[N, n_in]`.
-    public func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
+    /// Backpropagates `dy` (`[N, n_out]`, the gradient w.r.t. the last forward's output):
+    /// accumulates the gradients of BN and Linear weights; returns dL/dx `[N, n_in]`.
+    public func backward(outputGradient dy: Tensor) throws -> Tensor {
+        guard let cache = last else { throw ClassifierError("\(linear.name): backward before forward") }
+        guard dy.shape == cache.preActivation.shape else {
+            throw ClassifierError("\(linear.name): gradient shape \(dy.shape) does not match the last output \(cache.preActivation.shape)")
+        }
         let dz = relu ? Tensor(shape: dy.shape, data: zip(dy.data, cache.preActivation.data).map { $1 > 0 ? $0 : 0 }) : dy
         // z = x Wᵀ  ⇒  dW = dzᵀ x, dx = dz W
         linear.grad += dz.matmul(cache.linearInput, transposeA: true)
         linear.hasGrad = true
         var dh = dz.matmul(linear.value)
         if !cache.dropMask.isEmpty { dh = Tensor(shape: dh.shape, data: zip(dh.data, cache.dropMask).map { $0 * $1 }) }
-        return batchNorm.backward(dh, cache.bn)
+        return try batchNorm.backward(outputGradient: dh)
     }
 }

@@ -11,27 +11,37 @@ import Tensor
 /// As in fastai, a row with no real token gives `max = -inf` and `mean = nan`.
 ///
 ///     // outputs [bs, T, E], padMask [bs*T] (true = pad)
-///     let (pooled, cache) = MaskedConcatPool.forward(outputs, padMask: mask, bptt: 72)   // [bs, 3E]
-///     let dOutputs = MaskedConcatPool.backward(dPooled, cache)                            // [bs, T, E]
-public enum MaskedConcatPool {
-    /// What the backward pass needs: the chosen positions.
-    public struct Cache: Sendable {
+///     let pool = MaskedConcatPool(bptt: 72)
+///     let pooled = pool.forward(outputs, padMask: mask)                 // [bs, 3E]
+///     let dOutputs = try pool.backward(outputGradient: dPooled)         // [bs, T, E]
+public final class MaskedConcatPool {
+    /// The SentenceEncoder's chunk length (fastai `seq_len`): it decides which position is "last".
+    public let bptt: Int
+
+    /// What the backward pass needs from the last forward call: the chosen positions.
+    struct Cache {
         /// Shape of the pooled input `[bs, T, E]`.
-        public let inputShape: [Int]
+        let inputShape: [Int]
         /// Per row, the position used as `last`.
-        public let lastIndex: [Int]
+        let lastIndex: [Int]
         /// Per row and feature (`[bs*E]`), the position of the max (-1 when the row is all pads).
-        public let maxIndex: [Int]
+        let maxIndex: [Int]
         /// Per row, the number of non-pad positions.
-        public let lengths: [Int]
+        let lengths: [Int]
+        /// `[bs*T]`, true at padding.
+        let padMask: [Bool]
     }
+    private var last: Cache?
+    /// The output of the last forward call, `[bs, 3E]`.
+    public private(set) var lastPooled: Tensor?
+
+    public init(bptt: Int) { self.bptt = bptt }
 
     /// - Parameters:
     ///   - outputs: `[bs, T, E]` encoder outputs.
     ///   - padMask: `[bs * T]`, row-major, true where the token is padding.
-    ///   - bptt: the SentenceEncoder's chunk length (fastai `seq_len`).
     /// - Returns: pooled `[bs, 3E]` laid out as `[last | max | mean]`.
-    public static func forward(_ outputs: Tensor, padMask: [Bool], bptt: Int) -> (Tensor, Cache) {
+    public func forward(_ outputs: Tensor, padMask: [Bool]) -> Tensor {
         precondition(outputs.rank == 3, "masked concat pool needs [bs, T, E], got \(outputs.shape)")
         let (bs, t, e) = (outputs.shape[0], outputs.shape[1], outputs.shape[2])
         precondition(padMask.count == bs * t, "pad mask has \(padMask.count) entries for [\(bs), \(t)]")
@@ -72,16 +82,21 @@ public enum MaskedConcatPool {
                 }
             }
         }
-        return (Tensor(shape: [bs, 3 * e], data: pooled),
-                Cache(inputShape: outputs.shape, lastIndex: lastIndex, maxIndex: maxIndex, lengths: lengths))
+        last = Cache(inputShape: outputs.shape, lastIndex: lastIndex, maxIndex: maxIndex, lengths: lengths, padMask: padMask)
+        lastPooled = Tensor(shape: [bs, 3 * e], data: pooled)
+        return lastPooled!
     }
 
-    /// Gradient with respect to `outputs` given the gradient of the pooled features `[bs, 3E]`:
-    /// `last` sends its gradient to one position, `max` to the arg-max position of each
-    /// feature, `mean` spreads `1/n` over the non-pad positions.
-    public static func backward(_ dPooled: Tensor, _ cache: Cache, padMask: [Bool]) -> Tensor {
+    /// Gradient with respect to the last forward's `outputs` given the gradient of the pooled
+    /// features `[bs, 3E]`: `last` sends its gradient to one position, `max` to the arg-max
+    /// position of each feature, `mean` spreads `1/n` over the non-pad positions.
+    public func backward(outputGradient dPooled: Tensor) throws -> Tensor {
+        guard let cache = last else { throw ClassifierError("masked concat pool: backward before forward") }
         let (bs, t, e) = (cache.inputShape[0], cache.inputShape[1], cache.inputShape[2])
-        precondition(dPooled.shape == [bs, 3 * e], "dPooled shape \(dPooled.shape), expected [\(bs), \(3 * e)]")
+        guard dPooled.shape == [bs, 3 * e] else {
+            throw ClassifierError("masked concat pool: gradient shape \(dPooled.shape), expected [\(bs), \(3 * e)]")
+        }
+        let padMask = cache.padMask
         var dx = [Float](repeating: 0, count: bs * t * e)
         dPooled.data.withUnsafeBufferPointer { g in
             dx.withUnsafeMutableBufferPointer { d in

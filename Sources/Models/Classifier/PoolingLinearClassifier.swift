@@ -11,19 +11,29 @@ import Tensor
 /// Parameters carry fastai's state_dict names (`1.layers.{j}.0.weight` …) with the default
 /// `prefix` `"1.layers"` (the head is module 1 of `SequentialRNN`).
 ///
+/// Layers follow the language model's style: each keeps what its backward pass needs from its
+/// last forward call, `backward(outputGradient:)` accumulates into its parameters and returns the
+/// gradient of its input; the module holds the training flag and the dropout generator.
+///
 ///     var rng = SeededGenerator(seed: 0)
 ///     let head = PoolingLinearClassifier(embeddingSize: 400, classes: 2, bptt: 72, rng: &rng)
-///     let (logits, cache) = try head.forward(outputs, padMask: mask, training: true, rng: &rng)
-///     let dOutputs = head.backward(dLogits, cache)   // fills every head Parameter's grad
+///     let logits = try head.forward(outputs, padMask: mask)
+///     let dOutputs = try head.backward(outputGradient: dLogits)   // fills every head Parameter's grad
 public final class PoolingLinearClassifier {
+    public let pool: MaskedConcatPool
     public let blocks: [LinBnDrop]
-    public let bptt: Int
+    public var bptt: Int { pool.bptt }
+    /// Training mode (dropouts, BatchNorm batch statistics) or eval mode.
+    public var isTraining = true
+    /// Random source of the blocks' dropout masks.
+    public var rng: SeededGenerator
 
     /// - Parameters:
     ///   - embeddingSize: the encoder's output size E; the first block takes 3E features.
     ///   - hidden: `lin_ftrs` (fastai default `[50]`).
     ///   - dropouts: one per block; fastai uses `[output_p · drop_mult] + ps` with `ps` 0.1 each
     ///     (default here: `[0.4 · 0.5, 0.1, …]`, the classifier config with drop_mult 0.5).
+    ///   - rng: draws the Linear weights, then the seed of the dropout generator.
     public init(embeddingSize: Int, hidden: [Int] = [50], classes: Int, dropouts: [Float]? = nil,
                 bptt: Int, prefix: String = "1.layers", rng: inout SeededGenerator) {
         let dims = [3 * embeddingSize] + hidden + [classes]
@@ -35,7 +45,8 @@ public final class PoolingLinearClassifier {
                                   prefix: "\(prefix).\(j)", rng: &rng))
         }
         blocks = made
-        self.bptt = bptt
+        pool = MaskedConcatPool(bptt: bptt)
+        self.rng = SeededGenerator(seed: rng.next())
     }
 
     /// Trainable parameters in fastai's `parameters()` order.
@@ -43,43 +54,31 @@ public final class PoolingLinearClassifier {
         blocks.flatMap { [$0.batchNorm.weight, $0.batchNorm.bias, $0.linear] }
     }
 
-    /// Cache of one forward pass.
-    public struct Cache: Sendable {
-        public let pooled: Tensor
-        let pool: MaskedConcatPool.Cache
-        let padMask: [Bool]
-        let blocks: [LinBnDrop.Cache]
-    }
-
     /// - Parameters:
     ///   - outputs: `[bs, T, E]` SentenceEncoder outputs.
     ///   - padMask: `[bs*T]`, true at padding.
-    /// - Returns: logits `[bs, classes]` and the cache (which also holds the pooled features).
-    public func forward(_ outputs: Tensor, padMask: [Bool], training: Bool,
-                        rng: inout SeededGenerator) throws -> (Tensor, Cache) {
+    /// - Returns: logits `[bs, classes]`; each layer keeps what `backward` needs.
+    public func forward(_ outputs: Tensor, padMask: [Bool]) throws -> Tensor {
         guard outputs.rank == 3, outputs.shape[2] * 3 == blocks[0].batchNorm.features else {
             throw ClassifierError("classifier head expects [bs, T, \(blocks[0].batchNorm.features / 3)] outputs, got \(outputs.shape)")
         }
         guard padMask.count == outputs.shape[0] * outputs.shape[1] else {
             throw ClassifierError("pad mask has \(padMask.count) entries for outputs \(outputs.shape)")
         }
-        let (pooled, poolCache) = MaskedConcatPool.forward(outputs, padMask: padMask, bptt: bptt)
-        var x = pooled
-        var caches: [LinBnDrop.Cache] = []
-        for b in blocks {
-            let (y, c) = try b.forward(x, training: training, rng: &rng)
-            caches.append(c)
-            x = y
-        }
-        return (x, Cache(pooled: pooled, pool: poolCache, padMask: padMask, blocks: caches))
+        var x = pool.forward(outputs, padMask: padMask)
+        for b in blocks { x = try b.forward(x, training: isTraining, rng: &rng) }
+        return x
     }
 
-    /// Backward from dL/dlogits `[bs, classes]`: accumulates every head parameter's gradient
-    /// and returns dL/doutputs `[bs, T, E]` for the encoder.
-    public func backward(_ dLogits: Tensor, _ cache: Cache) -> Tensor {
+    /// Pooled features `[bs, 3E]` of the last forward call.
+    public var lastPooled: Tensor? { pool.lastPooled }
+
+    /// Backward from dL/dlogits `[bs, classes]` through the last forward call: accumulates every
+    /// head parameter's gradient and returns dL/doutputs `[bs, T, E]` for the encoder.
+    public func backward(outputGradient dLogits: Tensor) throws -> Tensor {
         var g = dLogits
-        for (b, c) in zip(blocks, cache.blocks).reversed() { g = b.backward(g, c) }
-        return MaskedConcatPool.backward(g, cache.pool, padMask: cache.padMask)
+        for b in blocks.reversed() { g = try b.backward(outputGradient: g) }
+        return try pool.backward(outputGradient: g)
     }
 
     /// Weights and BatchNorm buffers under fastai's state_dict keys.

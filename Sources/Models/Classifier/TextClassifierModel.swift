@@ -15,9 +15,6 @@ public final class TextClassifierModel {
     public let classes: Int
     public let encoder: SentenceEncoder
     public let head: PoolingLinearClassifier
-    /// Random source of the head's dropouts.
-    public var rng: SeededGenerator
-    private var headCache: PoolingLinearClassifier.Cache?
     private var lastOutputs: Tensor?
 
     /// - Parameters:
@@ -39,12 +36,11 @@ public final class TextClassifierModel {
         head = PoolingLinearClassifier(embeddingSize: config.embSize, hidden: linFtrs, classes: classes,
                                        dropouts: [config.outputP] + linFtrs.map { _ in Float(0.1) },
                                        bptt: bptt, rng: &r)
-        rng = SeededGenerator(seed: r.next())
     }
 
     /// Training mode (dropouts, BatchNorm batch statistics) or eval mode.
     public var isTraining: Bool = true {
-        didSet { encoder.module.isTraining = isTraining }
+        didSet { encoder.module.isTraining = isTraining; head.isTraining = isTraining }
     }
 
     /// fastai's `named_parameters` order: encoder, then head.
@@ -64,14 +60,13 @@ public final class TextClassifierModel {
     /// Logits `[bs, classes]` for a padded batch; keeps what `backward` needs.
     public func forward(_ x: TokenBatch) throws -> Tensor {
         let (outs, mask) = try encoder.forward(x)
-        let (logits, cache) = try head.forward(outs, padMask: mask, training: isTraining, rng: &rng)
-        headCache = cache
+        let logits = try head.forward(outs, padMask: mask)
         lastOutputs = outs
         return logits
     }
 
     /// Pooled features `[bs, 3E]` of the last forward.
-    public var lastPooled: Tensor? { headCache?.pooled }
+    public var lastPooled: Tensor? { head.lastPooled }
     /// SentenceEncoder outputs `[bs, T', E]` of the last forward.
     public var lastEncoderOutputs: Tensor? { lastOutputs }
 
@@ -101,8 +96,8 @@ public final class TextClassifierModel {
     public func lossAndBackward(x: TokenBatch, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
         let logits = try forward(x)
         let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
-        guard let cache = headCache, let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
-        var dOuts = head.backward(dLogits, cache)
+        guard let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
+        var dOuts = try head.backward(outputGradient: dLogits)
         // A frozen encoder (the head-only stage of gradual unfreezing) takes no gradient, and AR
         // and TAR act only through it: its backward, with the recomputation of every earlier
         // kept chunk, would change nothing (it leaves the state and the generator as it found them).
