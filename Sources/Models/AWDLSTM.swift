@@ -141,15 +141,8 @@ public final class AWDLSTM {
         }
         embedded.ensure(n * E)
         embedding.withValue { w in
-            for r in 0..<n {
-                let id = ids[r]
-                let dst = embedded.pointer + r * E
-                dst.update(from: w + id * E, count: E)
-                if embeddingMaskUsed {
-                    let m = embeddingMask.pointer[id]
-                    for k in 0..<E { dst[k] *= m }
-                }
-            }
+            EmbeddingDropout.forward(weight: w, ids: ids, mask: embeddingMaskUsed ? embeddingMask.pointer : nil, E: E,
+                                     into: embedded.pointer)
         }
         // Input dropout: one [bs, E] mask for all time steps.
         inputMaskUsed = isTraining && dropout.input > 0
@@ -184,12 +177,7 @@ public final class AWDLSTM {
                                  p: Float, T: Int, bs: Int, F: Int) {
         mask.ensure(bs * F)
         drawDropoutMask(mask.pointer, count: bs * F, p: p, rng: &rng)
-        for t in 0..<T {
-            for b in 0..<bs {
-                let o = (t * bs + b) * F, m = mask.pointer + b * F
-                for f in 0..<F { dst[o + f] = src[o + f] * m[f] }
-            }
-        }
+        RNNDropout.apply(src, mask: mask.pointer, into: dst, T: T, bs: bs, F: F)
     }
 
     /// The last layer's output of the last call, time-major `[T, bs, E]`.
@@ -218,29 +206,15 @@ public final class AWDLSTM {
             // Through the dropout that produced this layer's input.
             let F = layer.inputSize
             let (mask, used) = l == 0 ? (inputMask, inputMaskUsed) : (hiddenMasks[l - 1], hiddenMaskUsed[l - 1])
-            if used {
-                for t in 0..<T {
-                    for b in 0..<bs {
-                        let o = (t * bs + b) * F, m = mask.pointer + b * F
-                        for f in 0..<F { dIn[o + f] *= m[f] }
-                    }
-                }
-            }
+            if used { RNNDropout.apply(dIn, mask: mask.pointer, into: dIn, T: T, bs: bs, F: F) }
             spare = (dIn == gradA.pointer) ? gradB.pointer : gradA.pointer
             dOut = dIn
         }
         // Embedding lookup: scatter-add, no gradient for the padding row (PyTorch padding_idx),
         // scaled by the embedding-dropout mask of the row.
-        let pad = config.padToken
         embedding.withGrad { g in
-            for r in 0..<n {
-                let id = ids[r]
-                if id == pad { continue }
-                let m: Float = embeddingMaskUsed ? embeddingMask.pointer[id] : 1
-                if m == 0 { continue }
-                let src = dOut + r * E, dst = g + id * E
-                for k in 0..<E { dst[k] += src[k] * m }
-            }
+            EmbeddingDropout.backward(dOutput: dOut, ids: ids, mask: embeddingMaskUsed ? embeddingMask.pointer : nil,
+                                      padToken: config.padToken, E: E, into: g)
         }
     }
 

@@ -402,3 +402,180 @@ func lstmCellBackward(_ gates: UnsafeMutablePointer<Float>, dh: UnsafePointer<Fl
         }
     }
 }
+
+// MARK: - Reference
+
+extension LSTMLayer {
+    /// The weight-dropped LSTM layer written as the equations read (../shared/spec/model.md 2.3):
+    /// batch-first, one row and one step at a time, in Double with libm's `exp` and `tanh`. It shares
+    /// nothing with the fast path (no packing, no GEMM, no time-major buffers, no SIMD cell), so the
+    /// tests can compare the two; the tests also check `backward` against finite differences of
+    /// `forward`.
+    public enum Reference {
+        /// The layer's parameters and its DropConnect mask, each row-major.
+        public struct Weights {
+            public var inputSize: Int
+            public var hiddenSize: Int
+            /// `weight_ih_l0 [4H, nIn]`, gate blocks i, f, g, o.
+            public var weightIH: [Double]
+            /// `weight_hh_l0_raw [4H, H]`.
+            public var weightHHRaw: [Double]
+            /// `bias_ih_l0 [4H]`, `bias_hh_l0 [4H]`.
+            public var biasIH: [Double], biasHH: [Double]
+            /// `WeightDropout`'s mask on `weight_hh_l0_raw`, `[4H, H]` (0 or 1/(1−p)); nil in eval.
+            public var weightHHMask: [Double]?
+
+            public init(inputSize: Int, hiddenSize: Int, weightIH: [Double], weightHHRaw: [Double], biasIH: [Double],
+                        biasHH: [Double], weightHHMask: [Double]? = nil) {
+                self.inputSize = inputSize
+                self.hiddenSize = hiddenSize
+                self.weightIH = weightIH
+                self.weightHHRaw = weightHHRaw
+                self.biasIH = biasIH
+                self.biasHH = biasHH
+                self.weightHHMask = weightHHMask
+            }
+
+            /// `W_hh = raw ⊙ mask`, the matrix every step of the call uses.
+            var weightHH: [Double] {
+                guard let m = weightHHMask else { return weightHHRaw }
+                return (0..<weightHHRaw.count).map { weightHHRaw[$0] * m[$0] }
+            }
+        }
+
+        /// What a forward call gives.
+        public struct Output {
+            /// `[bs, T, H]`: `h_t` at every step.
+            public var output: [Double]
+            /// The state after the last step, `[bs, H]` each (the next call starts from it).
+            public var h: [Double], c: [Double]
+        }
+
+        /// Gradients of a loss with respect to the input and every parameter.
+        public struct Gradients {
+            /// `[bs, T, nIn]`.
+            public var input: [Double]
+            /// Shaped as the parameters (`weightHHRaw` through the mask).
+            public var weightIH: [Double], weightHHRaw: [Double], biasIH: [Double], biasHH: [Double]
+        }
+
+        /// Gates and states of every step, kept for `backward`.
+        struct Trace {
+            var output: Output
+            /// `[bs, T, 4H]`: activated gates i, f, g, o.
+            var gates: [Double]
+            /// `[bs, T+1, H]`: the state before the first step at t = 0, then `c_t` at t + 1.
+            var cells: [Double]
+            /// `[bs, T+1, H]`: the same for `h`.
+            var hiddens: [Double]
+        }
+
+        static func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+
+        /// Runs `T` steps from `(h0, c0)`:
+        /// `z = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh`; `i, f, o = σ(z_i, z_f, z_o)`, `g = tanh(z_g)`;
+        /// `c_t = f c_{t−1} + i g`; `h_t = o tanh(c_t)`.
+        /// - Parameters:
+        ///   - x: `[bs, T, nIn]`.
+        ///   - h0, c0: `[bs, H]`.
+        public static func forward(_ x: [Double], batchSize bs: Int, steps T: Int, h0: [Double], c0: [Double],
+                                   weights: Weights) -> Output {
+            trace(x, batchSize: bs, steps: T, h0: h0, c0: c0, weights: weights).output
+        }
+
+        static func trace(_ x: [Double], batchSize bs: Int, steps T: Int, h0: [Double], c0: [Double],
+                          weights w: Weights) -> Trace {
+            let nIn = w.inputSize, H = w.hiddenSize, G = 4 * H
+            let whh = w.weightHH
+            var gates = [Double](repeating: 0, count: bs * T * G)
+            var cells = [Double](repeating: 0, count: bs * (T + 1) * H)
+            var hiddens = cells
+            var output = [Double](repeating: 0, count: bs * T * H)
+            for b in 0..<bs {
+                for j in 0..<H {
+                    hiddens[b * (T + 1) * H + j] = h0[b * H + j]
+                    cells[b * (T + 1) * H + j] = c0[b * H + j]
+                }
+                for t in 0..<T {
+                    let prev = (b * (T + 1) + t) * H, next = prev + H
+                    var z = [Double](repeating: 0, count: G)
+                    for r in 0..<G {
+                        var s = w.biasIH[r] + w.biasHH[r]
+                        for k in 0..<nIn { s += w.weightIH[r * nIn + k] * x[(b * T + t) * nIn + k] }
+                        for k in 0..<H { s += whh[r * H + k] * hiddens[prev + k] }
+                        z[r] = s
+                    }
+                    for j in 0..<H {
+                        let i = sigmoid(z[j]), f = sigmoid(z[H + j]), g = Foundation.tanh(z[2 * H + j]), o = sigmoid(z[3 * H + j])
+                        let at = (b * T + t) * G
+                        gates[at + j] = i
+                        gates[at + H + j] = f
+                        gates[at + 2 * H + j] = g
+                        gates[at + 3 * H + j] = o
+                        cells[next + j] = f * cells[prev + j] + i * g
+                        hiddens[next + j] = o * Foundation.tanh(cells[next + j])
+                        output[(b * T + t) * H + j] = hiddens[next + j]
+                    }
+                }
+            }
+            var hT = [Double](repeating: 0, count: bs * H), cT = hT
+            for b in 0..<bs {
+                for j in 0..<H {
+                    hT[b * H + j] = hiddens[(b * (T + 1) + T) * H + j]
+                    cT[b * H + j] = cells[(b * (T + 1) + T) * H + j]
+                }
+            }
+            return Trace(output: Output(output: output, h: hT, c: cT), gates: gates, cells: cells, hiddens: hiddens)
+        }
+
+        /// Backpropagation through time over the call, truncated at `(h0, c0)` (the carried state is
+        /// detached). Runs `forward` again for the gates and states.
+        /// - Parameters:
+        ///   - dy: `dL/d output`, `[bs, T, H]`.
+        ///   - the rest: as given to `forward`.
+        public static func backward(outputGradient dy: [Double], _ x: [Double], batchSize bs: Int, steps T: Int,
+                                    h0: [Double], c0: [Double], weights w: Weights) -> Gradients {
+            let nIn = w.inputSize, H = w.hiddenSize, G = 4 * H
+            let tr = trace(x, batchSize: bs, steps: T, h0: h0, c0: c0, weights: w)
+            let whh = w.weightHH
+            var dx = [Double](repeating: 0, count: bs * T * nIn)
+            var dWih = [Double](repeating: 0, count: G * nIn), dWhh = [Double](repeating: 0, count: G * H)
+            var db = [Double](repeating: 0, count: G)
+            for b in 0..<bs {
+                var dhNext = [Double](repeating: 0, count: H), dcNext = dhNext
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let at = (b * T + t) * G, prev = (b * (T + 1) + t) * H, next = prev + H
+                    var dz = [Double](repeating: 0, count: G)
+                    for j in 0..<H {
+                        let i = tr.gates[at + j], f = tr.gates[at + H + j]
+                        let g = tr.gates[at + 2 * H + j], o = tr.gates[at + 3 * H + j]
+                        let tanhC = Foundation.tanh(tr.cells[next + j])
+                        let dh = dy[(b * T + t) * H + j] + dhNext[j]
+                        let dc = dcNext[j] + dh * o * (1 - tanhC * tanhC)
+                        dz[j] = dc * g * i * (1 - i)
+                        dz[H + j] = dc * tr.cells[prev + j] * f * (1 - f)
+                        dz[2 * H + j] = dc * i * (1 - g * g)
+                        dz[3 * H + j] = dh * tanhC * o * (1 - o)
+                        dcNext[j] = dc * f
+                    }
+                    dhNext = [Double](repeating: 0, count: H)
+                    for r in 0..<G {
+                        db[r] += dz[r]
+                        for k in 0..<nIn {
+                            dWih[r * nIn + k] += dz[r] * x[(b * T + t) * nIn + k]
+                            dx[(b * T + t) * nIn + k] += w.weightIH[r * nIn + k] * dz[r]
+                        }
+                        for k in 0..<H {
+                            dWhh[r * H + k] += dz[r] * tr.hiddens[prev + k]
+                            dhNext[k] += whh[r * H + k] * dz[r]
+                        }
+                    }
+                }
+            }
+            // W_hh = raw ⊙ mask, so dL/d raw = dL/d W_hh ⊙ mask.
+            if let m = w.weightHHMask { for k in 0..<dWhh.count { dWhh[k] *= m[k] } }
+            // The two biases are summed in z: each gets the whole gradient.
+            return Gradients(input: dx, weightIH: dWih, weightHHRaw: dWhh, biasIH: db, biasHH: db)
+        }
+    }
+}

@@ -86,10 +86,7 @@ public final class LinearDecoder {
         dropped.ensure(T * bs * E)
         mask.ensure(bs * E)
         drawDropoutMask(mask.pointer, count: bs * E, p: outputP, rng: &rng)
-        for r in 0..<(T * bs) {
-            let m = mask.pointer + (r % bs) * E
-            for k in 0..<E { dropped.pointer[r * E + k] = raw[r * E + k] * m[k] }
-        }
+        RNNDropout.apply(raw, mask: mask.pointer, into: dropped.pointer, T: T, bs: bs, F: E)
     }
 
     /// Full logits of rows `rows` of `input` into `out [rows.count, V]`.
@@ -326,10 +323,55 @@ public final class LinearDecoder {
     /// Through the output dropout: `d raw = d dropped ⊙ mask`, in place.
     func backwardDropout(_ d: UnsafeMutablePointer<Float>) {
         guard maskUsed else { return }
-        let E = embSize
-        for r in 0..<(steps * batch) {
-            let m = mask.pointer + (r % batch) * E
-            for k in 0..<E { d[r * E + k] *= m[k] }
+        RNNDropout.apply(d, mask: mask.pointer, into: d, T: steps, bs: batch, F: embSize)
+    }
+}
+
+// MARK: - Reference
+
+extension LinearDecoder {
+    /// The decoder written as the formula reads, row by row in Double: no BLAS, no chunks, no
+    /// blocks, no fused loss. The output dropout in front of it is `RNNDropout.Reference`; the loss
+    /// after it is `Softmax.Reference`. With tied weights `weight` is the embedding, and the
+    /// embedding's gradient is this `weight` gradient plus `EmbeddingDropout.Reference.backward`'s.
+    public enum Reference {
+        /// `logits[r, v] = bias[v] + Σ_k x[r, k] · weight[v, k]`.
+        /// - Parameters:
+        ///   - x: `[n, E]` (the dropped encoder output, rows in any order).
+        ///   - weight: `[V, E]`; bias: `[V]` or nil.
+        /// - Returns: `[n, V]`.
+        public static func forward(_ x: [Double], weight: [Double], bias: [Double]?, vocabSize V: Int,
+                                   embeddingSize E: Int) -> [Double] {
+            let n = x.count / E
+            var logits = [Double](repeating: 0, count: n * V)
+            for r in 0..<n {
+                for v in 0..<V {
+                    var s = bias?[v] ?? 0
+                    for k in 0..<E { s += x[r * E + k] * weight[v * E + k] }
+                    logits[r * V + v] = s
+                }
+            }
+            return logits
+        }
+
+        /// Gradients of the input, the weight and the bias from `dL/d logits` (`[n, V]`):
+        /// `dx = dlogits · weight`, `dweight = dlogitsᵀ · x`, `dbias = Σ_r dlogits[r, :]`.
+        public static func backward(logitsGradient dz: [Double], _ x: [Double], weight: [Double], vocabSize V: Int,
+                                    embeddingSize E: Int) -> (input: [Double], weight: [Double], bias: [Double]) {
+            let n = x.count / E
+            var dx = [Double](repeating: 0, count: n * E), dw = [Double](repeating: 0, count: V * E)
+            var db = [Double](repeating: 0, count: V)
+            for r in 0..<n {
+                for v in 0..<V {
+                    let g = dz[r * V + v]
+                    db[v] += g
+                    for k in 0..<E {
+                        dx[r * E + k] += g * weight[v * E + k]
+                        dw[v * E + k] += g * x[r * E + k]
+                    }
+                }
+            }
+            return (dx, dw, db)
         }
     }
 }

@@ -87,18 +87,27 @@ func expectGradientClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-
                          _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
-    let scale = expected.data.reduce(0) { max($0, abs($1)) }
+    expectNear(actual.data, expected.data.map(Double.init), rtol: Double(rtol), floorFraction: Double(floorFraction),
+               "gradient \(what)", sourceLocation: sourceLocation)
+}
+
+/// The rule of `expectGradientClose` on flat values, against a float32 or Double expectation
+/// (a layer's Double reference): `|a − e| ≤ rtol · max(|e|, floorFraction · largest |e|)`.
+func expectNear(_ actual: [Float], _ expected: [Double], rtol: Double = 1e-4, floorFraction: Double = 1e-2,
+                _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.count == expected.count, "\(what): \(actual.count) vs \(expected.count) entries", sourceLocation: sourceLocation)
+    let scale = expected.reduce(0) { max($0, abs($1)) }
     let floor = floorFraction * scale
-    var worst: Float = 0, worstAt = 0, bad = 0
-    for (i, (a, e)) in zip(actual.data, expected.data).enumerated() {
-        let r = abs(a - e) / max(abs(e), floor, .leastNormalMagnitude)
+    var worst = 0.0, worstAt = 0, bad = 0
+    for (i, (a, e)) in zip(actual, expected).enumerated() {
+        let r = abs(Double(a) - e) / max(abs(e), floor, .leastNormalMagnitude)
         if !(r <= rtol) { bad += 1 }
         if !(r <= worst) { worst = r; worstAt = i }
     }
     if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
-        print("gradient \(what): worst relative error \(worst) at \(worstAt) (floor \(floor), max |e| \(scale))")
+        print("\(what): worst relative error \(worst) at \(worstAt) (floor \(floor), max |e| \(scale))")
     }
-    #expect(bad == 0, "\(what): \(bad) of \(expected.count) entries beyond \(rtol) relative (floor \(floor)); worst \(worst) at \(worstAt): \(actual.data[worstAt]) vs \(expected.data[worstAt])",
+    #expect(bad == 0, "\(what): \(bad) of \(expected.count) entries beyond \(rtol) relative (floor \(floor)); worst \(worst) at \(worstAt): \(actual.isEmpty ? .nan : actual[worstAt]) vs \(expected.isEmpty ? .nan : expected[worstAt])",
             sourceLocation: sourceLocation)
 }
 
@@ -131,4 +140,70 @@ func ulpJittered(_ t: Tensor, using rng: inout SeededGenerator) -> Tensor {
         }
     }
     return out
+}
+
+// MARK: - Reference layers (Sources/Models: each layer's `Reference`)
+
+/// Float32 values turned into Double: the fast layer and its Double reference then read exactly
+/// the same numbers.
+func randomDoubles(_ count: Int, scale: Float = 1, using rng: inout SeededGenerator) -> [Double] {
+    (0..<count).map { _ in Double(scale * (2 * rng.nextUnit() - 1)) }
+}
+
+/// A dropout mask as the models draw it (0 or 1/(1−p)), in Double.
+func dropoutMask(_ count: Int, p: Float, using rng: inout SeededGenerator) -> [Double] {
+    let buffer = FloatBuffer(count)
+    drawDropoutMask(buffer.pointer, count: count, p: p, rng: &rng)
+    return buffer.array(count).map(Double.init)
+}
+
+/// `Σ a·b`: the scalar loss of the gradient checks (a fixed random read-out of a layer's output),
+/// whose gradient with respect to the output is the read-out itself.
+func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+/// Batch-first `[bs, T, F]` → time-major `[T, bs, F]` in float32 (the fast layers' layout).
+func timeMajor(_ x: [Double], bs: Int, T: Int, F: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: x.count)
+    for b in 0..<bs { for t in 0..<T { for f in 0..<F { out[(t * bs + b) * F + f] = Float(x[(b * T + t) * F + f]) } } }
+    return out
+}
+
+/// Time-major `[T, bs, F]` → batch-first `[bs, T, F]`.
+func batchFirst(_ x: UnsafePointer<Float>, bs: Int, T: Int, F: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: bs * T * F)
+    for b in 0..<bs { for t in 0..<T { for f in 0..<F { out[(b * T + t) * F + f] = x[(t * bs + b) * F + f] } } }
+    return out
+}
+
+/// Central differences `(f(x + h·e_i) − f(x − h·e_i)) / 2h` for every entry `i` of `x`.
+func finiteDifferences(at x: [Double], step h: Double = 1e-5, _ f: ([Double]) -> Double) -> [Double] {
+    var probe = x
+    return x.indices.map { i in
+        probe[i] = x[i] + h
+        let plus = f(probe)
+        probe[i] = x[i] - h
+        let minus = f(probe)
+        probe[i] = x[i]
+        return (plus - minus) / (2 * h)
+    }
+}
+
+/// A reference backward against central differences of the reference forward, all in Double:
+/// `|analytic − numeric| ≤ 1e-6 · max(|numeric|, 1e-2 · largest |numeric|)`. With h = 1e-5 the
+/// truncation error is about h²·f‴/6 ≈ 1e-10 and rounding about 1e-16·|f|/h ≈ 1e-10 for these
+/// O(1)–O(10) losses, so 1e-6 relative leaves room only for a wrong formula to fail.
+func expectMatchesFiniteDifferences(_ analytic: [Double], _ numeric: [Double], _ what: String,
+                                    sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(analytic.count == numeric.count, "\(what): \(analytic.count) vs \(numeric.count) entries", sourceLocation: sourceLocation)
+    let floor = 1e-2 * numeric.reduce(0) { max($0, abs($1)) }
+    var worst = 0.0, worstAt = 0
+    for (i, (a, n)) in zip(analytic, numeric).enumerated() {
+        let r = abs(a - n) / max(abs(n), floor, .leastNormalMagnitude)
+        if !(r <= worst) { worst = r; worstAt = i }
+    }
+    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+        print("finite differences \(what): worst relative error \(worst) at \(worstAt)")
+    }
+    #expect(worst <= 1e-6, "\(what): worst relative error \(worst) at \(worstAt): analytic \(analytic[worstAt]) vs numeric \(numeric[worstAt])",
+            sourceLocation: sourceLocation)
 }

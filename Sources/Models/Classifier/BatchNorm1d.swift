@@ -137,6 +137,96 @@ public final class BatchNorm1d {
     }
 }
 
+// MARK: - Reference
+
+extension BatchNorm1d {
+    /// BatchNorm1d written step by step in Double, the backward pass by the chain rule through the
+    /// batch mean and variance one at a time (the fast path uses the folded formula), so each
+    /// checks the other.
+    public enum Reference {
+        /// What a forward call gives: the output and the running statistics after it.
+        public struct Output {
+            /// `[N, C]`.
+            public var y: [Double]
+            /// `[C]` each; updated in training (`0.9·old + 0.1·batch`, the variance unbiased), as given in eval.
+            public var runningMean: [Double], runningVar: [Double]
+        }
+
+        /// Per feature: the batch mean and the biased variance (training) or the running ones (eval).
+        static func statistics(_ x: [Double], rows N: Int, features C: Int, runningMean: [Double], runningVar: [Double],
+                               training: Bool) -> (mean: [Double], variance: [Double]) {
+            guard training else { return (runningMean, runningVar) }
+            var mean = [Double](repeating: 0, count: C), variance = mean
+            for f in 0..<C {
+                for i in 0..<N { mean[f] += x[i * C + f] }
+                mean[f] /= Double(N)
+                for i in 0..<N { variance[f] += (x[i * C + f] - mean[f]) * (x[i * C + f] - mean[f]) }
+                variance[f] /= Double(N)
+            }
+            return (mean, variance)
+        }
+
+        /// `y = (x − mean) / √(var + eps) · weight + bias`.
+        /// - Parameters:
+        ///   - x: `[N, C]`; weight, bias, runningMean, runningVar: `[C]`.
+        public static func forward(_ x: [Double], rows N: Int, features C: Int, weight: [Double], bias: [Double],
+                                   runningMean: [Double], runningVar: [Double], training: Bool,
+                                   eps: Double = 1e-5, momentum: Double = 0.1) -> Output {
+            let (mean, variance) = statistics(x, rows: N, features: C, runningMean: runningMean, runningVar: runningVar,
+                                              training: training)
+            var y = [Double](repeating: 0, count: N * C)
+            for i in 0..<N {
+                for f in 0..<C {
+                    y[i * C + f] = (x[i * C + f] - mean[f]) / (variance[f] + eps).squareRoot() * weight[f] + bias[f]
+                }
+            }
+            guard training else { return Output(y: y, runningMean: runningMean, runningVar: runningVar) }
+            var newMean = runningMean, newVar = runningVar
+            for f in 0..<C {
+                let unbiased = variance[f] * Double(N) / Double(N - 1)
+                newMean[f] = (1 - momentum) * runningMean[f] + momentum * mean[f]
+                newVar[f] = (1 - momentum) * runningVar[f] + momentum * unbiased
+            }
+            return Output(y: y, runningMean: newMean, runningVar: newVar)
+        }
+
+        /// Gradients from `dL/dy` (`[N, C]`). Training: through x̂, then the variance, then the mean
+        /// (both depend on x); eval: the statistics are constants.
+        public static func backward(outputGradient dy: [Double], _ x: [Double], rows N: Int, features C: Int,
+                                    weight: [Double], runningMean: [Double], runningVar: [Double], training: Bool,
+                                    eps: Double = 1e-5) -> (input: [Double], weight: [Double], bias: [Double]) {
+            let (mean, variance) = statistics(x, rows: N, features: C, runningMean: runningMean, runningVar: runningVar,
+                                              training: training)
+            var dx = [Double](repeating: 0, count: N * C)
+            var dWeight = [Double](repeating: 0, count: C), dBias = dWeight
+            let n = Double(N)
+            for f in 0..<C {
+                let std = (variance[f] + eps).squareRoot()
+                var dVar = 0.0, dMean = 0.0
+                for i in 0..<N {
+                    let xHat = (x[i * C + f] - mean[f]) / std
+                    dWeight[f] += dy[i * C + f] * xHat
+                    dBias[f] += dy[i * C + f]
+                    let dxHat = dy[i * C + f] * weight[f]
+                    // var = Σ(x − mean)²/N with std = √(var + eps): d std⁻¹ / d var = −½ (var + eps)^(−3/2).
+                    dVar += dxHat * (x[i * C + f] - mean[f]) * -0.5 / (std * std * std)
+                    dMean += -dxHat / std
+                }
+                for i in 0..<N {
+                    let dxHat = dy[i * C + f] * weight[f]
+                    dx[i * C + f] = dxHat / std
+                    if training {
+                        // d var / d x_i = 2 (x_i − mean) / N; d mean / d x_i = 1/N (the term of dVar
+                        // through the mean, Σ −2 (x − mean)/N, is zero).
+                        dx[i * C + f] += dVar * 2 * (x[i * C + f] - mean[f]) / n + dMean / n
+                    }
+                }
+            }
+            return (dx, dWeight, dBias)
+        }
+    }
+}
+
 /// A classifier-head error (bad state dict, impossible batch), with a one-line message.
 public struct ClassifierError: Error, CustomStringConvertible {
     public let description: String

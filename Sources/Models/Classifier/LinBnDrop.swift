@@ -69,3 +69,89 @@ public final class LinBnDrop {
         return try batchNorm.backward(outputGradient: dh)
     }
 }
+
+// MARK: - Reference
+
+extension LinBnDrop {
+    /// The block written out in Double: `BatchNorm1d.Reference`, then the dropout mask, then the
+    /// product with the Linear weight one sum at a time, then the ReLU.
+    public enum Reference {
+        /// The block's parameters and buffers, and the dropout mask of the call.
+        public struct Weights {
+            /// BatchNorm `weight`, `bias`, `running_mean`, `running_var`, `[n_in]` each.
+            public var bnWeight: [Double], bnBias: [Double], runningMean: [Double], runningVar: [Double]
+            /// Linear weight `[n_out, n_in]` (no bias).
+            public var linear: [Double]
+            public var relu: Bool
+            /// `[N, n_in]` (0 or 1/(1−p)), nil when no dropout is applied (eval, or p = 0).
+            public var dropMask: [Double]?
+
+            public init(bnWeight: [Double], bnBias: [Double], runningMean: [Double], runningVar: [Double],
+                        linear: [Double], relu: Bool, dropMask: [Double]? = nil) {
+                self.bnWeight = bnWeight
+                self.bnBias = bnBias
+                self.runningMean = runningMean
+                self.runningVar = runningVar
+                self.linear = linear
+                self.relu = relu
+                self.dropMask = dropMask
+            }
+        }
+
+        /// Gradients with respect to the input and every parameter.
+        public struct Gradients {
+            /// `[N, n_in]`.
+            public var input: [Double]
+            public var bnWeight: [Double], bnBias: [Double], linear: [Double]
+        }
+
+        /// The BatchNorm's output (running statistics included), the Linear's input (that output
+        /// times the mask) and the Linear's output before the ReLU.
+        static func run(_ x: [Double], rows N: Int, inputs nIn: Int, outputs nOut: Int, weights w: Weights,
+                        training: Bool) -> (bn: BatchNorm1d.Reference.Output, linearInput: [Double], z: [Double]) {
+            let bn = BatchNorm1d.Reference.forward(x, rows: N, features: nIn, weight: w.bnWeight, bias: w.bnBias,
+                                                   runningMean: w.runningMean, runningVar: w.runningVar, training: training)
+            var h = bn.y
+            if let m = w.dropMask { for k in 0..<h.count { h[k] *= m[k] } }
+            var z = [Double](repeating: 0, count: N * nOut)
+            for i in 0..<N {
+                for o in 0..<nOut {
+                    for k in 0..<nIn { z[i * nOut + o] += h[i * nIn + k] * w.linear[o * nIn + k] }
+                }
+            }
+            return (bn, h, z)
+        }
+
+        /// `relu(dropout(batchNorm(x)) · linearᵀ)`.
+        /// - Parameters:
+        ///   - x: `[N, n_in]`.
+        /// - Returns: `[N, n_out]`, and the BatchNorm running statistics after the call.
+        public static func forward(_ x: [Double], rows N: Int, inputs nIn: Int, outputs nOut: Int, weights w: Weights,
+                                   training: Bool) -> (y: [Double], runningMean: [Double], runningVar: [Double]) {
+            let (bn, _, z) = run(x, rows: N, inputs: nIn, outputs: nOut, weights: w, training: training)
+            return (w.relu ? z.map { max($0, 0) } : z, bn.runningMean, bn.runningVar)
+        }
+
+        /// Gradients from `dL/dy` (`[N, n_out]`), the running statistics as before the call.
+        public static func backward(outputGradient dy: [Double], _ x: [Double], rows N: Int, inputs nIn: Int,
+                                    outputs nOut: Int, weights w: Weights, training: Bool) -> Gradients {
+            let (_, h, z) = run(x, rows: N, inputs: nIn, outputs: nOut, weights: w, training: training)
+            var dz = dy
+            if w.relu { for k in 0..<dz.count where z[k] <= 0 { dz[k] = 0 } }
+            var dLinear = [Double](repeating: 0, count: nOut * nIn), dh = [Double](repeating: 0, count: N * nIn)
+            for i in 0..<N {
+                for o in 0..<nOut {
+                    for k in 0..<nIn {
+                        dLinear[o * nIn + k] += dz[i * nOut + o] * h[i * nIn + k]
+                        dh[i * nIn + k] += dz[i * nOut + o] * w.linear[o * nIn + k]
+                    }
+                }
+            }
+            if let m = w.dropMask { for k in 0..<dh.count { dh[k] *= m[k] } }
+            let bn = BatchNorm1d.Reference.backward(outputGradient: dh, x, rows: N, features: nIn, weight: w.bnWeight,
+                                                    runningMean: w.runningMean, runningVar: w.runningVar,
+                                                    training: training)
+            return Gradients(input: bn.input, bnWeight: bn.weight, bnBias: bn.bias, linear: dLinear)
+        }
+    }
+}

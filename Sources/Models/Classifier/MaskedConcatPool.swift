@@ -120,3 +120,62 @@ public final class MaskedConcatPool {
         return Tensor(shape: cache.inputShape, data: dx)
     }
 }
+
+// MARK: - Reference
+
+extension MaskedConcatPool {
+    /// Masked concat pooling written from the spec's words (../shared/spec/model.md 3.2), in Double
+    /// with one position at a time.
+    public enum Reference {
+        /// The position `last` reads in a row: `T − last_pad − 1`, where `last_pad` counts the pads
+        /// among the last `bptt` positions, and a negative index counts from the end as in Python.
+        static func lastPosition(padRow: ArraySlice<Bool>, bptt: Int) -> Int {
+            let T = padRow.count
+            let lastPad = padRow.suffix(bptt).filter { $0 }.count
+            let index = T - lastPad - 1
+            return index < 0 ? index + T : index
+        }
+
+        /// - Parameters:
+        ///   - x: `[bs, T, E]`.
+        ///   - padMask: `[bs, T]`, true at padding.
+        /// - Returns: `[bs, 3E]`, per row `[last | max | mean]`, max and mean over the non-pad
+        ///   positions (a row with none gets −∞ and nan, as fastai).
+        public static func forward(_ x: [Double], batchSize bs: Int, steps T: Int, features E: Int, padMask: [Bool],
+                                   bptt: Int) -> [Double] {
+            var pooled = [Double](repeating: 0, count: bs * 3 * E)
+            for b in 0..<bs {
+                let pads = padMask[(b * T)..<((b + 1) * T)]
+                let last = lastPosition(padRow: pads, bptt: bptt)
+                let real = (0..<T).filter { !padMask[b * T + $0] }
+                for f in 0..<E {
+                    let values = real.map { x[(b * T + $0) * E + f] }
+                    pooled[b * 3 * E + f] = x[(b * T + last) * E + f]
+                    pooled[b * 3 * E + E + f] = values.max() ?? -.infinity
+                    pooled[b * 3 * E + 2 * E + f] = values.reduce(0, +) / Double(values.count)
+                }
+            }
+            return pooled
+        }
+
+        /// `dL/dx` from `dL/d pooled` (`[bs, 3E]`): `last` to its position, `max` to the first
+        /// position holding the max, `mean` spread as `1/n` over the `n` non-pad positions.
+        public static func backward(pooledGradient dp: [Double], _ x: [Double], batchSize bs: Int, steps T: Int,
+                                    features E: Int, padMask: [Bool], bptt: Int) -> [Double] {
+            var dx = [Double](repeating: 0, count: bs * T * E)
+            for b in 0..<bs {
+                let last = lastPosition(padRow: padMask[(b * T)..<((b + 1) * T)], bptt: bptt)
+                let real = (0..<T).filter { !padMask[b * T + $0] }
+                for f in 0..<E {
+                    dx[(b * T + last) * E + f] += dp[b * 3 * E + f]
+                    let values = real.map { x[(b * T + $0) * E + f] }
+                    if let top = values.max(), let at = real.first(where: { x[(b * T + $0) * E + f] == top }) {
+                        dx[(b * T + at) * E + f] += dp[b * 3 * E + E + f]
+                    }
+                    for t in real { dx[(b * T + t) * E + f] += dp[b * 3 * E + 2 * E + f] / Double(real.count) }
+                }
+            }
+            return dx
+        }
+    }
+}
