@@ -2,10 +2,14 @@
 import PackageDescription
 
 // Dependencies point one way only:
-// CBLAS/CEditLine → Tensor → Text, Models → Learn → LabBindings → Kernel (with CZeroMQ, CSodium) → lmlab
-// (Models also uses AVX512Kernels, a leaf). The command language, Lab, needs only Tensor (its values
-// include tensors); LabBindings binds Text, Models and Learn into it, so the language can be read
-// and tested without the library.
+// CBLAS/CEditLine → Tensor → Interop, Text, Models → Learn → LabBindings → Kernel (with CZeroMQ, CSodium) → lmlab
+// (Models also uses AVX512Kernels, a leaf). Interop reads and writes other tools' files (zip,
+// pickle, torch checkpoints, fastai exports, safetensors); Models knows state dicts, not files,
+// and Learn joins the two. Files (crash-safe writes, CRC-32, one-line file errors) is a leaf used
+// by every module that touches the disk. The command language, Lab, needs only Tensor and Files
+// (its values include tensors, lessons are files); LabBindings binds Text, Models and Learn into
+// it, so the language can be read and tested without the library.
+// Every target declares each module it imports, even one it would reach through another.
 
 // The hot loops (LSTM step kernels, softmax, Adam) are written with SIMD8<Float> and fused
 // multiply-adds; without a target CPU the compiler only emits baseline x86-64 (SSE2, no FMA),
@@ -23,7 +27,7 @@ let package = Package(
     name: "LMLab",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "LMLab", targets: ["Tensor", "Text", "Models", "Learn", "Lab", "LabBindings"]),
+        .library(name: "LMLab", targets: ["Files", "Tensor", "Interop", "Text", "Models", "Learn", "Lab", "LabBindings"]),
         .executable(name: "lmlab", targets: ["lmlab"]),
     ],
     dependencies: [
@@ -38,28 +42,32 @@ let package = Package(
                        providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSodium", path: "Sources/CSodium",
                        providers: [.apt(["libsodium-dev"])]),
+        .target(name: "Files", swiftSettings: fast),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
-        .target(name: "Text", dependencies: ["Tensor"], resources: [.copy("Resources")]),
+        .target(name: "Interop", dependencies: ["Tensor", "Files"], swiftSettings: fast),
+        .target(name: "Text", dependencies: ["Tensor", "Files"], resources: [.copy("Resources")]),
         .target(name: "AVX512Kernels", swiftSettings: avx512),
         .target(name: "Models", dependencies: ["Tensor", "AVX512Kernels"], swiftSettings: fast),
-        .target(name: "Learn", dependencies: ["Tensor", "Text", "Models"], swiftSettings: fast),
-        .target(name: "Lab", dependencies: ["Tensor"]),
-        .target(name: "LabBindings", dependencies: ["Lab", "Tensor", "Text", "Models", "Learn"]),
+        .target(name: "Learn", dependencies: ["Tensor", "Interop", "Files", "Text", "Models"], swiftSettings: fast),
+        .target(name: "Lab", dependencies: ["Tensor", "Files"]),
+        .target(name: "LabBindings", dependencies: ["Lab", "Tensor", "Files", "Text", "Models", "Learn"]),
         // The Jupyter kernel: a front end of the language with its bindings, like the REPL.
         .target(name: "Kernel", dependencies: ["Lab", "LabBindings", "Tensor", "CZeroMQ", "CSodium"]),
         .executableTarget(name: "lmlab", dependencies: [
-            "Lab", "LabBindings", "Kernel", "Learn", "Models", "Tensor", "Text", "CEditLine",
+            "Lab", "LabBindings", "Kernel", "Learn", "Models", "Tensor", "Text", "Files", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Fixture lookup shared by the test targets (honours LMLAB_REFERENCE).
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
-        .testTarget(name: "LearnTests", dependencies: ["Learn", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Tensor", "Interop"], path: "Tests/TestSupport"),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Tensor", "Files", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Tensor", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Interop", "AVX512Kernels", "TestSupport"]),
+        .testTarget(name: "LearnTests", dependencies: ["Learn", "Tensor", "Interop", "Text", "Models", "TestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Tensor"]),
-        .testTarget(name: "LabBindingsTests", dependencies: ["LabBindings", "Lab", "Learn", "Tensor", "TestSupport"]),
+        .testTarget(name: "LabBindingsTests", dependencies: ["LabBindings", "Lab", "Learn", "Tensor", "Files", "TestSupport"]),
         // jupyter/ holds the Python scripts the end-to-end tests run with the real Jupyter client.
-        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Lab", "TestSupport"], exclude: ["jupyter"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Lab", "LabBindings", "TestSupport"], exclude: ["jupyter"]),
     ]
 )

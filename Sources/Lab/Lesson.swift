@@ -1,4 +1,5 @@
 import Foundation
+import Files
 import Tensor
 
 /// A lesson: a Markdown file whose ```` ```lmlab ```` code cells are each followed by an

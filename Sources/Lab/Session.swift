@@ -1,3 +1,4 @@
+import Files
 import Tensor
 
 /// One thing a statement produced: printed text, a value to show, or an error.

@@ -1,5 +1,6 @@
-import Lab
 import Foundation
+import Files
+import Lab
 import Learn
 import Synchronization
 import Tensor
@@ -285,7 +286,7 @@ enum DataBindings {
             let data = try FileErrors.contents(of: p.url, shown: p.shown)
             guard let text = String(validating: data, as: UTF8.self) else { throw LabError("cannot read \(p.shown): not UTF-8 text") }
             return text
-        } catch let e as FileReadError {
+        } catch let e as FileError {
             throw LabError(e.description)
         }
     }

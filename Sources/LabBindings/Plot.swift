@@ -1,4 +1,5 @@
 import Lab
+import Files
 import Foundation
 import Learn
 import Tensor

@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 import Models
 import Tensor
 import Text

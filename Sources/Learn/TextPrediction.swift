@@ -1,4 +1,6 @@
 import Foundation
+import Files
+import Interop
 import Models
 import Tensor
 import Text

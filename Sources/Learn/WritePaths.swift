@@ -1,4 +1,5 @@
 import Foundation
+import Files
 import Tensor
 
 /// The checks made before LMLab writes into a folder the user named (export, savefig):

@@ -267,20 +267,6 @@ public final class AWDLSTMLanguageModel {
         for p in parameters { p.value = stateDict[p.name]! }
     }
 
-    /// Loads weights from a safetensors file with fastai state-dict names.
-    public func load(contentsOf url: URL) throws {
-        let file = try SafeTensors(contentsOf: url)
-        if let name = file.integers.keys.sorted().first {
-            throw ModelError("load: '\(name)' in \(url.lastPathComponent) is an integer tensor, expected F32")
-        }
-        try load(stateDict: file.floats)
-    }
-
-    /// Saves the state dict as safetensors.
-    public func save(to url: URL) throws {
-        try SafeTensors(floats: stateDict(), metadata: ["format": "fastai state_dict"]).write(to: url)
-    }
-
     // MARK: inspection and cost
 
     /// Multiply-adds ×2 of one forward pass over `tokens` positions (LSTM GEMMs + decoder).

@@ -8,6 +8,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [BenchTokenizeCommand.self, BenchLM.self, BenchGenerate.self, BenchRecipe.self, BenchAdam.self, BenchGEMM.self])
 }
 
+import Files
 import Learn
 import Tensor
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Tensor
+@testable import Files
 @testable import Lab
 @testable import LabBindings
 #if canImport(Glibc)

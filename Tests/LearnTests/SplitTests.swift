@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import Interop
+@testable import Learn
 import Tensor
 import TestSupport
-@testable import Learn
 
 @Suite struct SplitTests {
     /// splits.json: groups, do_wd, force_train and requires_grad after each freeze operation,

@@ -1,6 +1,6 @@
 import Foundation
 
-// Fixture tensors come from TestSupport's `TestSafeTensors` (shared with TensorTests and ModelsTests).
+// Fixture tensors come from TestSupport's `TestSafeTensors` (shared with InteropTests and ModelsTests).
 
 struct TestError: Error, CustomStringConvertible {
     let description: String

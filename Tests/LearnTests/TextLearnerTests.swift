@@ -1,9 +1,10 @@
 import Foundation
 import Testing
-import TestSupport
+import Interop
 @testable import Learn
 import Models
 import Tensor
+import TestSupport
 import Text
 
 /// A throwaway folder dataset: `train|valid / pos|neg / *.txt`, sentiment carried by a few words.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-import TestSupport
+import Interop
 @testable import Models
 import Tensor
+import TestSupport
 
 // Full classifier (SentenceEncoder + head) parity with fastai (fixture README section 3), driven by
 // clas.json: every batch listed there, eval mode (logits, pooled, encoder outputs, mask, loss, every

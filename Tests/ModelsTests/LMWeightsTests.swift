@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import Interop
+@testable import Models
 import Tensor
 import TestSupport
-@testable import Models
 
 @Suite struct LMWeightsTests {
     @Test func configConstantsAreFastais() {
@@ -39,11 +40,9 @@ import TestSupport
         let lm = try fx.model()
         #expect(lm.stateDictKeys == (fx.json["state_dict_keys"] as? [String]))
         #expect(Set(lm.stateDict().keys) == Set(fx.weights.floats.keys))
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lm-\(UUID()).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try lm.save(to: url)
+        let bytes = SafeTensors(floats: lm.stateDict()).serialized()
         let other = try AWDLSTMLanguageModel(config: fx.config, vocabSize: fx.vocab, seed: 99)
-        try other.load(contentsOf: url)
+        try other.load(stateDict: SafeTensors(data: bytes).floats)
         for (k, v) in lm.stateDict() { #expect(other.stateDict()[k] == v, "\(k)") }
         #expect(lm.parameter(named: "1.decoder.weight") === lm.parameter(named: "0.encoder.weight"))
     }

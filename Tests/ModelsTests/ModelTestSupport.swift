@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import Interop
+@testable import Models
 import Tensor
 import TestSupport
-@testable import Models
 
 /// Largest absolute difference and the worst violation of `|a − e| ≤ atol + rtol·|e|`.
 struct Closeness {

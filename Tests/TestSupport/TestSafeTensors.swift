@@ -1,8 +1,9 @@
 import Foundation
+import Interop
 import Tensor
 
-// Fixture access for TensorTests, ModelsTests and LearnTests, as a thin view over the shared
-// `SafeTensors` reader in the Tensor module (no second parser).
+// Fixture access for InteropTests, ModelsTests and LearnTests, as a thin view over the shared
+// `SafeTensors` reader in the Interop module (no second parser).
 public struct TestSafeTensors {
     public struct Entry {
         public let dtype: String

@@ -1,4 +1,5 @@
 import Foundation
+import Files
 import Tensor
 
 /// A sentencepiece unigram model: loads a `.model` file and encodes text exactly as

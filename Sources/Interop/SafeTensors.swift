@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// An integer tensor as stored in a safetensors `I64` entry (token ids, masks, counters).
 public struct IntTensor: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// What can be recovered, safely and without Python, from a `learn.export` file.
 ///

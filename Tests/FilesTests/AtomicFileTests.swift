@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tensor
+@testable import Files
 
 /// Atomic writes under failure: a full disk, a process killed between the two files of a pair,
 /// temporary files of dead processes.
@@ -60,7 +60,7 @@ import Testing
 
         // Damaged with nothing kept: the CRC error.
         try AtomicFile.write(first, to: data)
-        #expect(throws: ArchiveError.self) { try AtomicFilePair.verifiedDataFile(data, crc32: crc2) }
+        #expect(throws: FileError.self) { try AtomicFilePair.verifiedDataFile(data, crc32: crc2) }
     }
 
     @Test func aPairOnAFullDiskChangesNeitherFile() throws {
@@ -69,7 +69,7 @@ import Testing
         let data = dir.appendingPathComponent("m.safetensors"), header = dir.appendingPathComponent("m.json")
         let crc = try AtomicFilePair.write(data: Data(repeating: 7, count: 2000), to: data, header: { Data("\($0)".utf8) }, to: header)
         AtomicFile.setTestWriteLimit(100, for: dir)
-        #expect(throws: ArchiveError.self) {
+        #expect(throws: FileError.self) {
             try AtomicFilePair.write(data: Data(repeating: 8, count: 2000), to: data, header: { Data("\($0)".utf8) }, to: header)
         }
         #expect(try Self.entries(dir) == ["m.json", "m.safetensors"])
@@ -92,4 +92,21 @@ import Testing
         try AtomicFile.write(Data([9]), to: url)
         #expect(try Self.entries(dir) == [".w.bin.tmp-1-777", ".x.bin.tmp-\(p.processIdentifier)-1", "w.bin"])
     }
+}
+
+@Test func atomicWriteReplacesWholeFileAndVerifies() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lmlab-atomic-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("weights.bin")
+    let first = try AtomicFile.write(Data([1, 2, 3]), to: url)
+    let second = try AtomicFile.write(Data(Array("replaced".utf8)), to: url)
+    #expect(try Data(contentsOf: url) == Data(Array("replaced".utf8)))
+    #expect(second == CRC32.checksum(Array("replaced".utf8)) && first != second)
+    try AtomicFile.verify(url, crc32: second)
+    #expect(throws: FileError.self) { try AtomicFile.verify(url, crc32: first) }
+    // No temporary files are left behind.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["weights.bin"])
+    // A missing directory is an error, not a crash.
+    #expect(throws: FileError.self) { try AtomicFile.write(Data([1]), to: dir.appendingPathComponent("no/such/file")) }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+@testable import Interop
+import Tensor
 import TestSupport
-@testable import Tensor
 
 // Hostile or unusual inputs: every case must throw a clear error or return, never crash.
 
@@ -15,20 +16,6 @@ private func archive(_ pickle: [UInt8], storages: [String: [UInt8]] = [:]) -> Da
 
 private func message(_ body: () throws -> Void) -> String? {
     do { try body(); return nil } catch { return "\(error)" }
-}
-
-@Test func crc32KnownAnswer() {
-    // The standard CRC-32 check value for the ASCII digits 1…9.
-    #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-    #expect(CRC32.checksum([UInt8]()) == 0)
-    // Word-at-a-time and byte-at-a-time paths agree: feeding odd-sized pieces (so words
-    // start at every alignment) gives the one-shot value.
-    var rng = SeededGenerator(seed: 9)
-    let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-    var crc = CRC32()
-    var i = 0
-    for piece in [1, 3, 7, 8, 9, 15, 16, 17, 100, 824] { crc.update(bytes[i ..< i + piece]); i += piece }
-    #expect(i == bytes.count && crc.value == CRC32.checksum(bytes))
 }
 
 @Test func zipEntryEscapingItsFolderIsRejected() throws {
@@ -179,23 +166,6 @@ private func message(_ body: () throws -> Void) -> String? {
     // Most mutations must be caught (CRC, structure); reaching here at all means none crashed.
     #expect(outcomes[1] > outcomes[0])
     #expect(outcomes[0] + outcomes[1] == 4050)
-}
-
-@Test func atomicWriteReplacesWholeFileAndVerifies() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lmlab-atomic-\(getpid())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let url = dir.appendingPathComponent("weights.bin")
-    let first = try AtomicFile.write(Data([1, 2, 3]), to: url)
-    let second = try AtomicFile.write(Data(Array("replaced".utf8)), to: url)
-    #expect(try Data(contentsOf: url) == Data(Array("replaced".utf8)))
-    #expect(second == CRC32.checksum(Array("replaced".utf8)) && first != second)
-    try AtomicFile.verify(url, crc32: second)
-    #expect(throws: ArchiveError.self) { try AtomicFile.verify(url, crc32: first) }
-    // No temporary files are left behind.
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["weights.bin"])
-    // A missing directory is an error, not a crash.
-    #expect(throws: ArchiveError.self) { try AtomicFile.write(Data([1]), to: dir.appendingPathComponent("no/such/file")) }
 }
 
 /// Legacy (PyTorch < 1.6) container: the fixture's own object pickle and storages repackaged

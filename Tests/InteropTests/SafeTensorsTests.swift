@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+@testable import Interop
+import Tensor
 import TestSupport
-@testable import Tensor
 
 @Suite struct SafeTensorsTests {
     /// Builds a file from a raw header string and data bytes.

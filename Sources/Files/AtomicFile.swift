@@ -95,22 +95,22 @@ public enum AtomicFile {
     public static func verify(_ url: URL, crc32 expected: UInt32) throws {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ArchiveError("\(url.path): cannot read file (\(error.localizedDescription))")
+            throw FileError("\(url.path): cannot read file (\(error.localizedDescription))")
         }
         let crc = CRC32.checksum(data)
         guard crc == expected else {
-            throw ArchiveError("\(url.path): checksum mismatch (CRC-32 \(String(crc, radix: 16)), expected \(String(expected, radix: 16)))")
+            throw FileError("\(url.path): checksum mismatch (CRC-32 \(String(crc, radix: 16)), expected \(String(expected, radix: 16)))")
         }
     }
 
     /// One line for a failed system call while writing `url`; a full disk or quota is named
     /// as such, with the size that did not fit.
-    static func failure(_ code: Int32, _ url: URL, _ size: Int) -> ArchiveError {
+    static func failure(_ code: Int32, _ url: URL, _ size: Int) -> FileError {
         if code == ENOSPC || code == EDQUOT {
             let what = code == ENOSPC ? "no space left on device" : "disk quota exceeded"
-            return ArchiveError("\(what) while writing \(url.path) (\(byteCount(size))); the previous file is unchanged")
+            return FileError("\(what) while writing \(url.path) (\(byteCount(size))); the previous file is unchanged")
         }
-        return ArchiveError("cannot write \(url.path): \(FileErrors.reason(code))")
+        return FileError("cannot write \(url.path): \(FileErrors.reason(code))")
     }
 
     /// `812 bytes`, `1.4 MB`.

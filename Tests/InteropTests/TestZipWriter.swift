@@ -1,5 +1,5 @@
 import Foundation
-@testable import Tensor
+import Files
 
 // Test helper: writes a minimal STORED zip (no zip64) so tests can craft archives,
 // including malformed ones (unsafe names, DEFLATE method).

@@ -1,4 +1,5 @@
 import Foundation
+import Files
 
 /// A read-only zip archive held in memory (or memory-mapped), as written by `torch.save`.
 ///

@@ -60,16 +60,18 @@ public enum FileErrors {
         let name = shown ?? url.path
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            throw FileReadError("cannot read \(name): is a folder")
+            throw FileError("cannot read \(name): is a folder")
         }
         do { return try Data(contentsOf: url) } catch {
-            throw FileReadError("cannot read \(name): \(reason(error))")
+            throw FileError("cannot read \(name): \(reason(error))")
         }
     }
 }
 
-/// `cannot read NAME: REASON`.
-public struct FileReadError: Error, CustomStringConvertible, Sendable {
+/// A file that could not be read, written or verified, in one line that names it:
+/// `cannot read NAME: REASON`, `no space left on device while writing PATH (SIZE); …`,
+/// `PATH: checksum mismatch (…)`.
+public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

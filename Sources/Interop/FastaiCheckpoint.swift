@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A fastai checkpoint read without Python: `learn.save` files (`{'model': state_dict,
 /// 'opt': optimizer state}`), bare state dicts (`learn.save(with_opt=False)`,

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+@testable import Interop
+import Tensor
 import TestSupport
-@testable import Tensor
 
 // Parity of the .pth importer with the tensors fastai/PyTorch saved next to it.
 // Values are compared bit for bit: the importer copies float32 bytes, no arithmetic.

@@ -1,3 +1,5 @@
+import Tensor
+
 /// A Python value from a PyTorch checkpoint, after tensors have been rebuilt.
 /// Nesting is bounded (see `TorchCheckpointReader.maxDepth`).
 public indirect enum TorchValue: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Tensor
+@testable import Interop
+import Tensor
 
 /// Files that break their format's rules in ways that used to be accepted silently.
 struct MalformedFormatTests {
@@ -29,14 +30,5 @@ struct MalformedFormatTests {
         #expect { try FastaiVocab.parse(bytes) } throws: { "\($0)".contains("FRAME claims") }
         let honest: [UInt8] = [0x80, 4, 0x95, 2, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0x2e]
         #expect(try FastaiVocab.parse(honest) == [])
-    }
-
-    @Test func fileErrorsGiveTheReasonNotAFoundationDump() throws {
-        let dir = FileManager.default.temporaryDirectory
-        #expect { try FileErrors.contents(of: dir) } throws: { "\($0)" == "cannot read \(dir.path): is a folder" }
-        let none = dir.appendingPathComponent("no-such-\(UUID().uuidString)")
-        #expect { try FileErrors.contents(of: none) } throws: { "\($0)" == "cannot read \(none.path): no such file or folder" }
-        let cocoa = CocoaError(.fileWriteFileExists)
-        #expect(FileErrors.describe(cocoa) == "a file is in the way")
     }
 }
