@@ -255,11 +255,11 @@ enum InspectBindings {
         l.optimizer.zeroGrad()
         // A forward call to read the logits, then the same generators and BatchNorm running
         // statistics again for the step itself (so the trace updates them only once, as a step does).
-        let (headRNG, encoderRNG, headState) = (m.head.rng, m.encoder.module.rng, m.head.stateDict)
+        let (headRNG, encoderRNG, headState) = (m.head.rng, m.encoder.module.rng, m.head.stateDict())
         t.logits = try m.forward(x)
         m.head.rng = headRNG
         m.encoder.module.rng = encoderRNG
-        try m.head.load(headState)
+        try m.head.load(stateDict: headState)
         let ce = try m.lossAndBackward(x: x, y: y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
         t.loss = Double(ce)
         t.encoderOutputs = m.lastEncoderOutputs

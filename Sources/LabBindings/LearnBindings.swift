@@ -273,7 +273,7 @@ enum LearnBindings {
 
     // MARK: methods shared by both learners
 
-    static func common<M, D>(_ t: ObjectType<Learner<M, D>>, _ types: LearnTypes) where D: TextLearnerDataProtocol {
+    static func common<M, D>(_ t: ObjectType<Learner<M, D>>, _ types: LearnTypes) where M: SavableModel, D: TextLearnerDataProtocol {
         t.method("fit_one_cycle",
                  "train n_epoch epochs with the one-cycle schedule; lr_max may be slice(lo, hi) for discriminative rates; start_epoch=k skips the first k epochs of the schedule (resume after learn.load)",
                  [nEpoch, Param("lr_max", default: nil, "the peak learning rate: a number, slice(lo, hi) or one per group; None: learn.lr"),

@@ -39,6 +39,39 @@ public struct SavedModelDescription: Codable, Sendable, Equatable {
     static func direction(_ backwards: Bool?) -> String { backwards == true ? "backwards" : "forwards" }
 }
 
+/// A model the learner can save, load and export without knowing its type: its state dict in
+/// fastai's names (`StateDictModel`, with the one check every load goes through) and what a
+/// saved file records about it.
+public protocol SavableModel: TrainableModel, StateDictModel {
+    /// Kind, vocabulary size, config and classes; the learner adds the data's direction.
+    func describe() -> SavedModelDescription
+    /// Adds what an exported bundle needs beyond `describe()` to rebuild the model (the
+    /// classifier's head geometry); nothing by default.
+    func addBundleFields(to info: inout LearnerBundleInfo)
+}
+
+extension SavableModel {
+    public func addBundleFields(to info: inout LearnerBundleInfo) {}
+}
+
+extension AWDLSTMLanguageModel: SavableModel {
+    public func describe() -> SavedModelDescription {
+        SavedModelDescription(kind: "language_model", vocabSize: vocabSize, config: ModelConfigRecord(config))
+    }
+}
+
+extension TextClassifierModel: SavableModel {
+    public func describe() -> SavedModelDescription {
+        SavedModelDescription(kind: "classifier", vocabSize: vocabSize, config: ModelConfigRecord(config), classes: classes)
+    }
+
+    public func addBundleFields(to info: inout LearnerBundleInfo) {
+        info.bptt = head.bptt
+        info.maxLen = encoder.maxLen
+        info.linFtrs = head.blocks.dropLast().map { $0.linear.shape[0] }
+    }
+}
+
 /// The JSON written next to every `.safetensors` file by `save`, `saveEncoder` and `export`.
 struct SavedFileHeader: Codable {
     var format: String
@@ -98,7 +131,7 @@ enum SavedFiles {
 
 // MARK: save / load (model + optimizer)
 
-extension Learner where Data: TextLearnerDataProtocol {
+extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     /// `path/models/` (fastai's `learn.path/learn.model_dir`).
     public var modelsDirectory: URL { data.path.appendingPathComponent("models") }
 
@@ -117,13 +150,9 @@ extension Learner where Data: TextLearnerDataProtocol {
         let cp = checkpoint(withOptimizer: withOptimizer)
         let desc = describeModel()
         var tensors = cp.tensors
-        // BatchNorm running statistics are state, not parameters: saved beside them.
-        if let c = model as? TextClassifierModel {
-            for b in c.head.blocks {
-                tensors["buffers.\(b.batchNorm.prefix).running_mean"] = b.batchNorm.runningMean
-                tensors["buffers.\(b.batchNorm.prefix).running_var"] = b.batchNorm.runningVar
-            }
-        }
+        // Buffers (BatchNorm running statistics) are state, not parameters: saved beside them.
+        // Counters are not saved (see `StateDictEntry.Role.counter`), as before.
+        for e in model.stateDictEntries where e.role == .buffer { tensors["buffers.\(e.name)"] = e.tensor }
         try SavedFiles.writePair(tensors: tensors, header: {
             SavedFileHeader(format: "lmlab-learner-save", model: desc, crc32: $0, checkpoint: cp.metadata)
         }, base: base, overwrite: overwrite)
@@ -142,23 +171,22 @@ extension Learner where Data: TextLearnerDataProtocol {
         guard let meta = header.checkpoint else { throw LearnError.checkpointMismatch("\(name): no checkpoint metadata") }
         var buffers: [String: Tensor] = [:]
         for k in tensors.keys where k.hasPrefix("buffers.") { buffers[String(k.dropFirst(8))] = tensors.removeValue(forKey: k) }
-        if let c = model as? TextClassifierModel {
-            for b in c.head.blocks {
-                let bn = b.batchNorm
-                for key in [bn.prefix + ".running_mean", bn.prefix + ".running_var"] {
-                    guard let t = buffers[key], t.shape == [bn.features] else {
-                        throw LearnError.checkpointMismatch("\(name): missing or misshapen buffer '\(key)'")
-                    }
-                }
-            }
+        // The model's whole state dict as saved (parameters, buffers, aliases repeating their
+        // parameter) goes through the one state-dict check before anything changes; `restore`
+        // then checks and sets parameters and optimizer state, and `assign` the buffers.
+        var stateDict = buffers
+        let entries = model.stateDictEntries
+        for e in entries where e.role == .parameter {
+            if let t = tensors["model.\(e.name)"] { stateDict[e.name] = t }
+        }
+        for e in entries {
+            if case .alias(let of) = e.role, let t = stateDict[of] { stateDict[e.name] = t }
+        }
+        do { try model.checkStateDict(stateDict, source: base.appendingPathExtension("safetensors").lastPathComponent) } catch let e as ModelError {
+            throw LearnError.checkpointMismatch(e.message)
         }
         try restore(TrainingCheckpoint(tensors: tensors, metadata: meta))
-        if let c = model as? TextClassifierModel {
-            for b in c.head.blocks {
-                b.batchNorm.runningMean = buffers[b.batchNorm.prefix + ".running_mean"]!
-                b.batchNorm.runningVar = buffers[b.batchNorm.prefix + ".running_var"]!
-            }
-        }
+        model.assign(checkedStateDict: stateDict)
     }
 
     /// `models/NAME` for save, save_encoder and load. NAME is one or more plain names joined by
@@ -182,22 +210,21 @@ public protocol TextLearnerDataProtocol: LearnerData {
     var path: URL { get }
     /// Documents reversed (fastai's `backwards=True`).
     var backwards: Bool { get }
+    /// The category names an exported bundle records (classifiers); nil for language models.
+    var exportLabels: [String]? { get }
 }
-extension LMLearnerData: TextLearnerDataProtocol {}
-extension ClassifierLearnerData: TextLearnerDataProtocol {}
+extension LMLearnerData: TextLearnerDataProtocol {
+    public var exportLabels: [String]? { nil }
+}
+extension ClassifierLearnerData: TextLearnerDataProtocol {
+    public var exportLabels: [String]? { labels }
+}
 
-extension Learner where Data: TextLearnerDataProtocol {
+extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     func describeModel() -> SavedModelDescription {
-        if let lm = model as? AWDLSTMLanguageModel {
-            return SavedModelDescription(kind: "language_model", vocabSize: lm.vocabSize, config: ModelConfigRecord(lm.config),
-                                         backwards: data.backwards ? true : nil)
-        }
-        if let c = model as? TextClassifierModel {
-            return SavedModelDescription(kind: "classifier", vocabSize: c.vocabSize, config: ModelConfigRecord(c.config),
-                                         classes: c.classes, backwards: data.backwards ? true : nil)
-        }
-        return SavedModelDescription(kind: String(describing: Model.self), vocabSize: data.vocab.count,
-                                     config: ModelConfigRecord(AWDLSTMConfig()))
+        var d = model.describe()
+        d.backwards = data.backwards ? true : nil
+        return d
     }
 }
 
@@ -233,7 +260,9 @@ extension Learner where Model == TextClassifierModel, Data == ClassifierLearnerD
         let mine = SavedModelDescription(kind: "encoder", vocabSize: model.vocabSize, config: ModelConfigRecord(model.config),
                                          backwards: data.backwards ? true : nil)
         try header.model.check(against: mine, file: base.appendingPathExtension("json"))
-        try model.loadEncoder(lmStateDict: tensors)
+        do { try model.loadEncoder(lmStateDict: tensors, source: base.appendingPathExtension("safetensors").lastPathComponent) } catch let e as ModelError {
+            throw LearnError.checkpointMismatch(e.message)
+        }
         freeze()
     }
 }

@@ -140,7 +140,7 @@ public enum LoadedLearner {
     }
 }
 
-extension Learner where Data: TextLearnerDataProtocol {
+extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     /// fastai `learn.export()`: one directory with `weights.safetensors` (state dict, BatchNorm
     /// buffers included) and `learner.json` (vocabulary, tokenizer settings, model config,
     /// labels). No optimizer state. Refuses a filesystem root, and files in the folder that an
@@ -151,18 +151,9 @@ extension Learner where Data: TextLearnerDataProtocol {
         }
         try WritePaths.createFolder(directory)
         var info = LearnerBundleInfo(model: describeModel(), vocab: data.vocab.items, tokenizer: data.tokenizer, crc32: 0)
-        let sd: [String: Tensor]
-        if let lm = model as? AWDLSTMLanguageModel {
-            sd = lm.stateDict()
-        } else if let c = model as? TextClassifierModel, let d = data as? ClassifierLearnerData {
-            sd = c.stateDict()
-            info.labels = d.labels
-            info.bptt = c.head.bptt
-            info.maxLen = c.encoder.maxLen
-            info.linFtrs = c.head.blocks.dropLast().map { $0.linear.shape[0] }
-        } else {
-            throw LearnError.invalidArgument("export: unsupported model \(Model.self)")
-        }
+        info.labels = data.exportLabels
+        model.addBundleFields(to: &info)
+        let sd = model.stateDict()
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         try AtomicFilePair.write(data: SafeTensors(floats: sd).serialized(), to: directory.appendingPathComponent("weights.safetensors"),
@@ -191,7 +182,7 @@ public func loadLearner(from directory: URL) throws -> LoadedLearner {
     switch info.model.kind {
     case "language_model":
         let m = try AWDLSTMLanguageModel(config: info.model.config.config, vocabSize: info.model.vocabSize)
-        try m.load(stateDict: sd)
+        try m.load(stateDict: sd, source: st.lastPathComponent)
         m.isTraining = false
         return .languageModel(m, vocab: vocab, tokenizer: info.tokenizer, backwards: info.model.backwards ?? false)
     case "classifier":
@@ -199,7 +190,7 @@ public func loadLearner(from directory: URL) throws -> LoadedLearner {
         let m = try TextClassifierModel(config: info.model.config.config, vocabSize: info.model.vocabSize,
                                         classes: labels.count, bptt: info.bptt ?? 72, maxLen: info.maxLen,
                                         linFtrs: info.linFtrs ?? [50])
-        try m.load(stateDict: sd)
+        try m.load(stateDict: sd, source: st.lastPathComponent)
         m.isTraining = false
         return .classifier(m, vocab: vocab, tokenizer: info.tokenizer, labels: labels, backwards: info.model.backwards ?? false)
     default:

@@ -73,41 +73,6 @@ public final class AWDLSTM {
     /// fastai's `named_parameters` order: embedding, then per layer raw W_hh, W_ih, b_ih, b_hh.
     public var parameters: [Parameter] { [embedding] + layers.flatMap(\.parameters) }
 
-    /// The encoder's own state-dict keys in fastai's order (`encoder.weight`,
-    /// `encoder_dp.emb.weight`, then per layer `rnns.l.…`), with `namePrefix`.
-    public var stateDictKeys: [String] {
-        [namePrefix + "encoder.weight", namePrefix + "encoder_dp.emb.weight"] + layers.flatMap { $0.parameters.map(\.name) }
-    }
-
-    /// The encoder's state dict (fastai `save_encoder` writes it with an empty prefix).
-    public func stateDict() -> [String: Tensor] {
-        var d: [String: Tensor] = [:]
-        for p in parameters { d[p.name] = p.value }
-        d[namePrefix + "encoder_dp.emb.weight"] = embedding.value
-        return d
-    }
-
-    /// Loads the encoder's state dict: every key present with the right shape, nothing unknown,
-    /// `encoder_dp.emb.weight` equal to `encoder.weight`. Nothing changes when it throws.
-    public func load(stateDict: [String: Tensor]) throws {
-        let keys = stateDictKeys
-        let known = Set(keys)
-        if let extra = stateDict.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ModelError("load encoder: unexpected key '\(extra)' in state dict")
-        }
-        if let missing = keys.first(where: { stateDict[$0] == nil }) {
-            throw ModelError("load encoder: missing key '\(missing)' in state dict")
-        }
-        let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
-        for p in parameters where stateDict[p.name]!.shape != p.shape {
-            throw ModelError("load encoder: '\(p.name)' has shape \(stateDict[p.name]!.shape), the model expects \(p.shape)")
-        }
-        guard stateDict[keys[1]]! == stateDict[keys[0]]! else {
-            throw ModelError("load encoder: '\(keys[1])' differs from '\(keys[0])' but they are the same tensor in fastai")
-        }
-        for (name, p) in byName { p.value = stateDict[name]! }
-    }
-
     /// Zeros every layer's carried state (fastai `reset()`).
     public func reset() { for l in layers { l.reset() } }
 
@@ -275,4 +240,19 @@ public final class AWDLSTM {
 
     /// Carried `(h, c)` of every layer, each `[1, bs, H_l]`.
     public var hiddenState: [(h: Tensor, c: Tensor)] { layers.map(\.state) }
+}
+
+extension AWDLSTM: StateDictModel {
+    /// The encoder's state dict in fastai's order (`encoder.weight`, its alias
+    /// `encoder_dp.emb.weight`, then per layer `rnns.l.…`), with `namePrefix`; fastai's
+    /// `save_encoder` writes it with an empty prefix.
+    public var stateDictEntries: [StateDictEntry] {
+        [StateDictEntry(embedding.name, embedding.value, .parameter),
+         StateDictEntry(namePrefix + "encoder_dp.emb.weight", embedding.value, .alias(of: embedding.name))]
+            + layers.flatMap { $0.parameters.map { StateDictEntry($0.name, $0.value, .parameter) } }
+    }
+
+    public func assign(checkedStateDict stateDict: [String: Tensor]) {
+        for p in parameters { p.value = stateDict[p.name]! }
+    }
 }

@@ -219,54 +219,6 @@ public final class AWDLSTMLanguageModel {
         return logitBuffer.array(vocabSize)
     }
 
-    // MARK: weights
-
-    /// fastai `state_dict()`: every key, including the aliases of the tied matrix.
-    public func stateDict() -> [String: Tensor] {
-        var d: [String: Tensor] = [:]
-        for p in parameters { d[p.name] = p.value }
-        d["0.encoder_dp.emb.weight"] = encoder.embedding.value
-        if config.tieWeights { d["1.decoder.weight"] = encoder.embedding.value }
-        return d
-    }
-
-    /// The state-dict keys in fastai's order.
-    public var stateDictKeys: [String] {
-        var keys = ["0.encoder.weight", "0.encoder_dp.emb.weight"]
-        keys += encoder.layers.flatMap { $0.parameters.map(\.name) }
-        keys.append("1.decoder.weight")
-        if config.outBias { keys.append("1.decoder.bias") }
-        return keys
-    }
-
-    /// Loads fastai state-dict tensors. Every key must be present with the right shape and no
-    /// unknown key is accepted; the tied aliases must equal `0.encoder.weight`. Nothing is
-    /// changed when an error is thrown.
-    public func load(stateDict: [String: Tensor]) throws {
-        let keys = stateDictKeys
-        let known = Set(keys)
-        if let extra = stateDict.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ModelError("load: unexpected key '\(extra)' in state dict")
-        }
-        if let missing = keys.first(where: { stateDict[$0] == nil }) {
-            throw ModelError("load: missing key '\(missing)' in state dict")
-        }
-        for key in keys {
-            let p = parameter(named: key)!
-            let t = stateDict[key]!
-            guard t.shape == p.shape else {
-                throw ModelError("load: '\(key)' has shape \(t.shape), the model expects \(p.shape)")
-            }
-        }
-        let emb = stateDict["0.encoder.weight"]!
-        var aliases = ["0.encoder_dp.emb.weight"]
-        if config.tieWeights { aliases.append("1.decoder.weight") }
-        for a in aliases where stateDict[a]! != emb {
-            throw ModelError("load: '\(a)' differs from '0.encoder.weight' but the weights are tied")
-        }
-        for p in parameters { p.value = stateDict[p.name]! }
-    }
-
     // MARK: inspection and cost
 
     /// Multiply-adds ×2 of one forward pass over `tokens` positions (LSTM GEMMs + decoder).
@@ -276,5 +228,22 @@ public final class AWDLSTMLanguageModel {
             f += 2.0 * Double(tokens) * Double(4 * l.hiddenSize) * Double(l.inputSize + l.hiddenSize)
         }
         return f
+    }
+}
+
+extension AWDLSTMLanguageModel: StateDictModel {
+    /// fastai's `state_dict()`: the encoder's entries, then the decoder's; the tied decoder
+    /// weight is an alias of `0.encoder.weight`.
+    public var stateDictEntries: [StateDictEntry] {
+        var entries = encoder.stateDictEntries
+        let w = decoder.weight
+        entries.append(config.tieWeights ? StateDictEntry("1.decoder.weight", w.value, .alias(of: encoder.embedding.name))
+                                         : StateDictEntry(w.name, w.value, .parameter))
+        if let b = decoder.bias { entries.append(StateDictEntry(b.name, b.value, .parameter)) }
+        return entries
+    }
+
+    public func assign(checkedStateDict stateDict: [String: Tensor]) {
+        for p in parameters { p.value = stateDict[p.name]! }
     }
 }

@@ -214,12 +214,17 @@ func vocabPickle(_ tokens: [String]) -> Data {
     #expect(learn.model.parameter(named: "0.rnns.0.weight_hh_l0_raw")?.value == cp.model["0.rnns.0.weight_hh_l0_raw"])
 }
 
+/// The tiny dataset's LM loaders, words split at spaces (bs 2, sl 5).
+private func tinyLMDataLoaders(_ root: URL) throws -> LMDataLoaders {
+    let tok = ClosureTokenizer(id: "ws") { $0.map { ["xxbos"] + $0.lowercased().split(separator: " ").map(String.init) } }
+    return try LMDataLoaders.fromFolder(root, tokenizer: tok, bs: 2, seqLen: 5, minFreq: 1,
+                                        options: TokenizeOptions(cacheDirectory: nil))
+}
+
 @Test func classifierLoadEncoderFreezesAndExportPredicts() throws {
     let root = try makeTinyDataset(docsPerClass: 4)
     defer { try? FileManager.default.removeItem(at: root) }
-    let tok = ClosureTokenizer(id: "ws") { $0.map { ["xxbos"] + $0.lowercased().split(separator: " ").map(String.init) } }
-    let lmDls = try LMDataLoaders.fromFolder(root, tokenizer: tok, bs: 2, seqLen: 5, minFreq: 1,
-                                             options: TokenizeOptions(cacheDirectory: nil))
+    let lmDls = try tinyLMDataLoaders(root)
     var lmData = LMLearnerData(lmDls)
     lmData.path = root
     let lm = try languageModelLearner(dls: lmData, config: small)
@@ -252,4 +257,36 @@ func vocabPickle(_ tokens: [String]) -> Data {
     let viaBundle = try loaded.predict(text: "This movie was great")
     #expect(direct.label == viaBundle.label)
     #expect(direct.probabilities == viaBundle.probabilities)
+}
+
+/// A learner save whose tensors do not fit the model's state dict (an unknown buffer, a missing
+/// or misshapen one) is refused in one line naming the key and the file, and the learner is
+/// unchanged; the file as saved still loads.
+@Test func loadChecksTheSavedStateDictAndChangesNothing() throws {
+    let root = try makeTinyDataset(docsPerClass: 4)
+    defer { try? FileManager.default.removeItem(at: root) }
+    let lmDls = try tinyLMDataLoaders(root)
+    let clasDls = try ClassifierDataLoaders(corpus: lmDls.corpus, vocab: lmDls.vocab, bs: 2, seqLen: 5)
+    var cd = ClassifierLearnerData(clasDls)
+    cd.path = root
+    let clas = try textClassifierLearner(dls: cd, config: small)
+    let base = try clas.save("clas")
+    let (header, saved) = try SavedFiles.readPair(base: base, format: "lmlab-learner-save")
+    let before = clas.model.stateDict()
+    func load(_ change: (inout [String: Tensor]) -> Void) throws -> String {
+        var tensors = saved
+        change(&tensors)
+        try SavedFiles.writePair(tensors: tensors, header: { var h = header; h.crc32 = $0; return h }, base: base, overwrite: true)
+        do { try clas.load("clas"); return "" } catch { return "\(error)" }
+    }
+    let bn = clas.model.head.blocks[0].batchNorm
+    let key = bn.prefix + ".running_mean"
+    #expect(try load { $0["buffers.1.layers.9.0.running_mean"] = Tensor(shape: [3]) }
+            == "checkpoint does not match: clas.safetensors: unexpected key '1.layers.9.0.running_mean' in state dict")
+    #expect(try load { $0.removeValue(forKey: "buffers.\(key)") }
+            == "checkpoint does not match: clas.safetensors: missing key '\(key)' in state dict")
+    #expect(try load { $0["buffers.\(key)"] = Tensor(shape: [1]) }
+            == "checkpoint does not match: clas.safetensors: '\(key)' has shape [1], the model expects [\(bn.features)]")
+    for (k, v) in clas.model.stateDict() { #expect(v == before[k], "\(k) changed by a failed load") }
+    #expect(try load { _ in } == "")
 }

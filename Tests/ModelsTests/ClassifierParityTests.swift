@@ -67,7 +67,7 @@ private struct ClasModelFixture {
     let names = try #require(f.meta["param_names"] as? [String])
     #expect(m.parameters.map(\.name) == names)
     let keys = try #require(f.meta["state_dict_keys"] as? [String])
-    #expect(Set(m.stateDict().keys) == Set(keys))
+    #expect(m.stateDictKeys == keys)   // PyTorch's order, which a torch checkpoint written from it keeps
 }
 
 @Test func classifierEvalParityEveryBatch() throws {
@@ -183,3 +183,36 @@ private struct ClasModelFixture {
     #expect(throws: ModelError.self) { try m.load(stateDict: bad) }
 }
 
+/// The one state-dict check on the classifier: fastai's own state dict loads (its
+/// `num_batches_tracked` counts included); an unknown key, a missing buffer, a misshapen one, an
+/// alias that is not the embedding or a counter that is not a count is refused in one line that
+/// names the key and the file, and the model is unchanged.
+@Test func classifierLoadChecksEveryKeyAndChangesNothingOnFailure() throws {
+    let f = try ClasModelFixture()
+    let m = try f.model()
+    let before = m.stateDict()
+    func message(_ change: (inout [String: Tensor]) -> Void) -> String {
+        var sd = f.weights
+        change(&sd)
+        do { try m.load(stateDict: sd, source: "clas.pth"); return "" } catch { return "\(error)" }
+    }
+    let buffer = try #require(f.weights.keys.sorted().first { $0.hasSuffix(".running_var") })
+    let counter = try #require(f.weights.keys.sorted().first { $0.hasSuffix(".num_batches_tracked") })
+    let alias = "0.module.encoder_dp.emb.weight"
+    #expect(message { $0["1.layers.99.0.weight"] = Tensor(shape: [1]) }
+            == "clas.pth: unexpected key '1.layers.99.0.weight' in state dict")
+    #expect(message { $0.removeValue(forKey: buffer) } == "clas.pth: missing key '\(buffer)' in state dict")
+    #expect(message { $0[buffer] = Tensor(shape: [1]) }
+            == "clas.pth: '\(buffer)' has shape [1], the model expects \(f.weights[buffer]!.shape)")
+    #expect(message { $0[alias] = Tensor(shape: $0[alias]!.shape) }
+            == "clas.pth: '\(alias)' differs from '0.module.encoder.weight' but the weights are tied")
+    #expect(message { $0[counter] = Tensor(shape: [2], data: [1, 2]) }
+            == "clas.pth: '\(counter)' must be one whole number ≥ 0, got shape [2]")
+    #expect(message { $0[counter] = Tensor(scalar: 0.5) } == "clas.pth: '\(counter)' must be one whole number ≥ 0, got shape []")
+    for (k, v) in m.stateDict() { #expect(v == before[k], "\(k) changed by a failed load") }
+    // The fastai state dict's counts are loaded; a state dict without counts (LMLab's own saves)
+    // loads too and leaves them as they were.
+    #expect(m.stateDict()[counter]?.data == f.weights[counter]?.data)
+    try m.load(stateDict: f.weights.filter { !$0.key.hasSuffix(".num_batches_tracked") })
+    #expect(m.stateDict()[counter]?.data == f.weights[counter]?.data)
+}

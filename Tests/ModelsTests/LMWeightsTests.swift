@@ -67,7 +67,7 @@ import TestSupport
         try enc.load(stateDict: encoderDict)
         #expect(enc.stateDict() == encoderDict)
         encoderDict.removeValue(forKey: "rnns.0.module.weight_ih_l0")
-        #expect(throws: ModelError("load encoder: missing key 'rnns.0.module.weight_ih_l0' in state dict")) {
+        #expect(throws: ModelError("load: missing key 'rnns.0.module.weight_ih_l0' in state dict")) {
             try enc.load(stateDict: encoderDict)
         }
     }

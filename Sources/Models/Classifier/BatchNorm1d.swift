@@ -129,11 +129,21 @@ public final class BatchNorm1d {
         return Tensor(shape: [n, c], data: dx)
     }
 
-    /// Weights and buffers under fastai's state_dict keys.
-    public var stateDict: [String: Tensor] {
-        [prefix + ".weight": weight.value, prefix + ".bias": bias.value,
-         prefix + ".running_mean": runningMean, prefix + ".running_var": runningVar,
-         prefix + ".num_batches_tracked": Tensor(scalar: Float(numBatchesTracked))]
+    /// Weights and buffers under fastai's state_dict keys, in PyTorch's order.
+    public var stateDictEntries: [StateDictEntry] {
+        [StateDictEntry(weight.name, weight.value, .parameter), StateDictEntry(bias.name, bias.value, .parameter),
+         StateDictEntry(prefix + ".running_mean", runningMean, .buffer),
+         StateDictEntry(prefix + ".running_var", runningVar, .buffer),
+         StateDictEntry(prefix + ".num_batches_tracked", Tensor(scalar: Float(numBatchesTracked)), .counter)]
+    }
+
+    /// Sets weights and buffers from a checked state dict; an absent counter stays as it is.
+    func assign(checkedStateDict stateDict: [String: Tensor]) {
+        weight.value = stateDict[weight.name]!
+        bias.value = stateDict[bias.name]!
+        runningMean = stateDict[prefix + ".running_mean"]!
+        runningVar = stateDict[prefix + ".running_var"]!
+        if let n = stateDict[prefix + ".num_batches_tracked"] { numBatchesTracked = Int(n.data[0]) }
     }
 }
 

@@ -80,33 +80,18 @@ public final class PoolingLinearClassifier {
         for b in blocks.reversed() { g = try b.backward(outputGradient: g) }
         return try pool.backward(outputGradient: g)
     }
+}
 
-    /// Weights and BatchNorm buffers under fastai's state_dict keys.
-    public var stateDict: [String: Tensor] {
-        var d: [String: Tensor] = [:]
-        for b in blocks {
-            d.merge(b.batchNorm.stateDict) { a, _ in a }
-            d[b.linear.name] = b.linear.value
-        }
-        return d
+extension PoolingLinearClassifier: StateDictModel {
+    /// Weights and BatchNorm buffers under fastai's state_dict keys, block by block.
+    public var stateDictEntries: [StateDictEntry] {
+        blocks.flatMap { $0.batchNorm.stateDictEntries + [StateDictEntry($0.linear.name, $0.linear.value, .parameter)] }
     }
 
-    /// Loads weights and buffers by fastai key (e.g. from `FastaiCheckpoint.model`); every head
-    /// key must be present with the right shape. Keys of other modules are ignored.
-    public func load(_ state: [String: Tensor]) throws {
-        func take(_ key: String, _ shape: [Int]) throws -> Tensor {
-            guard let t = state[key] else { throw ClassifierError("state dict lacks '\(key)'") }
-            guard t.shape == shape else { throw ClassifierError("'\(key)' has shape \(t.shape), expected \(shape)") }
-            return t
-        }
+    public func assign(checkedStateDict stateDict: [String: Tensor]) {
         for b in blocks {
-            let bn = b.batchNorm, c = [bn.features]
-            bn.weight.value = try take(bn.prefix + ".weight", c)
-            bn.bias.value = try take(bn.prefix + ".bias", c)
-            bn.runningMean = try take(bn.prefix + ".running_mean", c)
-            bn.runningVar = try take(bn.prefix + ".running_var", c)
-            if let n = state[bn.prefix + ".num_batches_tracked"], n.count == 1 { bn.numBatchesTracked = Int(n.data[0]) }
-            b.linear.value = try take(b.linear.name, b.linear.shape)
+            b.batchNorm.assign(checkedStateDict: stateDict)
+            b.linear.value = stateDict[b.linear.name]!
         }
     }
 }

@@ -130,45 +130,32 @@ public final class TextClassifierModel {
 
     // MARK: weights
 
-    /// fastai's `state_dict()` (the embedding alias and BatchNorm buffers included).
-    public func stateDict() -> [String: Tensor] {
-        var d: [String: Tensor] = [:]
-        for p in encoder.module.parameters { d[p.name] = p.value }
-        d["0.module.encoder_dp.emb.weight"] = encoder.module.embedding.value
-        d.merge(head.stateDict) { a, _ in a }
-        return d
-    }
-
-    /// Loads a fastai classifier state dict: every encoder and head key must be present with the
-    /// right shape (checked before anything changes).
-    public func load(stateDict: [String: Tensor]) throws {
-        for p in encoder.module.parameters {
-            guard let t = stateDict[p.name] else { throw ModelError("load: missing key '\(p.name)' in state dict") }
-            guard t.shape == p.shape else { throw ModelError("load: '\(p.name)' has shape \(t.shape), the model expects \(p.shape)") }
-        }
-        let headState = head.stateDict
-        for (k, t) in headState {
-            guard let s = stateDict[k] else { throw ModelError("load: missing key '\(k)' in state dict") }
-            guard s.shape == t.shape || k.hasSuffix("num_batches_tracked") else {
-                throw ModelError("load: '\(k)' has shape \(s.shape), the model expects \(t.shape)")
-            }
-        }
-        try head.load(stateDict)
-        for p in encoder.module.parameters { p.value = stateDict[p.name]! }
-    }
-
     /// Loads only the encoder weights given under LM names (`0.encoder.weight`, `0.rnns.…`),
-    /// as fastai's `load_encoder` (the LM's `encoder` state dict).
-    public func loadEncoder(lmStateDict: [String: Tensor]) throws {
-        var mapped: [String: Tensor] = [:]
-        for p in encoder.module.parameters {
-            let lmName = "0." + p.name.dropFirst("0.module.".count)
-            guard let t = lmStateDict[lmName] else { throw ModelError("load encoder: missing key '\(lmName)'") }
-            guard t.shape == p.shape else {
-                throw ModelError("load encoder: '\(lmName)' has shape \(t.shape), the classifier expects \(p.shape) (different vocabulary or config?)")
-            }
-            mapped[p.name] = t
+    /// as fastai's `load_encoder` (the LM's `encoder` state dict), through the same check as
+    /// every state dict. LMLab's encoder files hold the parameters only, so the embedding's
+    /// alias `0.encoder_dp.emb.weight` may be absent (it is the same tensor).
+    public func loadEncoder(lmStateDict: [String: Tensor], source: String? = nil) throws {
+        let module = encoder.module
+        func lmName(_ name: String) -> String { "0." + name.dropFirst(module.namePrefix.count) }
+        let entries = module.stateDictEntries.map { e -> StateDictEntry in
+            if case .alias(let of) = e.role { return StateDictEntry(lmName(e.name), e.tensor, .alias(of: lmName(of))) }
+            return StateDictEntry(lmName(e.name), e.tensor, e.role)
         }
-        for p in encoder.module.parameters { p.value = mapped[p.name]! }
+        var given = lmStateDict
+        let alias = lmName(module.namePrefix + "encoder_dp.emb.weight")
+        if given[alias] == nil { given[alias] = given[lmName(module.embedding.name)] }
+        try StateDictEntry.check(given, against: entries, source: source)
+        for p in module.parameters { p.value = given[lmName(p.name)]! }
+    }
+}
+
+extension TextClassifierModel: StateDictModel {
+    /// fastai's `state_dict()`: the encoder's entries (`0.module.…`, the embedding alias
+    /// included), then the head's (`1.layers.…`, BatchNorm buffers beside their weights).
+    public var stateDictEntries: [StateDictEntry] { encoder.module.stateDictEntries + head.stateDictEntries }
+
+    public func assign(checkedStateDict stateDict: [String: Tensor]) {
+        encoder.module.assign(checkedStateDict: stateDict)
+        head.assign(checkedStateDict: stateDict)
     }
 }
