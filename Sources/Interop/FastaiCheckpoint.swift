@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Tensor
 
@@ -99,7 +100,7 @@ public enum FastaiVocab {
     public static func load(_ url: URL) throws -> [String] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ArchiveError("\(url.path): cannot read file (\(error.localizedDescription))")
+            throw ArchiveError("\(url.path): cannot read file (\(FileErrors.reason(error)))")
         }
         return try parse([UInt8](data), source: url.lastPathComponent)
     }

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Tensor
 
@@ -70,7 +71,7 @@ public struct SafeTensors: Sendable {
     public init(contentsOf url: URL) throws {
         let bytes: Data
         do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError("cannot read \(url.path): \(error.localizedDescription)")
+            throw SafeTensorsError("cannot read \(url.path): \(FileErrors.reason(error))")
         }
         do { try self.init(data: bytes) } catch let e as SafeTensorsError {
             throw SafeTensorsError("\(url.lastPathComponent): \(e.message)")
@@ -211,7 +212,7 @@ public struct SafeTensors: Sendable {
     /// Writes the file atomically.
     public func write(to url: URL) throws {
         do { try serialized().write(to: url, options: .atomic) } catch {
-            throw SafeTensorsError("cannot write \(url.path): \(error.localizedDescription)")
+            throw SafeTensorsError("cannot write \(url.path): \(FileErrors.reason(error))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// Reads a PyTorch `torch.save` file (zip container, protocol-2 pickle) without Python.
@@ -35,7 +36,7 @@ public enum TorchCheckpointReader {
     public static func load(_ url: URL) throws -> TorchValue {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ArchiveError("\(url.path): cannot read file (\(error.localizedDescription))")
+            throw ArchiveError("\(url.path): cannot read file (\(FileErrors.reason(error)))")
         }
         return try read(data, source: url.lastPathComponent)
     }

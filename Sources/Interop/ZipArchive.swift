@@ -39,7 +39,7 @@ public struct ZipArchive: Sendable {
     public init(contentsOf url: URL, limits: Limits = Limits()) throws {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ArchiveError("\(url.path): cannot read file (\(error.localizedDescription))")
+            throw ArchiveError("\(url.path): cannot read file (\(FileErrors.reason(error)))")
         }
         try self.init(data: data, source: url.lastPathComponent, limits: limits)
     }

@@ -32,3 +32,16 @@ struct MalformedFormatTests {
         #expect(try FastaiVocab.parse(honest) == [])
     }
 }
+
+/// A file that cannot be read is named with the operating system's reason, in one line, by
+/// every reader (not Foundation's description of the error).
+@Test func everyReaderNamesAMissingFileInOneLine() throws {
+    let none = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString)")
+    let messages: [String?] = [
+        { do { _ = try TorchCheckpointReader.load(none); return nil } catch { return "\(error)" } }(),
+        { do { _ = try ZipArchive(contentsOf: none); return nil } catch { return "\(error)" } }(),
+        { do { _ = try FastaiVocab.load(none); return nil } catch { return "\(error)" } }(),
+    ]
+    for m in messages { #expect(m == "\(none.path): cannot read file (no such file or folder)") }
+    #expect { try SafeTensors(contentsOf: none) } throws: { "\($0)" == "safetensors: cannot read \(none.path): no such file or folder" }
+}
