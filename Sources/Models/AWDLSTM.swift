@@ -22,19 +22,20 @@ public final class AWDLSTM {
     /// Random source for every dropout mask of this encoder.
     public var rng: SeededGenerator
 
-    // Last call, time-major.
+    // Last call, time-major: what `backward` reads (with each layer's caches), handed over as a
+    // whole by `exchangeActivations`.
     private(set) var steps = 0
     private(set) var batch = 0
     private var ids: [Int] = []            // [T*bs] time-major
-    let embeddingMask = FloatBuffer()       // [V]
+    private(set) var embeddingMask = FloatBuffer()   // [V]
     private(set) var embeddingMaskUsed = false
-    let embedded = FloatBuffer()            // [T, bs, E] lookup output (after embedding dropout)
-    let inputMask = FloatBuffer()           // [bs, E]
+    private(set) var embedded = FloatBuffer()        // [T, bs, E] lookup output (after embedding dropout)
+    private(set) var inputMask = FloatBuffer()       // [bs, E]
     private(set) var inputMaskUsed = false
-    let layerInput0 = FloatBuffer()         // [T, bs, E] after input dropout, when a mask was drawn
-    let hiddenMasks: [FloatBuffer]          // per layer but the last, [bs, H]
+    private(set) var layerInput0 = FloatBuffer()     // [T, bs, E] after input dropout, when a mask was drawn
+    private(set) var hiddenMasks: [FloatBuffer]      // per layer but the last, [bs, H]
     private(set) var hiddenMaskUsed: [Bool]
-    let layerOutputs: [FloatBuffer]         // per layer but the last, [T, bs, H] after hidden dropout (when drawn)
+    private(set) var layerOutputs: [FloatBuffer]     // per layer but the last, [T, bs, H] after hidden dropout (when drawn)
     private let gradA = FloatBuffer(), gradB = FloatBuffer()
 
     /// A freshly initialised encoder (fastai init: embedding U(−0.1, 0.1) on every row,
@@ -236,6 +237,53 @@ public final class AWDLSTM {
     public func restore(_ s: Snapshot) {
         for (l, layer) in layers.enumerated() { layer.setState(h: s.h[l], c: s.c[l], batchSize: s.batchSize) }
         rng = s.rng
+    }
+
+    /// Everything `backward` reads of one forward call: the lookup, the dropout masks and every
+    /// layer's gates and states. A `SentenceEncoder` keeps one per chunk so that its backward
+    /// does not run the chunks again.
+    public struct Activations {
+        fileprivate var steps = 0, batch = 0
+        fileprivate var ids: [Int] = []
+        fileprivate var embeddingMask = FloatBuffer(), embedded = FloatBuffer(), inputMask = FloatBuffer()
+        fileprivate var layerInput0 = FloatBuffer()
+        fileprivate var embeddingMaskUsed = false, inputMaskUsed = false
+        fileprivate var hiddenMasks: [FloatBuffer] = [], layerOutputs: [FloatBuffer] = []
+        fileprivate var hiddenMaskUsed: [Bool] = []
+        fileprivate var layers: [LSTMLayer.Activations] = []
+
+        /// Empty buffers, for a forward call to fill.
+        public init() {}
+
+        /// The memory the buffers hold.
+        public var bytes: Int {
+            let buffers = [embeddingMask, embedded, inputMask, layerInput0] + hiddenMasks + layerOutputs
+            return 4 * buffers.reduce(0) { $0 + $1.capacity } + 8 * ids.capacity + layers.reduce(0) { $0 + $1.bytes }
+        }
+    }
+
+    /// Installs `other` as the activations of the last forward call (so `backward` runs
+    /// through that call) and returns the ones the encoder held. The carried state and the
+    /// generator are not part of it (see `snapshot`).
+    public func exchangeActivations(_ other: Activations) -> Activations {
+        let n = max(config.layers - 1, 0)
+        var mine = Activations()
+        (mine.steps, mine.batch, mine.ids) = (steps, batch, ids)
+        (mine.embeddingMask, mine.embedded, mine.inputMask, mine.layerInput0) = (embeddingMask, embedded, inputMask, layerInput0)
+        (mine.embeddingMaskUsed, mine.inputMaskUsed) = (embeddingMaskUsed, inputMaskUsed)
+        (mine.hiddenMasks, mine.layerOutputs, mine.hiddenMaskUsed) = (hiddenMasks, layerOutputs, hiddenMaskUsed)
+        mine.layers = layers.enumerated().map { l, layer in
+            layer.exchangeActivations(l < other.layers.count ? other.layers[l] : LSTMLayer.Activations())
+        }
+        (steps, batch, ids) = (other.steps, other.batch, other.ids)
+        embeddingMask = other.embeddingMask; embedded = other.embedded
+        inputMask = other.inputMask; layerInput0 = other.layerInput0
+        (embeddingMaskUsed, inputMaskUsed) = (other.embeddingMaskUsed, other.inputMaskUsed)
+        // Empty activations (a fresh set) get one buffer per dropout between layers.
+        hiddenMasks = other.hiddenMasks.count == n ? other.hiddenMasks : (0..<n).map { _ in FloatBuffer() }
+        layerOutputs = other.layerOutputs.count == n ? other.layerOutputs : (0..<n).map { _ in FloatBuffer() }
+        hiddenMaskUsed = other.hiddenMaskUsed.count == n ? other.hiddenMaskUsed : Array(repeating: false, count: n)
+        return mine
     }
 
     /// Carried `(h, c)` of every layer, each `[1, bs, H_l]`.

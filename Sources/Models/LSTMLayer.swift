@@ -51,15 +51,16 @@ public final class LSTMLayer {
     let h0 = FloatBuffer()
     let c0 = FloatBuffer()
 
-    // Caches of the last forward call (time-major).
+    // Caches of the last forward call (time-major): what `backward` reads, handed over as a
+    // whole by `exchangeActivations`.
     private(set) var steps = 0
     private(set) var batch = 0
     /// Activated gates `[T, bs, 4H]` (i, f, g, o); overwritten by their gradients in backward.
-    let gates = FloatBuffer()
+    private(set) var gates = FloatBuffer()
     /// Hidden states `[T+1, bs, H]`: row block 0 is the initial state, block t+1 the output at t.
-    let hs = FloatBuffer()
+    private(set) var hs = FloatBuffer()
     /// Cell states `[T+1, bs, H]`, same layout.
-    let cs = FloatBuffer()
+    private(set) var cs = FloatBuffer()
     /// The `weight_hh` of the last forward call, transposed and packed for `PackedGEMM`
     /// (`B = (raw ⊙ mask)ᵀ`, `[H, 4H]`).
     let packedHHT = PackedTransposedWeight()
@@ -68,7 +69,7 @@ public final class LSTMLayer {
     /// The same weight packed for the backward product `dz · W_hh` (`B = raw ⊙ mask`, `[4H, H]`).
     let packedHH = FloatBuffer()
     /// DropConnect mask of the last training call (`[4H, H]`, values 0 or 1/(1-p)).
-    let weightMask = FloatBuffer()
+    private(set) var weightMask = FloatBuffer()
     /// Whether the last forward call drew `weightMask`.
     private(set) var maskUsed = false
     // Backward scratch.
@@ -85,7 +86,24 @@ public final class LSTMLayer {
         weightIH = Parameter(namePrefix + "module.weight_ih_l0", Tensor.zeros([g, inputSize]))
         biasIH = Parameter(namePrefix + "module.bias_ih_l0", Tensor.zeros([g]))
         biasHH = Parameter(namePrefix + "module.bias_hh_l0", Tensor.zeros([g]))
-        weightMask.ensure(g * hiddenSize)
+    }
+
+    /// The caches of one forward call, as `backward` reads them.
+    struct Activations {
+        var steps = 0, batch = 0
+        var gates = FloatBuffer(), hs = FloatBuffer(), cs = FloatBuffer(), weightMask = FloatBuffer()
+        var maskUsed = false
+        var bytes: Int { 4 * (gates.capacity + hs.capacity + cs.capacity + weightMask.capacity) }
+    }
+
+    /// Installs `other`'s caches (as if its forward call were the last one) and returns the
+    /// ones the layer held; `Activations()` gives empty buffers for the next call to fill.
+    func exchangeActivations(_ other: Activations) -> Activations {
+        let mine = Activations(steps: steps, batch: batch, gates: gates, hs: hs, cs: cs, weightMask: weightMask,
+                               maskUsed: maskUsed)
+        (steps, batch, gates, hs, cs, weightMask, maskUsed) =
+            (other.steps, other.batch, other.gates, other.hs, other.cs, other.weightMask, other.maskUsed)
+        return mine
     }
 
     /// fastai's `named_parameters` order within a layer.
@@ -152,7 +170,10 @@ public final class LSTMLayer {
 
         // Effective recurrent weight, once per call, packed for the per-step products.
         maskUsed = training && weightP > 0
-        if maskUsed { drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng) }
+        if maskUsed {
+            weightMask.ensure(G * H)
+            drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng)
+        }
         packedHHT.update(from: weightHHRaw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil, n: G, k: H)
 
         // Input projections of all steps in one GEMM; the summed biases are added in the cell.

@@ -6,13 +6,14 @@ import Tensor
 ///
 /// Each chunk runs on the **first** `k` rows, `k` = number of rows whose token at the chunk's
 /// first column is not padding (fastai's rule, reproduced literally). The state is carried from
-/// chunk to chunk but detached, so the gradient of a kept chunk stops at its first column;
-/// `backward` recomputes earlier kept chunks from a snapshot of their entry state (same state,
-/// same dropout generator, hence identical activations and masks) instead of keeping every
-/// chunk's activations.
+/// chunk to chunk but detached, so the gradient of a kept chunk stops at its first column.
+/// A forward that `keepsActivations` keeps every kept chunk's activations (as PyTorch's autograd
+/// does for fastai) while they fit in `activationBudget`; `backward` runs through those, and
+/// recomputes any other kept chunk from a snapshot of its entry state (same state, same dropout
+/// generator, hence identical activations and masks). Either way the gradients are the same.
 ///
 ///     let enc = SentenceEncoder(module: awd, bptt: 72, maxLen: 72 * 20)
-///     let (outs, mask) = try enc.forward(x)          // [bs, T', E], [bs*T']
+///     let (outs, mask) = try enc.forward(x, keepsActivations: true)   // [bs, T', E], [bs*T']
 ///     try enc.backward(outputGradient: dOuts)         // into awd's parameters
 public final class SentenceEncoder {
     /// The wrapped encoder (fastai `module`; parameters named `0.module.…` in the classifier).
@@ -28,10 +29,21 @@ public final class SentenceEncoder {
         let keptOffset: Int?
         /// Encoder state and generator before the chunk (kept chunks only).
         let entry: AWDLSTM.Snapshot?
+        /// The chunk's activations, when the forward kept them (not for the last chunk, whose
+        /// activations are the module's own).
+        var activations: AWDLSTM.Activations?
     }
     private var chunks: [Chunk] = []
     private var input: TokenBatch?
     private var keptLength = 0
+    /// Activation sets no chunk holds, reused by later forwards (no allocation per chunk).
+    private var spare: [AWDLSTM.Activations] = []
+
+    /// The most memory, in bytes, that a forward keeps in activations for `backward` beyond the
+    /// module's own. With 2 GiB every chunk of the lesson and full-IMDb classifiers fits (about
+    /// 26 MB per chunk at 128/256/2, bs 32; at most 20 chunks); fastai's full size (400/1152/3,
+    /// bs 64) needs about 360 MB per chunk, so longer batches there recompute their earliest chunks.
+    public var activationBudget = 2 << 30
 
     public init(module: AWDLSTM, bptt: Int, maxLen: Int, padIndex: Int? = nil) {
         self.module = module
@@ -42,11 +54,15 @@ public final class SentenceEncoder {
 
     /// Outputs of the kept chunks `[bs, T', E]` (zero rows where a chunk did not run a row) and
     /// the pad mask of the same columns, row-major `[bs*T']` (true = pad).
-    public func forward(_ x: TokenBatch) throws -> (outputs: Tensor, padMask: [Bool]) {
+    /// With `keepsActivations`, keeps what `backward` needs of every kept chunk (within
+    /// `activationBudget`); without, `backward` recomputes the chunks before the last.
+    public func forward(_ x: TokenBatch, keepsActivations: Bool = false) throws -> (outputs: Tensor, padMask: [Bool]) {
         try x.validate(vocabSize: module.vocabSize)
         let bs = x.batchSize, T = x.seqLen, E = module.config.embSize
         module.reset()
+        spare += chunks.compactMap(\.activations)
         chunks = []
+        var keptBytes = 0
         input = x
         let firstKept = stride(from: 0, to: T, by: bptt).first { T - $0 <= maxLen } ?? T
         keptLength = T - firstKept
@@ -63,6 +79,17 @@ public final class SentenceEncoder {
             guard k > 0 else { continue }
             let out = try module.forward(subBatch(x, rows: k, start: start, end: end))
             guard kept else { continue }
+            if keepsActivations && end < T {
+                // Hand this chunk's buffers over and give the module a spare set for the next.
+                let mine = module.exchangeActivations(spare.popLast() ?? AWDLSTM.Activations())
+                if keptBytes + mine.bytes <= activationBudget {
+                    keptBytes += mine.bytes
+                    chunks[chunks.count - 1].activations = mine
+                } else {
+                    // Over budget: put them back; backward recomputes this chunk.
+                    spare.append(module.exchangeActivations(mine))
+                }
+            }
             let off = start - firstKept
             out.data.withUnsafeBufferPointer { src in
                 for b in 0..<k {
@@ -91,7 +118,10 @@ public final class SentenceEncoder {
             guard c.rows > 0 else { continue }
             guard let off = c.keptOffset, let entry = c.entry else { break }
             let w = c.end - c.start
-            if !(activationsCurrent && n == chunks.count - 1) {
+            if let kept = c.activations {
+                spare.append(module.exchangeActivations(kept))
+                chunks[n].activations = nil
+            } else if !(activationsCurrent && n == chunks.count - 1) {
                 module.restore(entry)
                 try module.forward(subBatch(x, rows: c.rows, start: c.start, end: c.end))
             }
@@ -108,6 +138,9 @@ public final class SentenceEncoder {
             try module.backward(outputGradient: Tensor(shape: [c.rows, w, E], data: g))
         }
     }
+
+    /// How many chunks of the last forward hold their own activations.
+    var keptActivationCount: Int { chunks.filter { $0.activations != nil }.count }
 
     /// `(start, end, rows, kept)` of every chunk of the last forward (as the fixture lists them).
     public var lastChunks: [(start: Int, end: Int, rows: Int, kept: Bool)] {

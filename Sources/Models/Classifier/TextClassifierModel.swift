@@ -59,7 +59,12 @@ public final class TextClassifierModel {
 
     /// Logits `[bs, classes]` for a padded batch; keeps what `backward` needs.
     public func forward(_ x: TokenBatch) throws -> Tensor {
-        let (outs, mask) = try encoder.forward(x)
+        try forward(x, keepsActivations: false)
+    }
+
+    /// `keepsActivations`: the encoder keeps its chunks' activations for a backward.
+    private func forward(_ x: TokenBatch, keepsActivations: Bool) throws -> Tensor {
+        let (outs, mask) = try encoder.forward(x, keepsActivations: keepsActivations)
         let logits = try head.forward(outs, padMask: mask)
         lastOutputs = outs
         return logits
@@ -94,14 +99,15 @@ public final class TextClassifierModel {
     /// is skipped for a single-row batch, fastai's quirk).
     @discardableResult
     public func lossAndBackward(x: TokenBatch, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
-        let logits = try forward(x)
+        // A frozen encoder (the head-only stage of gradual unfreezing) takes no gradient, and AR
+        // and TAR act only through it: its backward would change nothing (it leaves the state
+        // and the generator as it found them), so its activations are not kept either.
+        let encoderTrains = encoder.module.parameters.contains(where: \.requiresGrad)
+        let logits = try forward(x, keepsActivations: encoderTrains)
         let (loss, dLogits) = try Self.crossEntropy(logits: logits, targets: y)
         guard let outs = lastOutputs else { throw ModelError("classifier: no forward state") }
         var dOuts = try head.backward(outputGradient: dLogits)
-        // A frozen encoder (the head-only stage of gradual unfreezing) takes no gradient, and AR
-        // and TAR act only through it: its backward, with the recomputation of every earlier
-        // kept chunk, would change nothing (it leaves the state and the generator as it found them).
-        guard encoder.module.parameters.contains(where: \.requiresGrad) else { return loss }
+        guard encoderTrains else { return loss }
         let bs = outs.shape[0], T = outs.shape[1], E = outs.shape[2], n = bs * T * E
         if arAlpha != 0 && n > 0 {
             let k = 2 * arAlpha / Float(n)
