@@ -6,8 +6,8 @@ import Tensor
 /// The classifier head's layers, each alone, against its plain reference in Sources (Double):
 /// (1) the reference's backward against central finite differences of its forward; (2) the fast
 /// layer against the reference at the spec's 1e-4 relative with a floor of 1e-2 × the largest
-/// entry (`expectNear`). Padding is on the left, as fastai pads classifier batches (whole chunks
-/// of pads before the text), with a row of trailing pads too.
+/// entry (`expectNear`). Batches are padded as fastai pads classifier batches (`Pad_Chunk`: whole
+/// chunks of pads before the text, the rest after it), longest text first.
 @Suite struct HeadLayerReferenceTests {
     /// `[bs, T]` pad mask as fastai's `Pad_Chunk` pads a classifier batch (../shared/spec/data.md
     /// 5.2): for a text of length n, `l = T − n` pads, the whole chunks of them (`l div bptt · bptt`)
