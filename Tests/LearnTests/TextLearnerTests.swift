@@ -173,8 +173,8 @@ func vocabPickle(_ tokens: [String]) -> Data {
     let E = emb.shape[1]
     let layers = cp.model.keys.filter { $0.hasSuffix("weight_hh_l0_raw") }.count
     let hid = try #require(cp.model["0.rnns.0.weight_hh_l0_raw"]).shape[1]
-    // The fixture's pickle lists the 40-token fixture LM's vocabulary and the checkpoint has fewer
-    // rows: such a pair is refused. The learner gets a pickle of the tokens that have a row.
+    // The fixture's pickle lists the fixture LM's vocabulary, whose length need not be the
+    // checkpoint's row count: such a pair is refused. The learner gets a pickle of one token a row.
     let config = AWDLSTMConfig(embSize: E, hiddenSize: hid, layers: layers)
     let rows = emb.shape[0]
     if old.count != rows {
@@ -183,7 +183,8 @@ func vocabPickle(_ tokens: [String]) -> Data {
             "\($0)" == "checkpoint does not match: pretrained vocabulary \(pkl.lastPathComponent) lists \(old.count) tokens but \(pth.lastPathComponent) has \(rows) embedding rows"
         }
     }
-    let fitting = Array(old.prefix(rows))
+    // The pickle may also list fewer tokens than the checkpoint has rows: name the rest.
+    let fitting = Array(old.prefix(rows)) + (old.count ..< max(rows, old.count)).map { "fixture-row-\($0)" }
     let fittingPickle = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).pkl")
     defer { try? FileManager.default.removeItem(at: fittingPickle) }
     try vocabPickle(fitting).write(to: fittingPickle)
@@ -197,7 +198,7 @@ func vocabPickle(_ tokens: [String]) -> Data {
     var lastIndex: [String: Int] = [:]
     for (i, t) in fitting.enumerated() { lastIndex[t] = i }
     #expect(throws: LearnError.self) {   // a needed token without a row: one-line error, as fastai fails there
-        _ = try matchEmbeds(cp.model, oldVocab: old, newVocab: [old[old.count - 1]])
+        _ = try matchEmbeds(cp.model, oldVocab: fitting + ["beyond-the-rows"], newVocab: ["beyond-the-rows"])
     }
     for (i, t) in newVocab.enumerated() {
         let row = Array(w.data[(i * E)..<((i + 1) * E)])

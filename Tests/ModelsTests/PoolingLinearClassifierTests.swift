@@ -48,10 +48,8 @@ private struct ClasFixture {
         return Tensor(shape: e.shape, data: e.floats)
     }
 
-    /// `lin_ftrs` from the fixture's weights: the first Linear's output size.
+    /// `lin_ftrs` from the fixture's weights: the output size of every block's Linear but the last.
     func head(rng: inout SeededGenerator) throws -> PoolingLinearClassifier {
-        let lin0 = try #require(weights["1.layers.0.1.weight"] ?? weights["1.layers.0.2.weight"])
-        // Dropout of the last block exists iff its Linear sits at index 2 (README: p = 0 blocks omit it).
         let blocks = weights.keys.filter { $0.hasPrefix("1.layers.") && $0.hasSuffix(".0.running_mean") }.count
         // Each block's Dropout p as clas.json's head_layers prints it ("Dropout(p=0.1, ...)"; none: 0).
         let layers = try Fixtures.field(meta, "head_layers", as: [String].self, in: "clas.json")
@@ -61,7 +59,12 @@ private struct ClasFixture {
             let digits = layer[r.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "-" }
             return try #require(Float(digits), "head_layers: \(layer)")
         }
-        let hidden = blocks == 1 ? [] : [lin0.shape[0]]
+        // A block's Linear sits at index 1, or 2 when a Dropout precedes it (README: p = 0 omits it).
+        try #require(blocks > 0, "clas_weights: no head block")
+        let hidden = try (0 ..< blocks - 1).map { j in
+            try #require(weights["1.layers.\(j).1.weight"] ?? weights["1.layers.\(j).2.weight"],
+                         "clas_weights: no Linear in block \(j)").shape[0]
+        }
         let h = PoolingLinearClassifier(embeddingSize: emb, hidden: hidden, classes: classes, dropouts: ps,
                                         bptt: bptt, rng: &rng)
         try h.load(stateDict: weights.filter { $0.key.hasPrefix("1.") })   // the head's own entries
