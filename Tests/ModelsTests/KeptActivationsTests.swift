@@ -30,14 +30,21 @@ import Tensor
     }
     #expect(counts[0] == 0 && counts[1] > 0 && counts[1] < 3 && counts[2] == 3, "\(counts)")
 
+    // Run alone the three agree bit for bit. Tests running in parallel can change how many
+    // workers a weight-gradient sum is split over (WorkSplit), which reorders float32 additions,
+    // so the check allows 1e-5 relative (floor: 1e-6 of the largest entry).
+    func close(_ a: [Float], _ b: [Float]) -> Bool {
+        let scale = max(a.map(abs).max() ?? 0, 1e-30)
+        return a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(abs($0), 0.1 * scale) }
+    }
     let models = try budgets.map { try model(budget: $0) }
     for (x, y) in [(x1, [1, 0]), (x2, [0, 1, 1]), (x1, [0, 1])] {
         let losses = try models.map { try $0.lossAndBackward(x: x, y: y, arAlpha: 2, tarBeta: 1) }
-        #expect(losses.allSatisfy { $0 == losses[0] }, "\(losses)")
+        #expect(close(losses, [losses[0], losses[0], losses[0]]), "\(losses)")
     }
     for (i, p) in models[0].parameters.enumerated() {
         #expect(p.hasGrad, "\(p.name)")
-        for m in models.dropFirst() { #expect(m.parameters[i].grad == p.grad, "\(p.name)") }
+        for m in models.dropFirst() { #expect(close(m.parameters[i].grad.data, p.grad.data), "\(p.name)") }
     }
     // A plain forward (validation) keeps nothing.
     _ = try models[2].forward(x1)
