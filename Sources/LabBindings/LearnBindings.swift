@@ -70,6 +70,7 @@ enum LearnBindings {
              Param("metrics", default: .expression("[accuracy, Perplexity()]"), "a metric or a list of them; None: none"),
              ] + sizes(.languageModel) + [
              Param("pretrained", default: nil, "a folder with fastai's WT103 lstm_fwd.pth and itos_wt103.pkl; None: random weights"),
+             Param("pretrained_fnames", default: nil, "[weights, vocab]: fastai's names of a .pth and its itos .pkl in models/ (e.g. ['lm', 'itos_lm'] after learn.save('lm', format='pth')); None: see pretrained"),
              seedParam],
             example: "learn = language_model_learner(sample_lm_data(n_texts=20, bs=4, seq_len=8), drop_mult=0.3, metrics=[accuracy, Perplexity()], emb_sz=8, n_hid=16, n_layers=2)") { a in
             let data = try LearnData.lmData(try a.value("dls"), a)
@@ -84,6 +85,15 @@ enum LearnBindings {
                 guard FileManager.default.fileExists(atPath: pretrained!.weights.path) else {
                     throw a.error("no lstm_fwd.pth in \(folder) (run Scripts/fetch-wt103)")
                 }
+            }
+            if case let f = try a.value("pretrained_fnames"), !f.isNone {
+                guard pretrained == nil else { throw a.error("give pretrained or pretrained_fnames, not both") }
+                var names: [Value] = []
+                if case .list(let n) = f { names = n } else if case .tuple(let n) = f { names = n }
+                guard names.count == 2, case .string(let w) = names[0], case .string(let v) = names[1] else {
+                    throw a.error("pretrained_fnames must be a list of two names [weights, vocab], got \(f.repr)")
+                }
+                pretrained = try PretrainedWeights(fnames: w, v, in: data.path.appendingPathComponent("models"))
             }
             let learn = try languageModelLearner(dls: data, config: config, dropMult: try dropMult(a, config: config),
                                                  pretrained: pretrained, metrics: try metrics(a), seed: try seed(a))
@@ -330,12 +340,25 @@ enum LearnBindings {
             let (loss, ms) = try l.validate()
             return .list([.float(loss)] + ms.map { .float($0) })
         }
-        t.method("save", "write the model and optimizer state to models/<name>.safetensors (+ .json); a name never leaves models/, a Path('dir/a') writes dir/a.safetensors",
+        t.method("save", "write the model and optimizer state to models/<name>.safetensors (+ .json), or with format='pth' fastai's models/<name>.pth (+ the vocabulary models/itos_<name>.pkl) for fastai's learn.load and torch.load(weights_only=True); a name never leaves models/, a Path('dir/a') writes dir/a.safetensors",
                  [Param("name", "a name inside models/ (str, may hold '/'), or a Path anywhere"),
-                  Param("overwrite", .bool, default: false, "with a Path: replace files LMLab did not write")], example: "learn.save('1epoch')") { l, a in
+                  Param("with_opt", .bool, default: true, "also save the optimizer state"),
+                  Param("format", .str, default: .string("safetensors"), "'safetensors' (LMLab's, resumes a run exactly) or 'pth' (fastai's Learner.save file)"),
+                  Param("overwrite", .bool, default: false, "replace files LMLab did not write")],
+                 example: "learn.save('1epoch'); learn.save('1epoch', format='pth')") { l, a in
+            let formatName = try a.string("format")
+            guard let format = SavedModelFormat(rawValue: formatName) else {
+                throw a.error("format must be 'safetensors' or 'pth', got '\(formatName)'")
+            }
+            let (withOpt, overwrite) = (try a.bool("with_opt"), try a.bool("overwrite"))
+            let ext = format == .pth ? ".pth" : ""
             switch try modelTarget(a) {
-            case .name(let name): try l.save(name); return .string("models/\(name)")
-            case .file(let p): try l.save(to: p.url, overwrite: try a.bool("overwrite")); return .string(p.shown)
+            case .name(let name):
+                try l.save(name, withOptimizer: withOpt, format: format, overwrite: overwrite)
+                return .string("models/\(name)\(ext)")
+            case .file(let p):
+                try l.save(to: p.url, withOptimizer: withOpt, format: format, overwrite: overwrite)
+                return .string(p.shown + ext)
             }
         }
         t.method("load", "read back what save(name) wrote (same architecture and vocabulary)",

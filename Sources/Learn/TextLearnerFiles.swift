@@ -136,17 +136,22 @@ extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     public var modelsDirectory: URL { data.path.appendingPathComponent("models") }
 
     /// fastai `learn.save(name)`: model + optimizer state (+ schedule position) as
-    /// `models/<name>.safetensors` and `models/<name>.json`. `name` may name a subfolder
-    /// (`'run1/a'`) but never leaves `models/` (see `modelFile`).
+    /// `models/<name>.safetensors` and `models/<name>.json`, or with `format: .pth` fastai's own
+    /// `models/<name>.pth` and the vocabulary `models/itos_<name>.pkl` (see `savePth`). `name`
+    /// may name a subfolder (`'run1/a'`) but never leaves `models/` (see `modelFile`).
     @discardableResult
-    public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
-        try save(to: try modelFile(name), withOptimizer: withOptimizer)
+    public func save(_ name: String, withOptimizer: Bool = true, format: SavedModelFormat = .safetensors,
+                     overwrite: Bool = false) throws -> URL {
+        try save(to: try modelFile(name), withOptimizer: withOptimizer, format: format, overwrite: overwrite)
     }
 
-    /// `save` to `base`.safetensors + `base`.json anywhere (a `Path` in the REPL). Refuses the
-    /// filesystem root and files LMLab did not write, unless `overwrite`.
+    /// `save` to `base`.safetensors + `base`.json (or `base`.pth + `itos_BASE.pkl`) anywhere (a
+    /// `Path` in the REPL). Refuses the filesystem root and files LMLab did not write, unless
+    /// `overwrite`.
     @discardableResult
-    public func save(to base: URL, withOptimizer: Bool = true, overwrite: Bool = false) throws -> URL {
+    public func save(to base: URL, withOptimizer: Bool = true, format: SavedModelFormat = .safetensors,
+                     overwrite: Bool = false) throws -> URL {
+        if format == .pth { return try savePth(to: base, withOptimizer: withOptimizer, overwrite: overwrite) }
         let cp = checkpoint(withOptimizer: withOptimizer)
         let desc = describeModel()
         var tensors = cp.tensors
@@ -192,14 +197,17 @@ extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     /// `models/NAME` for save, save_encoder and load. NAME is one or more plain names joined by
     /// `/`: no absolute path, no `..` or `.`, no empty part, no NUL, so nothing is read or
     /// written outside `models/`. (`export(to:)` takes any folder.)
-    public func modelFile(_ name: String) throws -> URL {
+    public func modelFile(_ name: String) throws -> URL { try Self.modelFile(name, in: modelsDirectory) }
+
+    /// `folder/NAME` under the same rule as `modelFile`.
+    public static func modelFile(_ name: String, in folder: URL) throws -> URL {
         guard !name.isEmpty else { throw LearnError.invalidArgument("a model name cannot be empty") }
         guard !name.unicodeScalars.contains("\0") else { throw LearnError.invalidArgument("a model name cannot contain a NUL character") }
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         guard !name.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
             throw LearnError.invalidArgument("model name '\(name)' must stay inside models/ (plain names joined by '/', no '..'); use export(path) to write elsewhere")
         }
-        return modelsDirectory.appendingPathComponent(name)
+        return folder.appendingPathComponent(name)
     }
 }
 

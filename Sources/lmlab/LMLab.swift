@@ -37,6 +37,10 @@ struct LMLabCommand: ParsableCommand {
         Lessons: lmlab play [--step] [--check] [--transcript <out.md>] <lesson.md>...
         Jupyter: lmlab kernel install [--user | --prefix <dir>]; lmlab kernel -f <connection-file>; \
         lmlab notebook <lesson.md> [-o <out.ipynb>]
+        To fastai: learn.save('lm', format='pth') writes fastai's Learner.save file models/lm.pth and the \
+        vocabulary models/itos_lm.pkl (fastai: learn.load('lm'), torch.load(..., weights_only=True)). \
+        From fastai: language_model_learner(dls, pretrained_fnames=['lm', 'itos_lm']) reads a fastai .pth \
+        and its itos .pkl from models/.
         """,
         version: LabInfo.version,
         subcommands: subcommandList,

@@ -159,7 +159,9 @@ import TestSupport
         let help = try LMLabBinary.run(["--help"])
         #expect(help.status == 0)
         for word in ["SUBCOMMANDS:", "play", "start", "--version", "-c <statements>", "--check", "--step", "--transcript",
-                     "backwards=True", "ensemble([learn_fwd, learn_bwd])"] { #expect(help.stdout.contains(word), "\(word)") }
+                     "backwards=True", "ensemble([learn_fwd, learn_bwd])", "format='pth'", "pretrained_fnames"] {
+            #expect(help.stdout.contains(word), "\(word)")
+        }
         let start = try LMLabBinary.run(["start", "--help"])
         #expect(start.stdout.contains("-c <statements>"))
         let play = try LMLabBinary.run(["play", "--help"])

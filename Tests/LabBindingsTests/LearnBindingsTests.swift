@@ -72,6 +72,34 @@ import Learn
         #expect(r.text.contains("train_loss  valid_loss  accuracy  perplexity"))
     }
 
+    @Test func savePthForFastaiAndPretrainedFnamesReadItBack() throws {
+        let (s, dir) = try Self.session()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(show("learn.save('lm', format='pth')", in: s) == "'models/lm.pth'")
+        #expect(show("learn.save('bare', with_opt=False, format='pth')", in: s) == "'models/bare.pth'")
+        for f in ["models/lm.pth", "models/itos_lm.pkl", "models/bare.pth", "models/itos_bare.pkl"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
+        }
+        let r = s.run("""
+        back = language_model_learner(dls_lm, pretrained_fnames=['lm', 'itos_lm'], emb_sz=8, n_hid=16, n_layers=2)
+        a = back.model['0.rnns.0.weight_hh_l0_raw'].data
+        b = learn.model['0.rnns.0.weight_hh_l0_raw'].data
+        """)
+        #expect(r.error == nil, "\(r.text)")
+        #expect(s.variables["a"]?.asTensor != nil && s.variables["a"]?.asTensor == s.variables["b"]?.asTensor)
+        let cases: [(String, String)] = [
+            ("learn.save('x', format='onnx')", "format must be 'safetensors' or 'pth', got 'onnx'"),
+            ("language_model_learner(dls_lm, pretrained_fnames=['nope', 'itos_lm'], emb_sz=8, n_hid=16, n_layers=2)", "pretrained_fnames: no file"),
+            ("language_model_learner(dls_lm, pretrained_fnames='lm', emb_sz=8, n_hid=16, n_layers=2)", "pretrained_fnames must be a list of two names"),
+            ("language_model_learner(dls_lm, pretrained_fnames=['../lm', 'itos_lm'], emb_sz=8, n_hid=16, n_layers=2)", "must stay inside models/"),
+            ("language_model_learner(dls_lm, pretrained_fnames=['lm', 'itos_lm'], emb_sz=4, n_hid=16, n_layers=2)", "do not fit"),
+        ]
+        for (source, fragment) in cases {
+            let e = try #require(s.run(source).error, "\(source) should fail")
+            #expect(e.message.contains(fragment) && !e.message.contains("\n"), "\(source): \(e.message)")
+        }
+    }
+
     @Test func predictIsSeededAndTraceFillsGradients() throws {
         let (s, dir) = try Self.session()
         defer { try? FileManager.default.removeItem(at: dir) }

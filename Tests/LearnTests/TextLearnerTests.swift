@@ -151,20 +151,6 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     }
 }
 
-/// A protocol-2 pickle of a list of strings (EMPTY_LIST, MARK, BINUNICODE…, APPENDS), as
-/// fastai writes `itos` files.
-func vocabPickle(_ tokens: [String]) -> Data {
-    var b: [UInt8] = [0x80, 2, 0x5d, 0x28]
-    for t in tokens {
-        let u = Array(t.utf8)
-        b.append(0x58)
-        withUnsafeBytes(of: UInt32(u.count).littleEndian) { b += $0 }
-        b += u
-    }
-    b += [0x65, 0x2e]
-    return Data(b)
-}
-
 @Test func pretrainedWeightsAreMatchedOntoTheNewVocabularyAndFrozen() throws {
     let pth = Fixtures.url("model/tiny.pth"), pkl = Fixtures.url("model/tiny_vocab_p4.pkl")
     let cp = try FastaiCheckpoint.load(pth)
@@ -187,7 +173,7 @@ func vocabPickle(_ tokens: [String]) -> Data {
     let fitting = Array(old.prefix(rows)) + (old.count ..< max(rows, old.count)).map { "fixture-row-\($0)" }
     let fittingPickle = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).pkl")
     defer { try? FileManager.default.removeItem(at: fittingPickle) }
-    try vocabPickle(fitting).write(to: fittingPickle)
+    try Data(FastaiVocab.serialized(fitting)).write(to: fittingPickle)
     #expect(try FastaiVocab.load(fittingPickle) == fitting)
     // New vocabulary: the old tokens, reversed so known tokens move, plus two unknown ones.
     let newVocab = Array(fitting.reversed()) + ["brand-new-1", "brand-new-2"]
