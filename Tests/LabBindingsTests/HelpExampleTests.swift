@@ -66,7 +66,7 @@ struct HelpExample: Sendable, CustomTestStringConvertible {
         #expect(show("help(learn.predict)", in: s).hasPrefix("predict(text, n_words=1, temperature=1.0, seed=None)\n"))
         // Defaults shown come from the declaration that the call reads.
         #expect(s.builtins["language_model_learner"]?.signature
-                == "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, pretrained=None, seed=42)")
+                == "language_model_learner(dls, arch=AWD_LSTM, drop_mult=1.0, metrics=[accuracy, Perplexity()], emb_sz=400, n_hid=1152, n_layers=3, pretrained=None, pretrained_fnames=None, seed=42)")
     }
 
     @Test func keywordNamesComplete() {
