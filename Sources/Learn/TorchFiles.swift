@@ -13,7 +13,7 @@ public enum SavedModelFormat: String, Sendable, CaseIterable {
     case pth
 }
 
-extension Learner where Data: TextLearnerDataProtocol {
+extension Learner where Model: SavableModel, Data: TextLearnerDataProtocol {
     /// `learn.save(name, format='pth')`: writes `models/NAME.pth` as fastai's `Learner.save` does
     /// and the vocabulary as `models/itos_NAME.pkl`; fastai reads them with `learn.load(NAME)`
     /// (same vocabulary and sizes) or `language_model_learner(dls, AWD_LSTM,
@@ -36,35 +36,19 @@ extension Learner where Data: TextLearnerDataProtocol {
         return files.weights
     }
 
-    /// fastai's `state_dict()` of the model, in its key order: tied aliases share the
-    /// embedding's storage, BatchNorm's `num_batches_tracked` is int64.
+    /// fastai's `state_dict()` of the model, in its key order: tied aliases share the storage of
+    /// the entry they repeat, counters (BatchNorm's `num_batches_tracked`) are int64 as in PyTorch.
     func fastaiStateDict() -> [FastaiStateEntry] {
-        func float(_ key: String, _ t: Tensor, alias: String? = nil) -> FastaiStateEntry {
-            FastaiStateEntry(key: key, tensor: StoredTensor(float32: t), storage: alias)
-        }
-        if let lm = model as? AWDLSTMLanguageModel {
-            let sd = lm.stateDict()
-            return lm.stateDictKeys.map { key in
-                float(key, sd[key]!, alias: key == "0.encoder_dp.emb.weight" || key == "1.decoder.weight" ? "0.encoder.weight" : nil)
+        model.stateDictEntries.map { e in
+            switch e.role {
+            case .counter:
+                FastaiStateEntry(key: e.name, tensor: StoredTensor(int64: e.tensor.data.map { Int64($0) }, shape: e.tensor.shape))
+            case .alias(let of):
+                FastaiStateEntry(key: e.name, tensor: StoredTensor(float32: e.tensor), storage: of)
+            case .parameter, .buffer:
+                FastaiStateEntry(key: e.name, tensor: StoredTensor(float32: e.tensor))
             }
         }
-        if let c = model as? TextClassifierModel {
-            var out: [FastaiStateEntry] = []
-            for p in c.encoder.module.parameters {
-                out.append(float(p.name, p.value))
-                if p.name == "0.module.encoder.weight" { out.append(float("0.module.encoder_dp.emb.weight", p.value, alias: p.name)) }
-            }
-            for b in c.head.blocks {
-                let bn = b.batchNorm
-                out += [float(bn.weight.name, bn.weight.value), float(bn.bias.name, bn.bias.value),
-                        float(bn.prefix + ".running_mean", bn.runningMean), float(bn.prefix + ".running_var", bn.runningVar),
-                        FastaiStateEntry(key: bn.prefix + ".num_batches_tracked",
-                                         tensor: StoredTensor(int64: [Int64(bn.numBatchesTracked)], shape: []))]
-                out.append(float(b.linear.name, b.linear.value))
-            }
-            return out
-        }
-        return model.parameters.map { float($0.name, $0.value) }
     }
 
     /// fastai's `Optimizer.state_dict()`: per parameter (state order) the flags fastai sets
