@@ -97,12 +97,17 @@ final class ReplayPredictor: NextTokenPredictor {
 
         lm.isTraining = false
         lm.reset()
+        var worst: Float = 0
         for (s, step) in steps.enumerated() {
             let got = try lm.nextTokenLogits(for: s == 0 ? step.ids : [step.ids.last!])
             #expect(got.count == step.logits.count)
             for (a, e) in zip(got, step.logits) {
+                worst = max(worst, abs(a - e))
                 #expect(abs(a - e) <= 1e-5 + 1e-4 * abs(e), "step \(s): logit \(a) vs fastai's \(e)")
             }
+        }
+        if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+            print("predict step logits: worst absolute error \(worst)")
         }
         let wantIds = try Fixtures.field(meta, "greedy_steps", as: [[String: Any]].self, in: "predict.json")
             .map { try Fixtures.field($0, "next_id", as: Int.self, in: "greedy_steps") }
