@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import Tensor
 import TestSupport
+import Models
+import Text
 @testable import Learn
 
 /// Replays the logits fastai's model produced at each predict step and checks it is fed the
@@ -37,10 +39,12 @@ final class ReplayPredictor: NextTokenPredictor {
 
     /// predict.json greedy run: same ids each step, same softmax probabilities (the fixture stores
     /// them before unk removal; unk must then be exactly 0),
-    /// same text (fastai-parity decoding; no xxrep occurs, so corrected decoding agrees).
+    /// same text (fastai-parity decoding; the corrected decoding agrees when no xxrep/xxwrep occurs).
     @Test func greedyMatchesFixture() throws {
         let (meta, steps, probs) = try load()
         let vocab = meta["vocab"] as! [String], unk = meta["unk_idx"] as! Int
+        let repeats = try Fixtures.field(meta, "greedy_tokens_no_bos_pad", as: [String].self, in: "predict.json")
+            .contains { $0 == "xxrep" || $0 == "xxwrep" }
         for (s, p) in probs.enumerated() {
             let mine = nextTokenProbabilities(logits: steps[s].logits, unkIndex: nil)
             // atol 1e-6: float32 softmax over the vocabulary.
@@ -49,7 +53,7 @@ final class ReplayPredictor: NextTokenPredictor {
         }
         let model = ReplayPredictor(steps: steps)
         var rng = SeededGenerator(seed: 0)
-        for decoding in [SpecTokenDecoding.fastai, .corrected] {
+        for decoding in repeats ? [SpecTokenDecoding.fastai] : [.fastai, .corrected] {
             model.calls = 0
             let g = try generate(model, prompt: meta["input_ids"] as! [Int], vocab: vocab, unkIndex: unk,
                                  options: GenerationOptions(nWords: steps.count, temperature: 0, decoding: decoding),
@@ -58,7 +62,62 @@ final class ReplayPredictor: NextTokenPredictor {
             #expect(Array(g.ids.suffix(wantIds.count)) == wantIds)
             #expect(g.text == meta["greedy_text"] as! String)
         }
-        #expect(model.resets == 2)
+        #expect(model.resets == (repeats ? 1 : 2))
+    }
+
+    /// fastai's predict end to end on the fixture's trained LM (predict_weights.safetensors; sizes
+    /// from its shapes): the prompt and predict.json's tokenize_examples numericalised as fastai's
+    /// test_dl does, every step's last logits at the forward tolerance (1e-5 + 1e-4 relative) from
+    /// the carried state (fastai re-runs the prefix; predict.json:refeed_equals_stateful_step1), and
+    /// the same greedy ids and text through both of our paths.
+    @Test func predictOnFixtureWeightsMatchesFastai() throws {
+        let (meta, steps, _) = try load()
+        let vocab = Vocab(items: try Fixtures.field(meta, "vocab", as: [String].self, in: "predict.json"))
+        let st = try TestSafeTensors("model/predict_weights.safetensors")
+        var weights: [String: Tensor] = [:]
+        for k in st.keys { weights[k] = try st.tensor(k) }
+        let embedding = try #require(weights["0.encoder.weight"], "predict_weights: no 0.encoder.weight")
+        let layers = st.keys.filter { $0.hasPrefix("0.rnns.") && $0.hasSuffix(".weight_hh_l0_raw") }.count
+        let hidden = try #require(weights["0.rnns.0.weight_hh_l0_raw"], "predict_weights: no layer 0").shape[1]
+        let decoder = try #require(weights["1.decoder.weight"], "predict_weights: no decoder")
+        let config = AWDLSTMConfig(embSize: embedding.shape[1], hiddenSize: hidden, layers: layers,
+                                   padToken: vocab.id(of: SpecialTokens.pad), tieWeights: decoder.data == embedding.data,
+                                   outBias: weights["1.decoder.bias"] != nil).scaled(dropMult: 0)
+        #expect(embedding.shape[0] == vocab.count)
+        let lm = try AWDLSTMLanguageModel(config: config, vocabSize: vocab.count, seed: 1)
+        try lm.load(stateDict: weights)
+
+        let tokenizer = TextTokenizerSettings()
+        let text = try Fixtures.field(meta, "text", as: String.self, in: "predict.json")
+        let prompt = try Fixtures.field(meta, "input_ids", as: [Int].self, in: "predict.json")
+        #expect(try promptIDs(text, vocab: vocab, tokenizer: tokenizer) == prompt)
+        let examples = try Fixtures.field(meta, "tokenize_examples", as: [String: [Int]].self, in: "predict.json")
+        #expect(!examples.isEmpty)
+        for (t, ids) in examples { #expect(try promptIDs(t, vocab: vocab, tokenizer: tokenizer) == ids, "\(t)") }
+
+        lm.isTraining = false
+        lm.reset()
+        var worst: Float = 0
+        for (s, step) in steps.enumerated() {
+            let got = try lm.nextTokenLogits(for: s == 0 ? step.ids : [step.ids.last!])
+            #expect(got.count == step.logits.count)
+            for (a, e) in zip(got, step.logits) {
+                worst = max(worst, abs(a - e))
+                #expect(abs(a - e) <= 1e-5 + 1e-4 * abs(e), "step \(s): logit \(a) vs fastai's \(e)")
+            }
+        }
+        if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+            print("predict step logits: worst absolute error \(worst)")
+        }
+        let wantIds = try Fixtures.field(meta, "greedy_steps", as: [[String: Any]].self, in: "predict.json")
+            .map { try Fixtures.field($0, "next_id", as: Int.self, in: "greedy_steps") }
+        let wantText = try Fixtures.field(meta, "greedy_text", as: String.self, in: "predict.json")
+        for rerun in [false, true] {
+            let g = try predictText(model: lm, vocab: vocab, tokenizer: tokenizer, text: text, nWords: wantIds.count,
+                                    temperature: 0, decoding: .fastai, seed: 0, rerunPrefix: rerun)
+            #expect(g.ids == prompt + wantIds, "rerunPrefix \(rerun)")
+            #expect(g.text == wantText, "rerunPrefix \(rerun)")
+        }
     }
 
     /// The distribution predict samples from, numerically, on every recorded step's logits, at
@@ -113,6 +172,7 @@ final class ReplayPredictor: NextTokenPredictor {
     @Test func tinyTemperatureUnderflowIsAnError() throws {
         let (meta, steps, _) = try load()
         let low = meta["predict_low_temperature"] as! [String: String]
+        #expect(!low.isEmpty)
         for (t, outcome) in low where outcome.hasPrefix("ERROR") {
             var rng = SeededGenerator(seed: 1)
             #expect(throws: LearnError.self) {

@@ -132,30 +132,39 @@ private func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> (Float, Tensor)
     let mask = try #require(fx.data.entries["\(b).eval.mask"]).ints.map { $0 != 0 }
     let tracked = head.blocks.map { $0.batchNorm.numBatchesTracked }
     let logits = try head.forward(outs, padMask: mask)
-    let lg = close(logits.data, try fx.tensor("\(b).train.logits").data, atol: 1e-5, rtol: 1e-4)
-    #expect(lg.0, "train logits, max diff \(lg.1)")
     let y = try #require(fx.data.entries["\(b).y"]).ints.map { Int($0) }
     let (loss, dLogits) = crossEntropy(logits, y)
-    let want = try #require((fx.meta["train_mode"] as? [String: Any])?["loss"] as? Double)
-    #expect(abs(Double(loss) - want) <= 1e-5 * max(1, abs(want)))
     _ = try head.backward(outputGradient: dLogits)
-    // BatchNorm on a 4-row batch is ill-conditioned in float32: encoder outputs moved by one ulp
-    // change these gradients by up to 1.7e-4 relative (fixture A, `1.layers.1.2.weight`, floor 1e-2
-    // of the largest entry), more than the spec's 1e-4. Measured against fastai: worst 1.4e-4
+    // BatchNorm on a batch of a few rows is ill-conditioned in float32: encoder outputs moved by one
+    // ulp change these gradients by up to 1.7e-4 relative (fixture A, `1.layers.1.2.weight`, floor
+    // 1e-2 of the largest entry), more than the spec's 1e-4. Measured against fastai: worst 1.4e-4
     // (`1.layers.0.0.bias`, 2.3× its one-ulp sensitivity of 5.8e-5). Each gradient must be within
     // 1e-4, or 5× its own measured one-ulp sensitivity where that is larger (ClassifierParityTests
-    // explains the rule).
+    // explains the rule). The logits and the loss get the same treatment in absolute terms: on a
+    // three-row batch through three BatchNorm layers PyTorch's own float32 logits are 1.1e-5 from
+    // float64, and move by up to 8.7e-5 when its inputs move by one ulp.
     var jitter = SeededGenerator(seed: 9)
     let jittered = try (0..<3).map { _ in
         var r = SeededGenerator(seed: 2)
         let h = try fx.head(rng: &r)
         for block in h.blocks { block.p = 0 }
         let l = try h.forward(ulpJittered(outs, using: &jitter), padMask: mask)
-        _ = try h.backward(outputGradient: crossEntropy(l, y).1)
-        return Dictionary(uniqueKeysWithValues: h.parameters.map { ($0.name, $0.grad) })
+        let (jl, dl) = crossEntropy(l, y)
+        _ = try h.backward(outputGradient: dl)
+        return (grads: Dictionary(uniqueKeysWithValues: h.parameters.map { ($0.name, $0.grad) }), logits: l, loss: jl)
     }
     let sensitivity = gradientSensitivity(base: Dictionary(uniqueKeysWithValues: head.parameters.map { ($0.name, $0.grad) }),
-                                          perturbed: jittered)
+                                          perturbed: jittered.map(\.grads))
+    let logitsMove = jittered.map { j in zip(j.logits.data, logits.data).reduce(0) { max($0, abs($1.0 - $1.1)) } }.max()!
+    let lg = close(logits.data, try fx.tensor("\(b).train.logits").data, atol: max(1e-5, 5 * logitsMove), rtol: 1e-4)
+    #expect(lg.0, "train logits, max diff \(lg.1) (one-ulp sensitivity \(logitsMove))")
+    if ProcessInfo.processInfo.environment["LMLAB_TEST_REPORT"] != nil {
+        print("head train logits: max diff \(lg.1), one-ulp sensitivity \(logitsMove)")
+    }
+    let want = try #require((fx.meta["train_mode"] as? [String: Any])?["loss"] as? Double)
+    let lossMove = jittered.map { abs(Double($0.loss) - Double(loss)) }.max()!
+    #expect(abs(Double(loss) - want) <= max(1e-5 * max(1, abs(want)), 5 * lossMove),
+            "train loss \(loss) vs \(want) (one-ulp sensitivity \(lossMove))")
     for p in head.parameters {
         let s = try #require(sensitivity[p.name])
         expectGradientClose(p.grad, try fx.tensor("\(b).train.grad.\(p.name)"), rtol: max(1e-4, 5 * s),

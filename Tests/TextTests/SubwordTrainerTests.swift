@@ -173,7 +173,16 @@ func subwordTrainedModelHasFastaiLayout(vocabSize: Int) throws {
         let models = try Fixtures.field(fx, "models", as: [[String: Any]].self, in: "spm_trainer.json")
         let reference = try #require(models.first { ($0["vocab_size"] as? Int) == bound.vocab }, "no model for \(bound.vocab)")
         let theirPieces = try Fixtures.field(reference, "pieces", as: [String].self, in: "vocab \(bound.vocab)")
-        let theirEval = try Fixtures.field(reference, "eval_pieces", as: [[String]].self, in: "vocab \(bound.vocab)")
+        // eval_ids: each piece as its index in `pieces`, a piece sentencepiece does not know as its text.
+        let theirEval = try Fixtures.field(reference, "eval_ids", as: [[Any]].self, in: "vocab \(bound.vocab)").map {
+            try $0.map { entry -> String in
+                if let text = entry as? String { return text }
+                guard let id = entry as? Int, theirPieces.indices.contains(id) else {
+                    throw FixtureError("spm_trainer.json vocab \(bound.vocab): eval_ids entry \(entry)")
+                }
+                return theirPieces[id]
+            }
+        }
         try #require(theirEval.count == evaluation.count)
 
         let model = try UnigramTrainer(options: .fastai(vocabSize: bound.vocab))
