@@ -53,7 +53,7 @@ public final class LinearDecoder {
     let chunk = FloatBuffer()         // [rows, V]
     let rowStats = FloatBuffer()      // [workers, 3, block rows]: running max, sum, target logit
     let packedRows = FloatBuffer()    // [workers, PackedGEMM.packedRowsCount(block rows, E)]
-    let biasGrad = FloatBuffer()      // [V]
+    let biasGrad = FloatBuffer()      // [workers, V]: each worker's rows of the bias gradient
     let partialProducts = FloatBuffer()  // [workers − 1, rows, E]
     let weightGradScratch = FloatBuffer()  // partial sums of the weight gradient (WeightGradient)
     /// `Wᵀ` packed for `PackedGEMM` (`[E, V]`) for the blocked loss (a validation pass packs it once).
@@ -139,9 +139,11 @@ public final class LinearDecoder {
         let rowsPerChunk = max(1, min(N, chunkFloats / max(V, 1)))
         chunk.ensure(rowsPerChunk * V)
         let wantBias = dDropped != nil && (bias?.requiresGrad ?? false)
+        // One bias-gradient row per worker, summed at the end: each row of (softmax − one-hot)
+        // is added in while it is still in cache, instead of a further pass over the chunk.
         if wantBias {
-            biasGrad.ensure(V)
-            biasGrad.zero(V)
+            biasGrad.ensure(width * V)
+            biasGrad.zero(width * V)
         }
         if dDropped != nil && width > 1 { partialProducts.ensure((width - 1) * rowsPerChunk * E) }
         let z = chunk.pointer, bg = biasGrad.pointer, src = input
@@ -177,6 +179,10 @@ public final class LinearDecoder {
                             // The row becomes (softmax − one-hot) / N, the gradient of the mean.
                             sum += Softmax.crossEntropyBackward(row, count: V, target: target, scale: gradScale,
                                                                 bias: biasPointer, kernels: .best)
+                            if wantBias {
+                                let acc = bg + part * V
+                                for v in 0..<V { acc[v] += row[v] }
+                            }
                         } else {
                             let (m, s) = SoftmaxKernels.best.maxAndExpSum(row, V, biasPointer)
                             sum += Double(m) + Foundation.log(Double(s)) - Double(row[target])
@@ -206,20 +212,17 @@ public final class LinearDecoder {
                         WeightGradient.accumulate(m: V, n: E, k: n, a: z, lda: V, b: d, mask: nil, into: wg,
                                                   scratch: weightGradScratch, width: width)
                     }
-                    if wantBias {
-                        WorkSplit.forEach(V, parts: width, align: 16) { _, vs in
-                            for r in 0..<n {
-                                let row = z + r * V
-                                for v in vs { bg[v] += row[v] }
-                            }
-                        }
-                    }
                 }
                 start += n
             }
         } } } } } }
         if wantBias, let bias {
-            bias.withGrad { g in for v in 0..<V { g[v] += biasGrad.pointer[v] } }
+            let rowSums = biasGrad.pointer
+            for part in 1..<max(width, 1) {
+                let acc = rowSums + part * V
+                for v in 0..<V { rowSums[v] += acc[v] }
+            }
+            bias.withGrad { g in for v in 0..<V { g[v] += rowSums[v] } }
         }
         return (total, correct)
     }
