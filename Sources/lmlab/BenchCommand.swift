@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput of LMLab's building blocks.",
-        subcommands: [BenchTokenizeCommand.self, BenchLM.self, BenchGenerate.self, BenchRecipe.self, BenchAdam.self, BenchGEMM.self])
+        subcommands: [BenchTokenizeCommand.self, BenchLM.self, BenchGenerate.self, BenchRecipe.self, BenchClas.self, BenchAdam.self, BenchGEMM.self])
 }
 
 import Files

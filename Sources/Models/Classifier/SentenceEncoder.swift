@@ -38,6 +38,8 @@ public final class SentenceEncoder {
     private var keptLength = 0
     /// Activation sets no chunk holds, reused by later forwards (no allocation per chunk).
     private var spare: [AWDLSTM.Activations] = []
+    /// One chunk's output gradient, time-major, reused by every backward.
+    private let chunkGradient = FloatBuffer()
 
     /// The most memory, in bytes, that a forward keeps in activations for `backward` beyond the
     /// module's own (the sets stay allocated for the next batches). With 2 GiB every chunk of the
@@ -79,8 +81,18 @@ public final class SentenceEncoder {
             let entry = kept ? module.snapshot() : nil
             chunks.append(Chunk(start: start, end: end, rows: k, keptOffset: kept ? start - firstKept : nil, entry: entry))
             guard k > 0 else { continue }
-            let out = try module.forward(subBatch(x, rows: k, start: start, end: end))
+            try module.run(subBatch(x, rows: k, start: start, end: end))
             guard kept else { continue }
+            // Straight from the module's time-major output [w, k, E] into the kept columns
+            // (before its buffers are handed over below).
+            let off = start - firstKept, src = UnsafePointer(module.output)
+            outs.withUnsafeMutableBufferPointer { dst in
+                for t in 0..<w {
+                    for b in 0..<k {
+                        (dst.baseAddress! + (b * keptLength + off + t) * E).update(from: src + (t * k + b) * E, count: E)
+                    }
+                }
+            }
             if keepsActivations && end < T {
                 // Hand this chunk's buffers over and give the module a spare set for the next.
                 let mine = module.exchangeActivations(spare.popLast() ?? AWDLSTM.Activations())
@@ -90,15 +102,6 @@ public final class SentenceEncoder {
                 } else {
                     // Over budget: put them back; backward recomputes this chunk.
                     spare.append(module.exchangeActivations(mine))
-                }
-            }
-            let off = start - firstKept
-            out.data.withUnsafeBufferPointer { src in
-                for b in 0..<k {
-                    for t in 0..<w {
-                        let s = (b * w + t) * E, d = (b * keptLength + off + t) * E
-                        for f in 0..<E { outs[d + f] = src[s + f] }
-                    }
                 }
             }
         }
@@ -125,19 +128,20 @@ public final class SentenceEncoder {
                 chunks[n].activations = nil
             } else if !(activationsCurrent && n == chunks.count - 1) {
                 module.restore(entry)
-                try module.forward(subBatch(x, rows: c.rows, start: c.start, end: c.end))
+                try module.run(subBatch(x, rows: c.rows, start: c.start, end: c.end))
             }
             activationsCurrent = false
-            var g = [Float](repeating: 0, count: c.rows * w * E)
+            // The chunk's columns of the gradient, time-major [w, rows, E] as the module reads them.
+            chunkGradient.ensure(c.rows * w * E)
+            let g = chunkGradient.pointer
             outputGradient.data.withUnsafeBufferPointer { src in
-                for b in 0..<c.rows {
-                    for t in 0..<w {
-                        let s = (b * keptLength + off + t) * E, d = (b * w + t) * E
-                        for f in 0..<E { g[d + f] = src[s + f] }
+                for t in 0..<w {
+                    for b in 0..<c.rows {
+                        (g + (t * c.rows + b) * E).update(from: src.baseAddress! + (b * keptLength + off + t) * E, count: E)
                     }
                 }
             }
-            try module.backward(outputGradient: Tensor(shape: [c.rows, w, E], data: g))
+            module.backward(dOutput: g)
         }
     }
 
