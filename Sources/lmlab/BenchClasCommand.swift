@@ -43,6 +43,10 @@ struct BenchClas: ParsableCommand {
         guard bs > 1 else { throw ValidationError("--bs must be at least 2 (BatchNorm in training mode)") }
         guard dropMult >= 0, dropMult.isFinite else { throw ValidationError("--drop-mult must be a finite number ≥ 0, got \(dropMult)") }
         try checkThreads(threads)
+        // Model, gradients, Adam state and activations, estimated as the learner does.
+        let config = AWDLSTMConfig(embSize: emb, hiddenSize: hid, layers: layers)
+        let estimate = MemoryEstimate.classifier(config: config, vocabSize: vocab, classes: 2, bs: bs, bptt: bptt)
+        try ensureBenchFits(bytes: estimate.total, "bench clas: \(estimate.description)")
     }
 
     func run() throws {
@@ -73,39 +77,38 @@ struct BenchClas: ParsableCommand {
 
         model.isTraining = true
         var forward = 0.0, step = 0.0, adam = 0.0
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
         func trainStep(_ b: (x: TokenBatch, y: [Int]), parts: Bool) throws {
             if parts {
                 // The forward alone, untimed in the step itself (it runs again below).
-                let t0 = now()
+                let t0 = wallSeconds()
                 _ = try model.forward(b.x)
-                forward += now() - t0
+                forward += wallSeconds() - t0
             }
-            let t1 = now()
+            let t1 = wallSeconds()
             _ = try model.lossAndBackward(x: b.x, y: b.y, arAlpha: TextRegularization.alpha, tarBeta: TextRegularization.beta)
-            let t2 = now()
+            let t2 = wallSeconds()
             optimizer.step()
             optimizer.zeroGrad()
             step += t2 - t1
-            adam += now() - t2
+            adam += wallSeconds() - t2
         }
         try trainStep(timedBatches[0], parts: false)   // warm-up: buffers reach their size
         step = 0; adam = 0
-        let (w0, c0) = (now(), processCPUSeconds())
+        let (w0, c0) = (wallSeconds(), processCPUSeconds())
         for b in timedBatches { try trainStep(b, parts: false) }
-        let (trainWall, trainCPU) = (now() - w0, processCPUSeconds() - c0)
+        let (trainWall, trainCPU) = (wallSeconds() - w0, processCPUSeconds() - c0)
         step = 0; adam = 0
         for b in timedBatches { try trainStep(b, parts: true) }
         let n = Double(timedBatches.count)
 
         model.isTraining = false
         _ = try model.forward(timedBatches[0].x)
-        let (w1, c1) = (now(), processCPUSeconds())
+        let (w1, c1) = (wallSeconds(), processCPUSeconds())
         for b in timedBatches {
             let logits = try model.forward(b.x)
             _ = try TextClassifierModel.crossEntropy(logits: logits, targets: b.y)
         }
-        let (evalWall, evalCPU) = (now() - w1, processCPUSeconds() - c1)
+        let (evalWall, evalCPU) = (wallSeconds() - w1, processCPUSeconds() - c1)
 
         func ms(_ s: Double) -> String { String(format: "%.1f ms", 1000 * s / n) }
         print(String(format: "train: %.1f ms/batch wall, %.1f ms/batch CPU (%.0f%% of wall), %.0f padded tokens/s",

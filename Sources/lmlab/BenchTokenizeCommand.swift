@@ -28,9 +28,9 @@ struct BenchTokenizeCommand: ParsableCommand {
         for threads in [1, 2] {
             let tkn = try FastaiTokenizer()  // fresh span caches for each run
             let cpuStart = processCPUSeconds()
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = wallSeconds()
             let result = tkn.tokenizeDataset(texts, threads: threads)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let seconds = wallSeconds() - start
             let cpu = processCPUSeconds() - cpuStart
             let tokens = result.reduce(0) { $0 + $1.count }
             print(String(format: "%d thread%@: %.2f s wall  %8.0f reviews/s  %10.0f tokens/s  %6.2f MB/s  (CPU %.2f s: %.0f reviews per CPU-second)",
