@@ -42,6 +42,9 @@ public struct ChapterRecipeConfig: Sendable {
     /// Skip the LM stages when `output/models/finetuned` exists (an earlier run with the same data
     /// and vocabulary settings): lets a lesson or an experiment rerun only the classifier.
     public var reuseSavedEncoder = false
+    /// Then the same recipe on the documents read backwards (fastai's `backwards=True`), and the
+    /// accuracy of both classifiers' probabilities averaged, as the ULMFiT paper's best IMDb result.
+    public var bidirectional = false
 
     public init(model: AWDLSTMConfig) { self.model = model }
 
@@ -86,15 +89,30 @@ public struct RecipeStage: Sendable {
     public var rows: [EpochRow]
 }
 
-/// The outcome of `ChapterRecipe.run`.
-public struct ChapterRecipeReport: Sendable {
-    public var stages: [RecipeStage] = []
-    public var vocabSize = 0
+/// What one direction of the recipe reached: its language model (NaN when a saved encoder was
+/// reused) and its classifier after the last stage.
+public struct DirectionResult: Sendable {
     public var lmValidLoss = Double.nan
     public var lmAccuracy = Double.nan
     public var lmPerplexity: Double { Foundation.exp(lmValidLoss) }
     public var classifierAccuracy = Double.nan
     public var generated = ""
+}
+
+/// The outcome of `ChapterRecipe.run`.
+public struct ChapterRecipeReport: Sendable {
+    public var stages: [RecipeStage] = []
+    public var vocabSize = 0
+    public var forward = DirectionResult()
+    /// The documents read backwards (`ChapterRecipeConfig.bidirectional`), else nil.
+    public var backward: DirectionResult?
+    /// Accuracy of both classifiers' averaged probabilities (bidirectional runs), else NaN.
+    public var ensembleAccuracy = Double.nan
+    public var lmValidLoss: Double { forward.lmValidLoss }
+    public var lmAccuracy: Double { forward.lmAccuracy }
+    public var lmPerplexity: Double { forward.lmPerplexity }
+    public var classifierAccuracy: Double { forward.classifierAccuracy }
+    public var generated: String { forward.generated }
     public var samplePrediction: (label: String, probabilities: [Float])?
     /// Where the encoder, checkpoints and the exported classifier were written.
     public var outputDirectory: URL?
@@ -104,10 +122,13 @@ public struct ChapterRecipeReport: Sendable {
 
     /// A plain-text summary (one line per stage, then the figures).
     public var summary: String {
-        var s = stages.map { String(format: "%-28@ %7.1f s wall %7.1f s cpu", $0.name as NSString, $0.seconds, $0.cpuSeconds) }
+        var s = stages.map { String(format: "%-40@ %7.1f s wall %7.1f s cpu", $0.name as NSString, $0.seconds, $0.cpuSeconds) }
         s.append(String(format: "total %.1f s wall, %.1f s cpu; vocab %d", totalSeconds, totalCPUSeconds, vocabSize))
-        s.append(String(format: "LM: valid loss %.4f, perplexity %.2f, accuracy %.4f", lmValidLoss, lmPerplexity, lmAccuracy))
-        s.append(String(format: "classifier accuracy %.4f", classifierAccuracy))
+        for (name, d) in [("", forward)] + (backward.map { [("backwards ", $0)] } ?? []) {
+            s.append(name + String(format: "LM: valid loss %.4f, perplexity %.2f, accuracy %.4f", d.lmValidLoss, d.lmPerplexity, d.lmAccuracy))
+            s.append(name + String(format: "classifier accuracy %.4f", d.classifierAccuracy))
+        }
+        if backward != nil { s.append(String(format: "ensemble accuracy %.4f", ensembleAccuracy)) }
         if !generated.isEmpty { s.append("generated: \(generated)") }
         return s.joined(separator: "\n")
     }
@@ -140,67 +161,92 @@ public enum ChapterRecipe {
 
         let tokenizer = try WordDocumentTokenizer()
         let opts = TokenizeOptions(cacheDirectory: output.appendingPathComponent("cache"))
-        let lmDls = try stage("tokenize + LM loaders") {
+        let forwardDls = try stage("tokenize + LM loaders") {
             (try LMDataLoaders.fromFolder(datasetPath, tokenizer: tokenizer, validPct: config.lmValidPct, seed: config.seed,
                                           bs: config.bs, seqLen: config.seqLen, minFreq: config.minFreq,
                                           maxVocab: config.maxVocab, options: opts), [])
         }
-        report.vocabSize = lmDls.vocab.count
-        var lmData = LMLearnerData(lmDls, tokenizer: tokenizer.settings)
-        lmData.path = output
-        let encoderBase = output.appendingPathComponent("models/finetuned")
-        let reuse = config.reuseSavedEncoder
-            && FileManager.default.fileExists(atPath: encoderBase.appendingPathExtension("safetensors").path)
-        let lm = try languageModelLearner(dls: lmData, config: config.model, dropMult: config.lmDropMult,
-                                          pretrained: config.pretrained, seed: config.seed)
-        lm.progress = nil
-        lm.tableOutput = log
-        if !reuse {
-            try stage("LM fit_one_cycle(\(config.lmFirstEpochs), \(config.lmFirstLR))") {
-                ((), try lm.fitOneCycle(config.lmFirstEpochs, lrMax: .value(config.lmFirstLR)).rows)
+        report.vocabSize = forwardDls.vocab.count
+
+        /// One direction of the recipe: language model, encoder, classifier. The backward one reads
+        /// the same tokens reversed, with the same vocabulary, and names its files `…-bwd`.
+        func direction(backwards: Bool) throws -> (TextClassifierLearner, DirectionResult) {
+            let (name, suffix) = backwards ? ("backwards ", "-bwd") : ("", "")
+            var result = DirectionResult()
+            var lmDls = forwardDls
+            if backwards {
+                lmDls = try stage("backwards LM loaders") {
+                    (try LMDataLoaders(corpus: forwardDls.corpus, vocab: forwardDls.vocab, validPct: config.lmValidPct,
+                                       seed: config.seed, bs: config.bs, seqLen: config.seqLen, backwards: true), [])
+                }
             }
-            try lm.save("1epoch")
-            try lm.load("1epoch")
-            lm.unfreeze()
-            let lmRows = try stage("LM unfrozen fit_one_cycle(\(config.lmEpochs), \(config.lmLR))") {
-                let r = try lm.fitOneCycle(config.lmEpochs, lrMax: .value(config.lmLR)).rows
-                return (r, r)
+            var lmData = LMLearnerData(lmDls, tokenizer: tokenizer.settings)
+            lmData.path = output
+            let encoder = "finetuned" + suffix
+            let reuse = config.reuseSavedEncoder && FileManager.default.fileExists(
+                atPath: output.appendingPathComponent("models/\(encoder).safetensors").path)
+            if !reuse {
+                let lm = try languageModelLearner(dls: lmData, config: config.model, dropMult: config.lmDropMult,
+                                                  pretrained: backwards ? nil : config.pretrained, seed: config.seed)
+                lm.progress = nil
+                lm.tableOutput = log
+                try stage("\(name)LM fit_one_cycle(\(config.lmFirstEpochs), \(config.lmFirstLR))") {
+                    ((), try lm.fitOneCycle(config.lmFirstEpochs, lrMax: .value(config.lmFirstLR)).rows)
+                }
+                try lm.save("1epoch" + suffix)
+                try lm.load("1epoch" + suffix)
+                lm.unfreeze()
+                let lmRows = try stage("\(name)LM unfrozen fit_one_cycle(\(config.lmEpochs), \(config.lmLR))") {
+                    let r = try lm.fitOneCycle(config.lmEpochs, lrMax: .value(config.lmLR)).rows
+                    return (r, r)
+                }
+                if let last = lmRows.last ?? lm.recorder.rows.last {
+                    result.lmValidLoss = last.validLoss ?? .nan
+                    if let i = lm.metrics.firstIndex(of: .accuracy) { result.lmAccuracy = last.metrics[i] }
+                }
+                try lm.saveEncoder(encoder)
+                result.generated = try lm.predict(text: "I liked this movie because", nWords: 20, temperature: 0.75,
+                                                  seed: config.seed).text
             }
-            if let last = lmRows.last ?? lm.recorder.rows.last {
-                report.lmValidLoss = last.validLoss ?? .nan
-                if let i = lm.metrics.firstIndex(of: .accuracy) { report.lmAccuracy = last.metrics[i] }
+
+            let clasDls = try stage("\(name)classifier loaders") {
+                (try ClassifierDataLoaders(corpus: forwardDls.corpus, vocab: forwardDls.vocab, seed: config.seed,
+                                           bs: config.clasBS, seqLen: config.clasSeqLen, backwards: backwards), [])
             }
-            try lm.saveEncoder("finetuned")
-            report.generated = try lm.predict(text: "I liked this movie because", nWords: 20, temperature: 0.75,
-                                              seed: config.seed).text
+            var clasData = ClassifierLearnerData(clasDls, tokenizer: tokenizer.settings)
+            clasData.path = output
+            let clas = try textClassifierLearner(dls: clasData, config: classifierConfig(config.model),
+                                                 dropMult: config.clasDropMult, seed: config.seed)
+            clas.progress = nil
+            clas.tableOutput = log
+            try clas.loadEncoder(encoder)
+            for (k, s) in config.clasStages.enumerated() {
+                let lr: LearningRate = k == 0 || config.clasSliceDivisor == 1
+                    ? .value(s.lr) : .slice(s.lr / config.clasSliceDivisor, s.lr)
+                try stage("\(name)classifier freeze_to(\(s.freezeTo)) fit_one_cycle(\(s.epochs), \(s.lr))") {
+                    if k > 0 { clas.freezeTo(s.freezeTo) }
+                    return ((), try clas.fitOneCycle(s.epochs, lrMax: lr).rows)
+                }
+            }
+            if let last = clas.recorder.rows.last, let i = clas.metrics.firstIndex(of: .accuracy) {
+                result.classifierAccuracy = last.metrics[i]
+            }
+            return (clas, result)
         }
 
-        let clasDls = try stage("classifier loaders") {
-            (try ClassifierDataLoaders(corpus: lmDls.corpus, vocab: lmDls.vocab, seed: config.seed, bs: config.clasBS,
-                                       seqLen: config.clasSeqLen), [])
-        }
-        var clasData = ClassifierLearnerData(clasDls, tokenizer: tokenizer.settings)
-        clasData.path = output
-        let clas = try textClassifierLearner(dls: clasData, config: classifierConfig(config.model),
-                                             dropMult: config.clasDropMult, seed: config.seed)
-        clas.progress = nil
-        clas.tableOutput = log
-        try clas.loadEncoder("finetuned")
-        for (k, s) in config.clasStages.enumerated() {
-            let lr: LearningRate = k == 0 || config.clasSliceDivisor == 1
-                ? .value(s.lr) : .slice(s.lr / config.clasSliceDivisor, s.lr)
-            try stage("classifier freeze_to(\(s.freezeTo)) fit_one_cycle(\(s.epochs), \(s.lr))") {
-                if k > 0 { clas.freezeTo(s.freezeTo) }
-                return ((), try clas.fitOneCycle(s.epochs, lrMax: lr).rows)
-            }
-        }
-        if let last = clas.recorder.rows.last, let i = clas.metrics.firstIndex(of: .accuracy) {
-            report.classifierAccuracy = last.metrics[i]
-        }
+        let (clas, forward) = try direction(backwards: false)
+        report.forward = forward
         let bundle = output.appendingPathComponent("classifier-export")
         try clas.export(to: bundle)
         let loaded = try loadLearner(from: bundle)
         report.samplePrediction = try loaded.predict(text: "This movie was wonderful, I loved every minute of it.")
+        if config.bidirectional {
+            let (clasBwd, backward) = try direction(backwards: true)
+            report.backward = backward
+            report.ensembleAccuracy = try stage("ensemble of both directions") {
+                (try ClassifierEnsemble([clas, clasBwd]).accuracy(), [])
+            }
+        }
         return report
     }
 

@@ -28,6 +28,7 @@ struct BenchRecipe: ParsableCommand {
     @Option(help: "Classifier drop_mult.") var clasDropMult: Float?
     @Option(help: "Top/bottom learning-rate ratio of the later classifier stages (book: 2.6^4; 1 = same for all).") var sliceDivisor: Double?
     @Flag(help: "Reuse output/models/finetuned from an earlier run (classifier stages only).") var reuseEncoder = false
+    @Flag(help: "Then the same recipe on the texts read backwards (fastai's backwards=True), and the accuracy of both classifiers' probabilities averaged.") var bidirectional = false
     @Option(help: "Pretrained fastai LM weights (.pth, e.g. from Scripts/fetch-wt103); needs --pretrained-vocab and matching sizes.") var pretrainedWeights: String?
     @Option(help: "Vocabulary pickle of the pretrained weights (.pkl).") var pretrainedVocab: String?
 
@@ -59,9 +60,10 @@ struct BenchRecipe: ParsableCommand {
         if let lmLr { c.lmLR = lmLr }
         if let clasDropMult { c.clasDropMult = clasDropMult }
         c.reuseSavedEncoder = reuseEncoder
+        c.bidirectional = bidirectional
         if let sliceDivisor { c.clasSliceDivisor = sliceDivisor }
         if let clasEpochs, !c.clasStages.isEmpty { c.clasStages[c.clasStages.count - 1].epochs = clasEpochs }
-        print("recipe: emb \(c.model.embSize), hid \(c.model.hiddenSize), layers \(c.model.layers), bs \(c.bs), seq_len \(c.seqLen), clas bs \(c.clasBS), LM epochs \(c.lmFirstEpochs)+\(c.lmEpochs), stages \(c.clasStages.map { "\($0.freezeTo):\($0.epochs)x\($0.lr)" })")
+        print("recipe: emb \(c.model.embSize), hid \(c.model.hiddenSize), layers \(c.model.layers), bs \(c.bs), seq_len \(c.seqLen), clas bs \(c.clasBS), LM epochs \(c.lmFirstEpochs)+\(c.lmEpochs), stages \(c.clasStages.map { "\($0.freezeTo):\($0.epochs)x\($0.lr)" })\(bidirectional ? ", then backwards and the ensemble" : "")")
         let report = try ChapterRecipe.run(datasetPath: URL(fileURLWithPath: path), config: c,
                                            output: URL(fileURLWithPath: output))
         print(report.summary)

@@ -56,6 +56,28 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     }
 }
 
+@Test func tinyBidirectionalRecipeTrainsBothDirectionsAndTheEnsemble() throws {
+    let root = try makeTinyDataset()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let out = root.appendingPathComponent("out")
+    var config = ChapterRecipeConfig.tiny
+    config.bidirectional = true
+    let report = try ChapterRecipe.run(datasetPath: root.appendingPathComponent("."), config: config, output: out, log: nil)
+    // Per direction: LM loaders, two LM fits, classifier loaders, the classifier stages; then the ensemble.
+    let perDirection = 4 + config.clasStages.count
+    #expect(report.stages.count == 2 * perDirection + 1)
+    #expect(report.stages[perDirection].name == "backwards LM loaders")
+    #expect(report.stages.last?.name == "ensemble of both directions")
+    let backward = try #require(report.backward)
+    #expect(backward.lmValidLoss.isFinite && backward.lmValidLoss != report.forward.lmValidLoss)
+    #expect(backward.classifierAccuracy >= 0 && backward.classifierAccuracy <= 1)
+    #expect(report.ensembleAccuracy >= 0 && report.ensembleAccuracy <= 1)
+    #expect(report.summary.contains("backwards classifier accuracy") && report.summary.contains("ensemble accuracy"))
+    for f in ["models/finetuned.safetensors", "models/finetuned-bwd.safetensors", "models/1epoch-bwd.safetensors"] {
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f) missing")
+    }
+}
+
 @Test func saveLoadRoundTripsWeightsAndOptimizer() throws {
     let data = try tinyLMData(vocab: tinyVocab, docs: tinyDocs)
     defer { try? FileManager.default.removeItem(at: data.path) }
