@@ -122,7 +122,11 @@ public struct ChapterRecipeReport: Sendable {
 
     /// A plain-text summary (one line per stage, then the figures).
     public var summary: String {
-        var s = stages.map { String(format: "%-40@ %7.1f s wall %7.1f s cpu", $0.name as NSString, $0.seconds, $0.cpuSeconds) }
+        let width = stages.map(\.name.count).max() ?? 0
+        var s = stages.map { st in
+            st.name + String(repeating: " ", count: width - st.name.count)
+                + String(format: " %7.1f s wall %7.1f s cpu", st.seconds, st.cpuSeconds)
+        }
         s.append(String(format: "total %.1f s wall, %.1f s cpu; vocab %d", totalSeconds, totalCPUSeconds, vocabSize))
         for (name, d) in [("", forward)] + (backward.map { [("backwards ", $0)] } ?? []) {
             s.append(name + String(format: "LM: valid loss %.4f, perplexity %.2f, accuracy %.4f", d.lmValidLoss, d.lmPerplexity, d.lmAccuracy))
