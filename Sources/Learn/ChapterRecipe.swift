@@ -108,11 +108,6 @@ public struct ChapterRecipeReport: Sendable {
     public var backward: DirectionResult?
     /// Accuracy of both classifiers' averaged probabilities (bidirectional runs), else NaN.
     public var ensembleAccuracy = Double.nan
-    public var lmValidLoss: Double { forward.lmValidLoss }
-    public var lmAccuracy: Double { forward.lmAccuracy }
-    public var lmPerplexity: Double { forward.lmPerplexity }
-    public var classifierAccuracy: Double { forward.classifierAccuracy }
-    public var generated: String { forward.generated }
     public var samplePrediction: (label: String, probabilities: [Float])?
     /// Where the encoder, checkpoints and the exported classifier were written.
     public var outputDirectory: URL?
@@ -133,7 +128,7 @@ public struct ChapterRecipeReport: Sendable {
             s.append(name + String(format: "classifier accuracy %.4f", d.classifierAccuracy))
         }
         if backward != nil { s.append(String(format: "ensemble accuracy %.4f", ensembleAccuracy)) }
-        if !generated.isEmpty { s.append("generated: \(generated)") }
+        if !forward.generated.isEmpty { s.append("generated: \(forward.generated)") }
         return s.joined(separator: "\n")
     }
 }

@@ -44,12 +44,12 @@ private let small = AWDLSTMConfig(embSize: 6, hiddenSize: 10, layers: 2)
     let out = root.appendingPathComponent("out")
     let report = try ChapterRecipe.run(datasetPath: root.appendingPathComponent("."), config: .tiny, output: out, log: nil)
     #expect(report.stages.count == 4 + ChapterRecipeConfig.tiny.clasStages.count)
-    #expect(report.lmValidLoss.isFinite && report.lmAccuracy >= 0 && report.lmAccuracy <= 1)
-    #expect(report.classifierAccuracy >= 0 && report.classifierAccuracy <= 1)
+    #expect(report.forward.lmValidLoss.isFinite && report.forward.lmAccuracy >= 0 && report.forward.lmAccuracy <= 1)
+    #expect(report.forward.classifierAccuracy >= 0 && report.forward.classifierAccuracy <= 1)
     let pred = try #require(report.samplePrediction)
     #expect(["neg", "pos"].contains(pred.label))
     #expect(abs(pred.probabilities.reduce(0, +) - 1) < 1e-5)   // softmax in double, stored as float
-    #expect(!report.generated.isEmpty)
+    #expect(!report.forward.generated.isEmpty)
     for f in ["models/1epoch.safetensors", "models/1epoch.json", "models/finetuned.safetensors",
               "classifier-export/weights.safetensors", "classifier-export/learner.json"] {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f) missing")
