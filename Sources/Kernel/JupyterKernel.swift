@@ -34,6 +34,8 @@ public final class JupyterKernel {
     /// Raised by an interrupt (control message or SIGINT) so the running cell stops after the
     /// statement that was running.
     let interrupt: InterruptFlag
+    /// Set by a shutdown request on either channel: each thread then closes its socket.
+    let stopping = Atomic<Bool>(false)
 
     /// Binds the five sockets; throws a one-line error when a port cannot be bound.
     public init(connection: ConnectionInfo, session: Session = Session()) throws {
@@ -64,13 +66,24 @@ public final class JupyterKernel {
         startControl()
         installDisplays()
         iopub.status("starting", parent: nil)
-        while true {
-            guard shell.waitForInput(milliseconds: 1000) else { continue }
+        while !stopping.load(ordering: .acquiring) {
+            guard shell.waitForInput(milliseconds: Self.pollMilliseconds) else { continue }
             guard let frames = try? shell.receive() else { continue }
             guard let msg = parse(frames, from: "shell") else { continue }
-            if handleShell(msg) == .stop { return }
+            if handleShell(msg) == .stop { stopping.store(true, ordering: .releasing) }
         }
+        shell.close(lingerMilliseconds: Self.lingerMilliseconds)
+        stdin.close()
+        iopub.close(lingerMilliseconds: Self.lingerMilliseconds)
+        // Waits for the heartbeat and control threads to close their sockets, and for the
+        // shutdown reply to leave: exiting at once could drop it.
+        context.terminate()
     }
+
+    /// How often the threads look at `stopping`.
+    static let pollMilliseconds = 200
+    /// How long a last reply may take to leave once its socket is closed.
+    static let lingerMilliseconds: Int32 = 2000
 
     enum Next { case goOn, stop }
 
@@ -95,13 +108,16 @@ public final class JupyterKernel {
     // MARK: heartbeat, control, parent
 
     private func startHeartbeat() {
-        let hb = heartbeat
+        let box = UncheckedBox(self)
         Thread.detachNewThread {
+            let kernel = box.value
             // Echo every ping as it came.
-            while true {
-                guard let frames = try? hb.receive() else { continue }
-                try? hb.send(frames)
+            while !kernel.stopping.load(ordering: .acquiring) {
+                guard kernel.heartbeat.waitForInput(milliseconds: Self.pollMilliseconds),
+                      let frames = try? kernel.heartbeat.receive() else { continue }
+                try? kernel.heartbeat.send(frames)
             }
+            kernel.heartbeat.close()
         }
     }
 
@@ -111,8 +127,8 @@ public final class JupyterKernel {
         let box = UncheckedBox(self)
         Thread.detachNewThread {
             let kernel = box.value
-            while true {
-                if !kernel.control.waitForInput(milliseconds: 500) {
+            while !kernel.stopping.load(ordering: .acquiring) {
+                if !kernel.control.waitForInput(milliseconds: Self.pollMilliseconds) {
                     // An orphaned kernel (its Jupyter parent died) exits by itself.
                     if getppid() != parentAtStart {
                         kernel.report("parent process \(parentAtStart) is gone; exiting")
@@ -123,8 +139,17 @@ public final class JupyterKernel {
                 guard let frames = try? kernel.control.receive(), let msg = kernel.parse(frames, from: "control") else { continue }
                 kernel.handleControl(msg)
             }
+            kernel.control.close(lingerMilliseconds: Self.lingerMilliseconds)
+            // The shell thread ends the process once its cell is done; a cell deaf to the
+            // interrupt (one long statement) must not keep a kernel that was told to stop.
+            Thread.sleep(forTimeInterval: Self.shutdownGraceSeconds)
+            kernel.report("a cell was still running \(Int(Self.shutdownGraceSeconds)) s after shutdown; exiting")
+            exit(0)
         }
     }
+
+    /// How long a running cell has to stop after a shutdown request.
+    static let shutdownGraceSeconds = 5.0
 
     /// Control requests, on the control thread: they must not touch the session, which the
     /// shell thread may be using.
@@ -137,7 +162,8 @@ public final class JupyterKernel {
             let restart = msg.content["restart"] as? Bool ?? false
             reply(control, to: msg, "shutdown_reply", ["status": "ok", "restart": restart])
             iopub.status("idle", parent: msg)
-            exit(0)
+            stopping.store(true, ordering: .releasing)
+            interrupt.raise()
         case "kernel_info_request":
             reply(control, to: msg, "kernel_info_reply", kernelInfo)
         default:
@@ -150,6 +176,7 @@ public final class JupyterKernel {
 final class Publisher: @unchecked Sendable {  // every use of the socket holds the lock
     private let socket: ZMQSocket
     private let lock = NSLock()
+    private var closed = false
     let signer: MessageSigner
     let session: String
 
@@ -163,8 +190,16 @@ final class Publisher: @unchecked Sendable {  // every use of the socket holds t
                               identities: [Data("kernel.\(session).\(type)".utf8)])
         lock.lock()
         defer { lock.unlock() }
-        guard let frames = try? msg.frames(signer: signer) else { return }
+        guard !closed, let frames = try? msg.frames(signer: signer) else { return }
         try? socket.send(frames)
+    }
+
+    /// Closes the socket; later messages are dropped.
+    func close(lingerMilliseconds: Int32) {
+        lock.lock()
+        defer { lock.unlock() }
+        closed = true
+        socket.close(lingerMilliseconds: lingerMilliseconds)
     }
 
     func status(_ state: String, parent: WireMessage?) { publish("status", ["execution_state": state], parent: parent) }

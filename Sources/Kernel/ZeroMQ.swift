@@ -10,8 +10,17 @@ public struct ZeroMQError: Error, CustomStringConvertible {
 /// A ZeroMQ context (one per kernel).
 final class ZMQContext: @unchecked Sendable {  // libzmq contexts are thread-safe
     let raw: UnsafeMutableRawPointer
+    private var terminated = false
     init() { raw = zmq_ctx_new() }
-    deinit { zmq_ctx_term(raw) }
+    deinit { terminate() }
+
+    /// Blocks until every socket of the context is closed and their messages still queued are
+    /// sent (or their linger ran out). Call it once, from one thread.
+    func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        while zmq_ctx_term(raw) != 0 && zmq_errno() == EINTR {}
+    }
 }
 
 /// One ZeroMQ socket. Not thread-safe (libzmq sockets are not): each socket is used by one
@@ -43,7 +52,18 @@ final class ZMQSocket: @unchecked Sendable {
         zmq_setsockopt(raw, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
     }
 
-    deinit { zmq_close(raw) }
+    private var closed = false
+    deinit { close() }
+
+    /// Closes the socket. Messages still queued get `lingerMilliseconds` to reach their peer,
+    /// while `ZMQContext.terminate` waits: a reply sent just before exit is not lost.
+    func close(lingerMilliseconds: Int32 = 0) {
+        guard !closed else { return }
+        closed = true
+        var linger = lingerMilliseconds
+        zmq_setsockopt(raw, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+        zmq_close(raw)
+    }
 
     func bind(_ endpoint: String) throws {
         guard zmq_bind(raw, endpoint) == 0 else { throw ZeroMQError("cannot bind \(endpoint)") }

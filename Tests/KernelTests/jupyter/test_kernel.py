@@ -232,6 +232,25 @@ class Lifecycle(unittest.TestCase):
         finally:
             k.close()
 
+    def test_shutdown_on_control_while_a_cell_trains(self):
+        # The reply comes at once; the cell stops at its next batch and the kernel exits.
+        k = Kernel()
+        try:
+            reply, _ = k.run(TRAIN, timeout=300)
+            self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+            msg_id = k.kc.execute("learn.fit(50, 1e-3)")
+            deadline = time.time() + 300
+            while time.time() < deadline:
+                msg = k.kc.get_iopub_msg(timeout=300)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] in ("display_data", "update_display_data"):
+                    break
+            k.kc.shutdown()
+            self.assertEqual(k.kc.control_channel.get_msg(timeout=TIMEOUT)["msg_type"], "shutdown_reply")
+            self.assertExits(k)
+            self.assertNotIn("still running", k.stderr_text(), "the cell should stop at the interrupt, not at the grace period")
+        finally:
+            k.close()
+
     def test_orphaned_kernel_exits(self):
         # A parent that starts the kernel and dies without shutting it down.
         script = (
