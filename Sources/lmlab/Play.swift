@@ -10,9 +10,9 @@ struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Play lessons (.md), in order: show each command and its output.",
         discussion: """
-        --check compares every cell's output with its expected block and exits 1 on any
-        difference (printed as FILE:LINE with a diff). --step pauses after each cell: press
-        Enter to go on, or type commands first. --transcript writes a Markdown notebook of
+        --check compares every cell's output with its expected block and exits 1 on any \
+        difference (printed as FILE:LINE with a diff). --step pauses after each cell: press \
+        Enter to go on, or type commands first. --transcript writes a Markdown notebook of \
         the session, with plots as SVG files next to it.
         """)
 
