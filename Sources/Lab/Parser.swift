@@ -37,6 +37,13 @@ enum Statement {
     case assign([String], unpack: Bool, Expr, SourceLocation)
     /// `help` or `help name` without parentheses.
     case help(String?, SourceLocation)
+
+    var location: SourceLocation {
+        switch self {
+        case .expression(let e): return e.location
+        case .assign(_, _, _, let l), .help(_, let l): return l
+        }
+    }
 }
 
 /// Recursive-descent parser with Python's precedence:

@@ -143,7 +143,8 @@ public final class Session {
         do {
             let statements = try Parser.parse(source)
             for s in statements {
-                try cancellation.check()
+                // Stopped before this statement: the error points at it, as one raised inside it would.
+                do { try cancellation.check() } catch let e as Interruption { throw LabError(e.description, at: s.location) }
                 try execute(s)
             }
         } catch let e as LabError {

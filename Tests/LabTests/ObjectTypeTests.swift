@@ -103,6 +103,11 @@ final class FakeLearner {
         // A long job polls the flag: a request made while it runs stops it.
         s.register(Builtin("press_ctrl_c", summary: "x", example: "") { a in a.session.cancellation.request(); return .none })
         #expect(show("[press_ctrl_c(), sleep(30)]", in: s) == "error: interrupted")
+        // A request that arrives between two statements stops before the second, and the error
+        // names it (line and column), as one raised inside it would.
+        let r = s.run("press_ctrl_c(); never_looked_up")
+        #expect(r.error?.message == "interrupted")
+        #expect(r.error?.location == SourceLocation(line: 1, column: 17))
         #expect(show("1 + 1", in: s) == "2")
         #expect(show("1 + 1", in: s) == "2")
     }
