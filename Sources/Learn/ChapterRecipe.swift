@@ -172,19 +172,19 @@ public enum ChapterRecipe {
         func direction(backwards: Bool) throws -> (TextClassifierLearner, DirectionResult) {
             let (name, suffix) = backwards ? ("backwards ", "-bwd") : ("", "")
             var result = DirectionResult()
-            var lmDls = forwardDls
-            if backwards {
-                lmDls = try stage("backwards LM loaders") {
-                    (try LMDataLoaders(corpus: forwardDls.corpus, vocab: forwardDls.vocab, validPct: config.lmValidPct,
-                                       seed: config.seed, bs: config.bs, seqLen: config.seqLen, backwards: true), [])
-                }
-            }
-            var lmData = LMLearnerData(lmDls, tokenizer: tokenizer.settings)
-            lmData.path = output
             let encoder = "finetuned" + suffix
             let reuse = config.reuseSavedEncoder && FileManager.default.fileExists(
                 atPath: output.appendingPathComponent("models/\(encoder).safetensors").path)
             if !reuse {
+                var lmDls = forwardDls
+                if backwards {
+                    lmDls = try stage("backwards LM loaders") {
+                        (try LMDataLoaders(corpus: forwardDls.corpus, vocab: forwardDls.vocab, validPct: config.lmValidPct,
+                                           seed: config.seed, bs: config.bs, seqLen: config.seqLen, backwards: true), [])
+                    }
+                }
+                var lmData = LMLearnerData(lmDls, tokenizer: tokenizer.settings)
+                lmData.path = output
                 let lm = try languageModelLearner(dls: lmData, config: config.model, dropMult: config.lmDropMult,
                                                   pretrained: backwards ? nil : config.pretrained, seed: config.seed)
                 lm.progress = nil

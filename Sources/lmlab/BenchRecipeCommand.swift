@@ -27,7 +27,7 @@ struct BenchRecipe: ParsableCommand {
     @Option(help: "LM learning rate after unfreeze.") var lmLr: Double?
     @Option(help: "Classifier drop_mult.") var clasDropMult: Float?
     @Option(help: "Top/bottom learning-rate ratio of the later classifier stages (book: 2.6^4; 1 = same for all).") var sliceDivisor: Double?
-    @Flag(help: "Reuse output/models/finetuned from an earlier run (classifier stages only).") var reuseEncoder = false
+    @Flag(help: "Reuse output/models/finetuned (and finetuned-bwd) from an earlier run: only the classifier stages train.") var reuseEncoder = false
     @Flag(help: "Then the same recipe on the texts read backwards (fastai's backwards=True), and the accuracy of both classifiers' probabilities averaged.") var bidirectional = false
     @Option(help: "Pretrained fastai LM weights (.pth, e.g. from Scripts/fetch-wt103); needs --pretrained-vocab and matching sizes.") var pretrainedWeights: String?
     @Option(help: "Vocabulary pickle of the pretrained weights (.pkl).") var pretrainedVocab: String?
