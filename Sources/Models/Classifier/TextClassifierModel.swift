@@ -63,11 +63,17 @@ public final class TextClassifierModel {
     }
 
     /// `keepsActivations`: the encoder keeps its chunks' activations for a backward.
+    /// The head's small products run inside the same `WorkSplit` scope as the encoder, so with
+    /// OpenBLAS single-threaded: a threaded `sgemm` there woke OpenBLAS's own worker, which then
+    /// spun in `sched_yield` for about 0.1 s after every call, taking 8% of both cores from the
+    /// encoder's workers (perf, `bench clas`).
     private func forward(_ x: TokenBatch, keepsActivations: Bool) throws -> Tensor {
-        let (outs, mask) = try encoder.forward(x, keepsActivations: keepsActivations)
-        let logits = try head.forward(outs, padMask: mask)
-        lastOutputs = outs
-        return logits
+        try WorkSplit.run { _ in
+            let (outs, mask) = try encoder.forward(x, keepsActivations: keepsActivations)
+            let logits = try head.forward(outs, padMask: mask)
+            lastOutputs = outs
+            return logits
+        }
     }
 
     /// Pooled features `[bs, 3E]` of the last forward.
@@ -99,6 +105,10 @@ public final class TextClassifierModel {
     /// is skipped for a single-row batch, fastai's quirk).
     @discardableResult
     public func lossAndBackward(x: TokenBatch, y: [Int], arAlpha: Float = 0, tarBeta: Float = 0) throws -> Float {
+        try WorkSplit.run { _ in try lossAndBackwardInScope(x: x, y: y, arAlpha: arAlpha, tarBeta: tarBeta) }
+    }
+
+    private func lossAndBackwardInScope(x: TokenBatch, y: [Int], arAlpha: Float, tarBeta: Float) throws -> Float {
         // A frozen encoder (the head-only stage of gradual unfreezing) takes no gradient, and AR
         // and TAR act only through it: its backward would change nothing (it leaves the state
         // and the generator as it found them), so its activations are not kept either.
