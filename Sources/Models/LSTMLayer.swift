@@ -168,13 +168,14 @@ public final class LSTMLayer {
         hs.ensure((T + 1) * bs * H)
         cs.ensure((T + 1) * bs * H)
 
-        // Effective recurrent weight, once per call, packed for the per-step products.
+        // Effective recurrent weight, once per call, packed for the per-step products; drawn
+        // while the input projections run, which do not read it.
         maskUsed = training && weightP > 0
-        if maskUsed {
-            weightMask.ensure(G * H)
-            drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng)
+        if maskUsed { weightMask.ensure(G * H) }
+        func prepareRecurrentWeight() {
+            if maskUsed { drawDropoutMask(weightMask.pointer, count: G * H, p: weightP, rng: &rng) }
+            packedHHT.update(from: weightHHRaw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil, n: G, k: H)
         }
-        packedHHT.update(from: weightHHRaw, mask: maskUsed ? UnsafePointer(weightMask.pointer) : nil, n: G, k: H)
 
         // Input projections of all steps in one GEMM; the summed biases are added in the cell.
         let z = gates.pointer
@@ -184,11 +185,12 @@ public final class LSTMLayer {
         } }
         hs.pointer.update(from: h0.pointer, count: bs * H)
         cs.pointer.update(from: c0.pointer, count: bs * H)
-        let bsum = UnsafePointer(biasSum.pointer), whhT = packedHHT.pointer
+        let bsum = UnsafePointer(biasSum.pointer)
         let hp = hs.pointer, cp = cs.pointer, nIn = inputSize
         weightIH.withValue { wih in
             WorkSplit.run { width in
                 if n < 2 * width {
+                    prepareRecurrentWeight()
                     z.update(repeating: 0, count: n * G)
                     // A token or two (generation): matrix-vector products split along the gates.
                     WorkSplit.forEach(G, parts: width, align: 16) { _, gr in
@@ -197,11 +199,12 @@ public final class LSTMLayer {
                 } else {
                     packedIHT.update(from: weightIH, mask: nil, n: G, k: nIn)
                     let wihT = packedIHT.pointer
-                    WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width)) { _, rows in
+                    WorkSplit.forEach(n, parts: WorkSplit.balancedParts(width), alongside: prepareRecurrentWeight) { _, rows in
                         PackedGEMM.multiplyAdd(m: rows.count, n: G, k: nIn, a: x + rows.lowerBound * nIn, lda: nIn,
                                                packed: wihT, c: z + rows.lowerBound * G, ldc: G, accumulate: false)
                     }
                 }
+                let whhT = packedHHT.pointer
                 if splitsEachStep(bs: bs, width: width) {
                     // Each step's product along the gates, so each worker streams only its
                     // panels of W_hh, then the cell maths along the rows.
@@ -258,11 +261,13 @@ public final class LSTMLayer {
         let dc = dCell.pointer, cp = UnsafePointer(cs.pointer), hp = UnsafePointer(hs.pointer)
         let mask = UnsafePointer(weightMask.pointer)
         packedHH.ensure(PackedGEMM.packedCount(k: G, n: H))
-        weightHHRaw.withValue { raw in
-            PackedGEMM.pack(raw, mask: maskUsed ? mask : nil, k: G, n: H, into: packedHH.pointer)
-        }
         let whh = UnsafePointer(packedHH.pointer)
         WorkSplit.run { width in
+            weightHHRaw.withValue { raw in
+                WorkSplit.forEach(H, parts: width, align: 16) { _, cols in
+                    PackedGEMM.pack(raw, mask: maskUsed ? mask : nil, k: G, n: H, columns: cols, into: packedHH.pointer)
+                }
+            }
             if splitsEachStep(bs: bs, width: width) {
                 // Cell maths along the rows, then dh_{t-1} += dz_t · W_hh split
                 // along the hidden units (each worker packs only its columns of W_hh).
@@ -315,9 +320,13 @@ public final class LSTMLayer {
                 biasSum.ensure(G)
                 biasSum.zero(G)
                 let s = biasSum.pointer
-                for r in 0..<n {
-                    let row = dz + r * G
-                    for j in 0..<G { s[j] += row[j] }
+                // Split along the columns: each column still sums its rows in order.
+                WorkSplit.forEach(G, parts: width, align: 16) { _, cols in
+                    let sum = s + cols.lowerBound, count = cols.count
+                    for r in 0..<n {
+                        let row = dz + r * G + cols.lowerBound
+                        for j in 0..<count { sum[j] += row[j] }
+                    }
                 }
                 for p in [biasIH, biasHH] where p.requiresGrad {
                     p.withGrad { g in for j in 0..<G { g[j] += s[j] } }

@@ -43,8 +43,22 @@ enum WorkSplit {
     /// empty), concurrently when there is more than one part. Slices are aligned to `align`.
     static func forEach(_ count: Int, parts: Int, align: Int = 1,
                         _ body: (_ part: Int, _ range: Range<Int>) -> Void) {
+        split(count, parts: parts, align: align, alongside: nil, body)
+    }
+
+    /// `forEach`, with `alongside` run once as one more task beside the parts: serial work that
+    /// the parts do not read (a dropout mask for the next product) overlaps them instead of
+    /// leaving the other workers idle before them.
+    static func forEach(_ count: Int, parts: Int, align: Int = 1, alongside: () -> Void,
+                        _ body: (_ part: Int, _ range: Range<Int>) -> Void) {
+        withoutActuallyEscaping(alongside) { split(count, parts: parts, align: align, alongside: $0, body) }
+    }
+
+    private static func split(_ count: Int, parts: Int, align: Int, alongside: (() -> Void)?,
+                              _ body: (_ part: Int, _ range: Range<Int>) -> Void) {
         let p = max(1, min(parts, count))
         if p == 1 {
+            alongside?()
             body(0, 0..<count)
             return
         }
@@ -54,14 +68,19 @@ enum WorkSplit {
             let hi = i == p - 1 ? count : min(count, (units * (i + 1) / p) * align)
             return lo..<hi
         }
+        let extra = alongside == nil ? 0 : 1
         withoutActuallyEscaping(body) { body in
-            let unchecked = UncheckedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: p) { i in unchecked.body(i, range(i)) }
+            let unchecked = UncheckedBody(body: body, alongside: alongside)
+            // Iterations are handed out in order, so the extra task starts first.
+            DispatchQueue.concurrentPerform(iterations: p + extra) { i in
+                if i < extra { unchecked.alongside?() } else { unchecked.body(i - extra, range(i - extra)) }
+            }
         }
     }
 
     /// The workers write disjoint slices of shared buffers through raw pointers.
     private struct UncheckedBody: @unchecked Sendable {
         let body: (Int, Range<Int>) -> Void
+        let alongside: (() -> Void)?
     }
 }
