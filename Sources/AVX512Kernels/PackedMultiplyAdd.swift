@@ -4,7 +4,7 @@
 // without it: `Models` calls in only after checking the CPU's flags. The packed layout is
 // PackedGEMM's (16-column panels, `k` rows of 16 floats each), and one panel row is exactly one
 // 512-bit register, so a kernel keeps 12 rows × 2 panels of C in 24 of the 32 vector registers
-// (8-row and 1-row kernels take the rows left over).
+// (8-, 4- and 1-row kernels take the rows left over).
 #if arch(x86_64)
 
 /// k is blocked so two panels' slices (2 × 256 × 16 floats, 32 KB) stay in L1 across row tiles.
@@ -96,6 +96,12 @@ public func packedMultiplyAdd512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>
                         kernel8x16(ai, lda: lda, b0, k: kb, ci, ldc: ldc, add: add)
                     }
                     i += 8
+                }
+                while i + 4 <= m {
+                    let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
+                    kernel4x16(ai, lda: lda, b0, k: kb, ci, ldc: ldc, add: add)
+                    if pair { kernel4x16(ai, lda: lda, b1, k: kb, ci + 16, ldc: ldc, add: add) }
+                    i += 4
                 }
                 while i < m {
                     let ai = a + i * lda + k0, ci = c + i * ldc + p * 16
@@ -246,6 +252,43 @@ private func kernel8x16(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<
     }
     store16(c0, r0); store16(c1, r1); store16(c2, r2); store16(c3, r3)
     store16(c4, r4); store16(c5, r5); store16(c6, r6); store16(c7, r7)
+}
+
+/// Four rows of A against one panel, each row summed exactly as `kernel1x16` sums it (same
+/// four chains, same final adds), so a row gives the same bits whichever of the two takes it;
+/// the panel's loads are shared by the four rows. For the rows that 8-row tiles leave over
+/// (the few rows of a classifier's first chunks).
+@inline(__always)
+private func kernel4x16(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, k: Int,
+                        _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool) {
+    let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
+    var s00 = add ? load16(r0) : SIMD16(), s01 = SIMD16<Float>(), s02 = SIMD16<Float>(), s03 = SIMD16<Float>()
+    var s10 = add ? load16(r1) : SIMD16(), s11 = SIMD16<Float>(), s12 = SIMD16<Float>(), s13 = SIMD16<Float>()
+    var s20 = add ? load16(r2) : SIMD16(), s21 = SIMD16<Float>(), s22 = SIMD16<Float>(), s23 = SIMD16<Float>()
+    var s30 = add ? load16(r3) : SIMD16(), s31 = SIMD16<Float>(), s32 = SIMD16<Float>(), s33 = SIMD16<Float>()
+    var p = 0
+    while p + 4 <= k {
+        let u0 = load16(b + p * 16), u1 = load16(b + (p + 1) * 16)
+        let u2 = load16(b + (p + 2) * 16), u3 = load16(b + (p + 3) * 16)
+        s00 = s00.addingProduct(SIMD16(repeating: a0[p]), u0); s01 = s01.addingProduct(SIMD16(repeating: a0[p + 1]), u1)
+        s02 = s02.addingProduct(SIMD16(repeating: a0[p + 2]), u2); s03 = s03.addingProduct(SIMD16(repeating: a0[p + 3]), u3)
+        s10 = s10.addingProduct(SIMD16(repeating: a1[p]), u0); s11 = s11.addingProduct(SIMD16(repeating: a1[p + 1]), u1)
+        s12 = s12.addingProduct(SIMD16(repeating: a1[p + 2]), u2); s13 = s13.addingProduct(SIMD16(repeating: a1[p + 3]), u3)
+        s20 = s20.addingProduct(SIMD16(repeating: a2[p]), u0); s21 = s21.addingProduct(SIMD16(repeating: a2[p + 1]), u1)
+        s22 = s22.addingProduct(SIMD16(repeating: a2[p + 2]), u2); s23 = s23.addingProduct(SIMD16(repeating: a2[p + 3]), u3)
+        s30 = s30.addingProduct(SIMD16(repeating: a3[p]), u0); s31 = s31.addingProduct(SIMD16(repeating: a3[p + 1]), u1)
+        s32 = s32.addingProduct(SIMD16(repeating: a3[p + 2]), u2); s33 = s33.addingProduct(SIMD16(repeating: a3[p + 3]), u3)
+        p += 4
+    }
+    while p < k {
+        let u = load16(b + p * 16)
+        s00 = s00.addingProduct(SIMD16(repeating: a0[p]), u); s10 = s10.addingProduct(SIMD16(repeating: a1[p]), u)
+        s20 = s20.addingProduct(SIMD16(repeating: a2[p]), u); s30 = s30.addingProduct(SIMD16(repeating: a3[p]), u)
+        p += 1
+    }
+    store16((s00 + s01) + (s02 + s03), r0); store16((s10 + s11) + (s12 + s13), r1)
+    store16((s20 + s21) + (s22 + s23), r2); store16((s30 + s31) + (s32 + s33), r3)
 }
 
 /// One row of A against one panel, four k at a time (four chains hide the FMA latency).

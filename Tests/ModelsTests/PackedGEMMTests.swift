@@ -79,6 +79,35 @@ import Tensor
         }
     }
 
+    /// A row left over by the 8-row tiles gives the same bits in a 4-row group as alone (the
+    /// 4-row kernel sums each row in the 1-row kernel's order), so how the rows are cut into
+    /// tiles cannot change them. (The AVX2 kernels make no such promise.)
+    @Test(.enabled(if: GEMM.usesAVX512, "needs AVX-512"))
+    func leftoverRowsSumAsOneRowDoes() {
+        let avx512 = true
+        let m = 7, n = 40, k = 203  // 4 + 3 rows; two panels, a ragged one; k with a remainder of 3
+        var rng = SeededGenerator(seed: 12)
+        let a = (0..<(m * k)).map { _ in rng.nextNormal() }
+        let w = (0..<(n * k)).map { _ in rng.nextNormal() }
+        var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
+        packed.withUnsafeMutableBufferPointer { PackedGEMM.packTransposed(w, mask: nil, n: n, k: k, into: $0.baseAddress!) }
+        let c0 = (0..<(m * n)).map { _ in rng.nextNormal() }
+        var together = c0
+        together.withUnsafeMutableBufferPointer { cp in
+            PackedGEMM.multiplyAdd(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: cp.baseAddress!, ldc: n, avx512: avx512)
+        }
+        for i in 0..<m {
+            var alone = Array(c0[(i * n)..<((i + 1) * n)])
+            a.withUnsafeBufferPointer { ap in
+                alone.withUnsafeMutableBufferPointer { cp in
+                    PackedGEMM.multiplyAdd(m: 1, n: n, k: k, a: ap.baseAddress! + i * k, lda: k, packed: packed,
+                                           c: cp.baseAddress!, ldc: n, avx512: avx512)
+                }
+            }
+            #expect(alone.map(\.bitPattern) == together[(i * n)..<((i + 1) * n)].map(\.bitPattern), "row \(i)")
+        }
+    }
+
     /// The backward packing (`B = W`, `[k, n]`) and a product over a column slice of whole panels,
     /// as the gate split uses it.
     @Test(arguments: kernels)
