@@ -19,9 +19,8 @@ enum WeightGradient {
                            mask: UnsafePointer<Float>?, into g: UnsafeMutablePointer<Float>,
                            scratch: FloatBuffer, width: Int, limit: Int = partialsLimit) {
         let size = m * n
-        // Two parts a worker, so a worker on a slower core can take fewer; one part on one
-        // worker, since libdispatch would run two parts on two cores whatever the width.
-        let parts = width > 1 ? max(1, min(2 * width, k)) : 1
+        // Two parts a worker, so a worker on a slower core can take fewer.
+        let parts = max(1, min(WorkSplit.balancedParts(width, perWorker: 2), k))
         guard parts * size <= limit else {
             if mask != nil { scratch.ensure(size) }
             let s = scratch.pointer

@@ -33,11 +33,12 @@ enum WorkSplit {
         return try body(threads)
     }
 
-    /// Parts for a large split whose pieces are independent: four per worker, handed out as
-    /// workers free up. Two equal halves finish when the slower core does; on a shared machine
-    /// one core is often a third slower than the other for seconds at a time.
+    /// Parts for a large split whose pieces are independent: `perWorker` per worker, handed out
+    /// as workers free up. Two equal halves finish when the slower core does; on a shared machine
+    /// one core is often a third slower than the other for seconds at a time. One worker gets one
+    /// part: libdispatch would run several on every core, whatever the width.
     @inline(__always)
-    static func balancedParts(_ width: Int) -> Int { width > 1 ? 4 * width : 1 }
+    static func balancedParts(_ width: Int, perWorker: Int = 4) -> Int { width > 1 ? perWorker * width : 1 }
 
     /// Calls `body(part, range)` for `parts` contiguous slices of `0..<count` (some may be
     /// empty), concurrently when there is more than one part. Slices are aligned to `align`.
